@@ -1,0 +1,839 @@
+package faultdisk
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/wbsim/wbsim/sim/errno"
+)
+
+// This file holds the text form of plans: the printer (String methods) and
+// the parser (Parse). The grammar is in docs/fault-plans.md.
+
+// ---------------------------------------------------------------- printing
+
+// String returns the canonical text of the plan: the header line, then one
+// line per rule. For a valid plan, Parse(p.String()) returns an equal plan.
+func (p *Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "faultplan v%d\n", Version)
+	for _, r := range p.Rules {
+		b.WriteString(r.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// String returns the canonical text of the rule, one line without newline,
+// such as "write sectors 1000..2000 after 2: fail EIO times 2". An Offline
+// rule on any operation prints in its short form, "offline from 1s until 2s".
+func (r Rule) String() string {
+	if _, ok := r.Action.(Offline); ok && r.Match.Ops == 0 {
+		if c := r.Match.conds(); c != "" {
+			return "offline " + c
+		}
+		return "offline"
+	}
+	act := "<no action>"
+	if r.Action != nil {
+		act = r.Action.String()
+	}
+	return r.Match.String() + ": " + act
+}
+
+// String returns the canonical text of the match: the operations ("any" if
+// empty), then the conditions in a fixed order.
+func (m Match) String() string {
+	if c := m.conds(); c != "" {
+		return m.Ops.String() + " " + c
+	}
+	return m.Ops.String()
+}
+
+// conds prints the conditions in canonical order.
+func (m Match) conds() string {
+	var w []string
+	if !m.Sectors.IsZero() {
+		w = append(w, "sectors "+m.Sectors.String())
+	}
+	if m.File != 0 {
+		w = append(w, "file "+strconv.FormatUint(m.File, 10))
+	}
+	if !m.Bytes.IsZero() {
+		w = append(w, "bytes "+m.Bytes.String())
+	}
+	if m.Key != "" {
+		w = append(w, "key "+quoteName(m.Key))
+	}
+	if m.Site != "" {
+		w = append(w, "site "+quoteName(m.Site))
+	}
+	if m.Nth != 0 {
+		w = append(w, "nth "+strconv.FormatInt(m.Nth, 10))
+	}
+	if m.After != 0 {
+		w = append(w, "after "+strconv.FormatInt(m.After, 10))
+	}
+	if m.From != 0 {
+		w = append(w, "from "+formatDuration(m.From))
+	}
+	if m.Until != 0 {
+		w = append(w, "until "+formatDuration(m.Until))
+	}
+	if !m.Flakey.IsZero() {
+		w = append(w, "flakey up "+formatDuration(m.Flakey.Up)+" down "+formatDuration(m.Flakey.Down))
+	}
+	if m.Prob != 0 {
+		w = append(w, "prob "+strconv.FormatFloat(m.Prob, 'g', -1, 64))
+	}
+	return strings.Join(w, " ")
+}
+
+// String returns "fail EIO", "fail EIO once" or "fail EIO times N".
+func (a Fail) String() string {
+	switch a.Times {
+	case Always:
+		return "fail " + a.Errno.String()
+	case Once:
+		return "fail " + a.Errno.String() + " once"
+	}
+	return "fail " + a.Errno.String() + " times " + strconv.FormatInt(a.Times, 10)
+}
+
+// String returns "transient EIO".
+func (a Transient) String() string { return "transient " + a.Errno.String() }
+
+// String returns "latent EIO".
+func (a Latent) String() string { return "latent " + a.Errno.String() }
+
+// String returns "misdirect +8" or "misdirect -8".
+func (a Misdirect) String() string {
+	if a.Delta > 0 {
+		return "misdirect +" + strconv.FormatInt(a.Delta, 10)
+	}
+	return "misdirect " + strconv.FormatInt(a.Delta, 10)
+}
+
+// String returns "misdirect to 5000".
+func (a MisdirectTo) String() string { return "misdirect to " + strconv.FormatInt(a.Sector, 10) }
+
+// String returns "corrupt".
+func (Corrupt) String() string { return "corrupt" }
+
+// String returns "latency 5ms".
+func (a Latency) String() string { return "latency " + formatDuration(a.Extra) }
+
+// String returns "offline".
+func (Offline) String() string { return "offline" }
+
+// String returns "partial 512" or "partial 512 EIO".
+func (a Partial) String() string {
+	s := "partial " + strconv.FormatInt(a.Bytes, 10)
+	if a.Errno != 0 {
+		s += " " + a.Errno.String()
+	}
+	return s
+}
+
+// isBare reports whether s can be written as a bare word: printable ASCII
+// without space or the characters : , # and ".
+func isBare(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isWordByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordByte(c byte) bool {
+	return c > ' ' && c < 0x7f && c != ':' && c != ',' && c != '#' && c != '"'
+}
+
+// quoteName prints a key or site name, bare if it can be, else Go-quoted.
+func quoteName(s string) string {
+	if isBare(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// Duration units, largest first.
+var units = []struct {
+	name string
+	ns   int64
+}{
+	{"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1},
+}
+
+// formatDuration prints ns exactly, in the largest unit not greater than it,
+// with a decimal fraction if needed: "1.5s", "250us", "0s".
+func formatDuration(ns int64) string {
+	if ns == 0 {
+		return "0s"
+	}
+	if ns < 0 {
+		// Not valid in a plan; printed for traces only.
+		if ns == math.MinInt64 {
+			return strconv.FormatInt(ns, 10) + "ns"
+		}
+		return "-" + formatDuration(-ns)
+	}
+	for _, u := range units {
+		if ns < u.ns {
+			continue
+		}
+		s := strconv.FormatInt(ns/u.ns, 10)
+		if f := ns % u.ns; f != 0 {
+			digits := len(strconv.FormatInt(u.ns, 10)) - 1
+			s += "." + strings.TrimRight(fmt.Sprintf("%0*d", digits, f), "0")
+		}
+		return s + u.name
+	}
+	panic("unreachable")
+}
+
+// ---------------------------------------------------------------- parsing
+
+// ParseError is a syntax or validity error in plan text, at a 1-based line
+// and column (counted in bytes). Its message does not include a file name;
+// callers prepend one.
+type ParseError struct {
+	Line, Col int
+	Msg       string
+}
+
+// Error returns "line:col: msg".
+func (e *ParseError) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg) }
+
+type tokKind uint8
+
+const (
+	tWord   tokKind = iota // bare word
+	tString                // Go-quoted string; text is unquoted
+	tColon
+	tComma
+	tEOL
+)
+
+type token struct {
+	kind tokKind
+	text string // unquoted for tString
+	raw  string // as written
+	col  int
+}
+
+func (t token) describe() string {
+	switch t.kind {
+	case tEOL:
+		return "end of line"
+	case tColon:
+		return `":"`
+	case tComma:
+		return `","`
+	}
+	return strconv.Quote(t.raw)
+}
+
+// lex splits one line (without newline) into tokens ending with tEOL.
+func lex(line string, lineNo int) ([]token, *ParseError) {
+	var toks []token
+	i := 0
+	for i < len(line) {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r':
+			i++
+		case c == '#':
+			i = len(line)
+		case c == ':':
+			toks = append(toks, token{kind: tColon, text: ":", raw: ":", col: i + 1})
+			i++
+		case c == ',':
+			toks = append(toks, token{kind: tComma, text: ",", raw: ",", col: i + 1})
+			i++
+		case c == '"':
+			j := i + 1
+			for j < len(line) && line[j] != '"' {
+				if line[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(line) {
+				return nil, &ParseError{lineNo, i + 1, "unterminated quoted string"}
+			}
+			raw := line[i : j+1]
+			s, err := strconv.Unquote(raw)
+			if err != nil {
+				return nil, &ParseError{lineNo, i + 1, "invalid quoted string " + raw + " (use Go string syntax)"}
+			}
+			toks = append(toks, token{kind: tString, text: s, raw: raw, col: i + 1})
+			i = j + 1
+		case isWordByte(c):
+			j := i
+			for j < len(line) && isWordByte(line[j]) {
+				j++
+			}
+			toks = append(toks, token{kind: tWord, text: line[i:j], raw: line[i:j], col: i + 1})
+			i = j
+		case c >= 0x80:
+			return nil, &ParseError{lineNo, i + 1, "unexpected non-ASCII byte; quote names that are not plain ASCII"}
+		default:
+			return nil, &ParseError{lineNo, i + 1, fmt.Sprintf("unexpected control character %q", c)}
+		}
+	}
+	toks = append(toks, token{kind: tEOL, col: len(line) + 1})
+	return toks, nil
+}
+
+// Parse parses plan text: a header line "faultplan v1", then one rule per
+// line, with blank lines and # comments. The returned plan is valid. An error
+// is a *ParseError.
+func Parse(text string) (*Plan, error) {
+	if len(text) > MaxPlanBytes {
+		return nil, &ParseError{1, 1, fmt.Sprintf("the plan is %d bytes long; the limit is %d", len(text), MaxPlanBytes)}
+	}
+	p := &Plan{}
+	header := false
+	lineNo := 0
+	for rest := text; rest != ""; {
+		var line string
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			line, rest = rest, ""
+		}
+		lineNo++
+		toks, perr := lex(line, lineNo)
+		if perr != nil {
+			return nil, perr
+		}
+		if toks[0].kind == tEOL {
+			continue
+		}
+		ps := &lineParser{toks: toks, line: lineNo}
+		if !header {
+			if err := ps.header(); err != nil {
+				return nil, err
+			}
+			header = true
+			continue
+		}
+		if len(p.Rules) == MaxRules {
+			return nil, &ParseError{lineNo, toks[0].col, fmt.Sprintf("too many rules; the limit is %d", MaxRules)}
+		}
+		r, err := ps.rule()
+		if err != nil {
+			return nil, err
+		}
+		p.Rules = append(p.Rules, r)
+	}
+	if !header {
+		return nil, &ParseError{lineNo + 1, 1, `expected the header "faultplan v1", got end of input`}
+	}
+	return p, nil
+}
+
+type lineParser struct {
+	toks []token
+	pos  int
+	line int
+	cols map[string]int // column of each field's keyword, for validation errors
+}
+
+func (ps *lineParser) peek() token { return ps.toks[ps.pos] }
+
+func (ps *lineParser) next() token {
+	t := ps.toks[ps.pos]
+	if t.kind != tEOL {
+		ps.pos++
+	}
+	return t
+}
+
+func (ps *lineParser) errAt(t token, format string, args ...any) *ParseError {
+	return &ParseError{ps.line, t.col, fmt.Sprintf(format, args...)}
+}
+
+func (ps *lineParser) expected(t token, what string) *ParseError {
+	return ps.errAt(t, "expected %s, got %s", what, t.describe())
+}
+
+func (ps *lineParser) header() error {
+	t := ps.next()
+	if t.kind != tWord || t.text != "faultplan" {
+		return ps.expected(t, `the header "faultplan v1"`)
+	}
+	v := ps.next()
+	if v.kind != tWord || len(v.text) < 2 || v.text[0] != 'v' {
+		return ps.expected(v, `a version such as v1`)
+	}
+	if v.text != "v1" {
+		return ps.errAt(v, "unsupported version %s (this build reads v%d)", v.describe(), Version)
+	}
+	if t := ps.next(); t.kind != tEOL {
+		return ps.expected(t, "end of line after the header")
+	}
+	return nil
+}
+
+var opByName = map[string]Op{
+	"read": OpRead, "write": OpWrite, "flush": OpFlush, "fua-write": OpFUAWrite,
+	"alloc": OpAlloc, "store": OpStore, "fetch": OpFetch,
+}
+
+const (
+	opList     = "read, write, flush, fua-write, alloc, store, fetch"
+	condList   = "sectors, file, bytes, key, site, nth, after, from, until, flakey, prob"
+	actionList = "fail, transient, latent, misdirect, corrupt, latency, offline, partial"
+)
+
+func isCondKeyword(s string) bool {
+	switch s {
+	case "sectors", "file", "bytes", "key", "site", "nth", "after", "from", "until", "flakey", "prob":
+		return true
+	}
+	return false
+}
+
+// rule parses one rule line.
+func (ps *lineParser) rule() (Rule, error) {
+	var r Rule
+	ps.cols = map[string]int{}
+	first := ps.peek()
+	ps.cols["ops"] = first.col
+	switch {
+	case first.kind == tWord && first.text == "offline":
+		// Short form: "offline <conditions>" is "any <conditions>: offline".
+		ps.next()
+		ps.cols["action"] = first.col
+		if err := ps.conditions(&r.Match); err != nil {
+			return r, err
+		}
+		if t := ps.peek(); t.kind != tEOL {
+			if t.kind == tColon {
+				return r, ps.errAt(t, `"offline" is a whole rule and takes no action after ":"; write "<ops> <conditions>: offline" to limit it to some operations`)
+			}
+			return r, ps.expected(t, "a condition ("+condList+") or end of line")
+		}
+		r.Action = Offline{}
+	default:
+		if first.kind == tWord && (first.text == "any" || opByName[first.text] != 0) {
+			ops, err := ps.ops()
+			if err != nil {
+				return r, err
+			}
+			r.Match.Ops = ops
+		} else if first.kind != tWord || !isCondKeyword(first.text) {
+			return r, ps.expected(first, "an operation ("+opList+"), \"any\", a condition, or \"offline\"")
+		}
+		if err := ps.conditions(&r.Match); err != nil {
+			return r, err
+		}
+		if t := ps.next(); t.kind != tColon {
+			return r, ps.expected(t, `a condition (`+condList+`) or ":" and an action`)
+		}
+		a, err := ps.action()
+		if err != nil {
+			return r, err
+		}
+		r.Action = a
+		if t := ps.peek(); t.kind != tEOL {
+			return r, ps.errAt(t, "unexpected %s after the action", t.describe())
+		}
+	}
+	if e := validateRule(&r); e != nil {
+		col, ok := ps.cols[e.field]
+		if !ok {
+			col = first.col
+		}
+		return r, &ParseError{ps.line, col, e.msg}
+	}
+	return r, nil
+}
+
+// ops parses "any" or op {"," op}.
+func (ps *lineParser) ops() (OpSet, *ParseError) {
+	t := ps.next()
+	if t.text == "any" {
+		if c := ps.peek(); c.kind == tComma {
+			return 0, ps.errAt(c, `"any" cannot be combined with other operations`)
+		}
+		return 0, nil
+	}
+	s := Ops(opByName[t.text])
+	for ps.peek().kind == tComma {
+		ps.next()
+		t := ps.next()
+		o := opByName[t.text]
+		if t.kind != tWord || o == 0 {
+			if t.kind == tWord && t.text == "any" {
+				return 0, ps.errAt(t, `"any" cannot be combined with other operations`)
+			}
+			return 0, ps.expected(t, "an operation ("+opList+")")
+		}
+		if s.Has(o) {
+			return 0, ps.errAt(t, "operation %s given twice", o)
+		}
+		s |= Ops(o)
+	}
+	return s, nil
+}
+
+// conditions parses conditions until ":" or end of line.
+func (ps *lineParser) conditions(m *Match) *ParseError {
+	for {
+		t := ps.peek()
+		if t.kind != tWord || !isCondKeyword(t.text) {
+			if t.kind == tWord && (opByName[t.text] != 0 || t.text == "any") {
+				return ps.errAt(t, "operations come first, before the conditions, separated by commas: %s", t.describe())
+			}
+			return nil
+		}
+		ps.next()
+		if _, dup := ps.cols[t.text]; dup {
+			return ps.errAt(t, "%s given twice", t.text)
+		}
+		ps.cols[t.text] = t.col
+		var err *ParseError
+		switch t.text {
+		case "sectors":
+			m.Sectors, err = ps.rangeArg()
+		case "bytes":
+			m.Bytes, err = ps.rangeArg()
+		case "file":
+			a := ps.next()
+			var n uint64
+			if n, err = ps.uintArg(a, "a file id such as 3"); err == nil && n == 0 {
+				err = ps.errAt(a, "file ids start at 1")
+			}
+			m.File = n
+		case "key", "site":
+			var s string
+			s, err = ps.nameArg(t.text)
+			if t.text == "key" {
+				m.Key = s
+			} else {
+				m.Site = s
+			}
+		case "nth", "after":
+			a := ps.next()
+			var n uint64
+			n, err = ps.uintArg(a, "a count such as 3")
+			if err == nil && n == 0 {
+				err = ps.errAt(a, "%s counts from 1", t.text)
+			} else if err == nil && n > math.MaxInt64 {
+				err = ps.errAt(a, "%s %s is too large", t.text, a.text)
+			}
+			if t.text == "nth" {
+				m.Nth = int64(n)
+			} else {
+				m.After = int64(n)
+			}
+		case "from":
+			m.From, err = ps.durationArg()
+		case "until":
+			a := ps.peek()
+			if m.Until, err = ps.durationArg(); err == nil && m.Until == 0 {
+				err = ps.errAt(a, "until 0s is an empty window")
+			}
+		case "flakey":
+			for _, want := range []string{"up", "down"} {
+				if w := ps.next(); w.kind != tWord || w.text != want {
+					return ps.expected(w, fmt.Sprintf("%q and a duration (flakey up 10ms down 2ms)", want))
+				}
+				var d int64
+				if d, err = ps.durationArg(); err != nil {
+					return err
+				}
+				if want == "up" {
+					m.Flakey.Up = d
+				} else {
+					m.Flakey.Down = d
+				}
+			}
+		case "prob":
+			m.Prob, err = ps.probArg()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// action parses the action after ":".
+func (ps *lineParser) action() (Action, *ParseError) {
+	t := ps.next()
+	ps.cols["action"] = t.col
+	if t.kind != tWord {
+		return nil, ps.expected(t, "an action ("+actionList+")")
+	}
+	switch t.text {
+	case "fail":
+		e, err := ps.errnoArg()
+		if err != nil {
+			return nil, err
+		}
+		f := Fail{Errno: e}
+		switch w := ps.peek(); {
+		case w.kind == tWord && w.text == "always":
+			ps.next()
+		case w.kind == tWord && w.text == "once":
+			ps.next()
+			f.Times = Once
+		case w.kind == tWord && w.text == "times":
+			ps.next()
+			a := ps.next()
+			n, err := ps.uintArg(a, "a count such as 2")
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 || n > math.MaxInt64 {
+				return nil, ps.errAt(a, "times must be between 1 and %d", int64(math.MaxInt64))
+			}
+			f.Times = int64(n)
+		}
+		return f, nil
+	case "transient":
+		e, err := ps.errnoArg()
+		return Transient{Errno: e}, err
+	case "latent":
+		e, err := ps.errnoArg()
+		return Latent{Errno: e}, err
+	case "misdirect":
+		a := ps.next()
+		if a.kind == tWord && a.text == "to" {
+			s := ps.next()
+			n, err := ps.uintArg(s, "a sector such as 5000")
+			if err == nil && n > math.MaxInt64 {
+				err = ps.errAt(s, "sector %s is too large", s.text)
+			}
+			return MisdirectTo{Sector: int64(n)}, err
+		}
+		if a.kind != tWord || len(a.text) < 2 || (a.text[0] != '+' && a.text[0] != '-') || !allDigits(a.text[1:]) {
+			return nil, ps.expected(a, `a sector offset such as +8 or -8, or "to" and a sector`)
+		}
+		d, perr := strconv.ParseInt(a.text, 10, 64)
+		if perr != nil {
+			return nil, ps.errAt(a, "sector offset %s is too large", a.text)
+		}
+		if d == 0 {
+			return nil, ps.errAt(a, "misdirect by 0 sectors is no misdirect")
+		}
+		return Misdirect{Delta: d}, nil
+	case "corrupt":
+		return Corrupt{}, nil
+	case "latency":
+		a := ps.peek()
+		d, err := ps.durationArg()
+		if err == nil && d == 0 {
+			err = ps.errAt(a, "latency 0s adds nothing")
+		}
+		return Latency{Extra: d}, err
+	case "offline":
+		return Offline{}, nil
+	case "partial":
+		a := ps.next()
+		n, err := ps.uintArg(a, "a byte count such as 512")
+		if err == nil && n > math.MaxInt64 {
+			err = ps.errAt(a, "byte count %s is too large", a.text)
+		}
+		if err != nil {
+			return nil, err
+		}
+		p := Partial{Bytes: int64(n)}
+		if w := ps.peek(); w.kind != tEOL {
+			if p.Errno, err = ps.errnoArg(); err != nil {
+				return nil, err
+			}
+		}
+		return p, nil
+	}
+	return nil, ps.expected(t, "an action ("+actionList+")")
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// uintArg parses a decimal number in token a (already consumed).
+func (ps *lineParser) uintArg(a token, what string) (uint64, *ParseError) {
+	if a.kind != tWord || !allDigits(a.text) {
+		return 0, ps.expected(a, what)
+	}
+	n, err := strconv.ParseUint(a.text, 10, 64)
+	if err != nil {
+		return 0, ps.errAt(a, "number %s is too large", a.text)
+	}
+	return n, nil
+}
+
+// rangeArg parses "A..B" or "A+N".
+func (ps *lineParser) rangeArg() (Range, *ParseError) {
+	a := ps.next()
+	const want = "a range such as 100..200 or 100+8"
+	if a.kind != tWord {
+		return Range{}, ps.expected(a, want)
+	}
+	lo, hi, dots := strings.Cut(a.text, "..")
+	plus := false
+	if !dots {
+		lo, hi, plus = strings.Cut(a.text, "+")
+	}
+	if (!dots && !plus) || !allDigits(lo) || !allDigits(hi) {
+		return Range{}, ps.expected(a, want)
+	}
+	start, err1 := strconv.ParseInt(lo, 10, 64)
+	n, err2 := strconv.ParseInt(hi, 10, 64)
+	if err1 != nil || err2 != nil {
+		return Range{}, ps.errAt(a, "range %s is too large (the limit is %d)", a.text, int64(math.MaxInt64))
+	}
+	if plus {
+		if n == 0 {
+			return Range{}, ps.errAt(a, "range %s is empty: the length must be at least 1", a.text)
+		}
+		if start > math.MaxInt64-n {
+			return Range{}, ps.errAt(a, "range %s is too large (the limit is %d)", a.text, int64(math.MaxInt64))
+		}
+		return Range{start, start + n}, nil
+	}
+	if n < start {
+		return Range{}, ps.errAt(a, "range %s ends before it starts", a.text)
+	}
+	if n == start {
+		return Range{}, ps.errAt(a, "range %s is empty: the end is exclusive", a.text)
+	}
+	return Range{start, n}, nil
+}
+
+// nameArg parses a key or site name, a bare word or a quoted string.
+func (ps *lineParser) nameArg(field string) (string, *ParseError) {
+	a := ps.next()
+	if a.kind != tWord && a.kind != tString {
+		return "", ps.expected(a, "a "+field+" name, a word or a quoted string")
+	}
+	if a.text == "" {
+		return "", ps.errAt(a, "the %s name is empty", field)
+	}
+	if len(a.text) > MaxNameLen {
+		return "", ps.errAt(a, "the %s name is %d bytes long; the limit is %d", field, len(a.text), MaxNameLen)
+	}
+	return a.text, nil
+}
+
+// errnoArg parses an errno name such as EIO.
+func (ps *lineParser) errnoArg() (errno.Errno, *ParseError) {
+	a := ps.next()
+	if a.kind != tWord {
+		return 0, ps.expected(a, "an errno such as EIO")
+	}
+	e, err := errno.Parse(a.text)
+	if err != nil {
+		if u, err2 := errno.Parse(strings.ToUpper(a.text)); err2 == nil {
+			return 0, ps.errAt(a, "expected an errno such as EIO, got %s (errno names are upper case: %s)", a.describe(), u)
+		}
+		return 0, ps.expected(a, "an errno such as EIO")
+	}
+	return e, nil
+}
+
+// probArg parses a probability in (0, 1].
+func (ps *lineParser) probArg() (float64, *ParseError) {
+	a := ps.next()
+	const want = "a probability such as 0.1"
+	if a.kind != tWord || strings.Trim(a.text, "0123456789.eE+-") != "" || !strings.ContainsAny(a.text[:1], "0123456789.") {
+		return 0, ps.expected(a, want)
+	}
+	p, err := strconv.ParseFloat(a.text, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, ps.expected(a, want)
+	}
+	if !(p > 0 && p <= 1) {
+		return 0, ps.errAt(a, "prob %s is outside (0, 1] (a rule that never fires is better deleted)", a.text)
+	}
+	return p, nil
+}
+
+// durationArg parses a duration: a decimal number and a unit, ns, us, ms or
+// s, exact to the nanosecond.
+func (ps *lineParser) durationArg() (int64, *ParseError) {
+	a := ps.next()
+	d, msg := parseDuration(a.text)
+	switch {
+	case a.kind != tWord || msg == "bad":
+		return 0, ps.expected(a, "a duration such as 10ms, 1.5s, 250us or 100ns")
+	case msg != "":
+		return 0, ps.errAt(a, "duration %s %s", a.describe(), msg)
+	}
+	return d, nil
+}
+
+// parseDuration parses s exactly. It returns msg "bad" for a malformed
+// duration, another message for a well-formed but unacceptable one.
+func parseDuration(s string) (ns int64, msg string) {
+	num, unit := s, int64(0)
+	for _, u := range []struct {
+		suffix string
+		ns     int64
+	}{{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}} {
+		if strings.HasSuffix(s, u.suffix) {
+			num, unit = s[:len(s)-len(u.suffix)], u.ns
+			break
+		}
+	}
+	if unit == 0 {
+		if strings.HasPrefix(s, "-") {
+			return 0, "is negative"
+		}
+		return 0, "bad"
+	}
+	whole, frac, dot := strings.Cut(num, ".")
+	if strings.HasPrefix(whole, "-") {
+		return 0, "is negative"
+	}
+	if !allDigits(whole) || (dot && !allDigits(frac)) {
+		return 0, "bad"
+	}
+	const tooLarge = "is too large (the limit is 9223372036.854775807s)"
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > math.MaxInt64/unit {
+		return 0, tooLarge
+	}
+	ns = w * unit
+	frac = strings.TrimRight(frac, "0")
+	if frac != "" {
+		if len(frac) > 9 {
+			return 0, "is not a whole number of nanoseconds"
+		}
+		f, _ := strconv.ParseInt(frac, 10, 64) // < 1e9
+		scale := int64(1)
+		for range len(frac) {
+			scale *= 10
+		}
+		// f/scale of a unit, exactly: f*unit < 1e18 fits.
+		if (f*unit)%scale != 0 {
+			return 0, "is not a whole number of nanoseconds"
+		}
+		add := f * unit / scale
+		if ns > math.MaxInt64-add {
+			return 0, tooLarge
+		}
+		ns += add
+	}
+	return ns, ""
+}

@@ -1,0 +1,226 @@
+package content
+
+import (
+	"fmt"
+	"iter"
+	"math"
+)
+
+// Store is the content of a disk or a server file: a sparse map from byte
+// offset to content, with a size. Bytes never written, or written with zeros,
+// read as zeros and cost no memory; the Store keeps only non-zero runs, in
+// canonical form, in a copy-on-write B-tree.
+//
+// Costs, for a Store of n runs: a Write of a value of m runs over k existing
+// runs costs O((m+k+1) log n); a Read of r runs costs O(log n + r); a run
+// costs about 50 bytes; [Store.Clone] costs O(1).
+//
+// The zero value is an empty Store ready to use. A Store must not be copied by
+// value once used (use Clone); methods panic if they find it was. A Store is
+// not safe for concurrent use, but a Store and its clones share nothing
+// mutable and may be used by different goroutines.
+type Store struct {
+	self     *Store // for detecting copies by value
+	t        tree
+	size     int64
+	old, new []Run // scratch for Write
+}
+
+// newStoreDegree returns a Store whose B-tree has the given minimum degree
+// (>= 2); tests use small degrees to exercise deep trees.
+func newStoreDegree(d int) *Store {
+	s := &Store{}
+	s.t.degree = d
+	return s
+}
+
+// check panics if s is a copy of a used Store.
+func (s *Store) check() {
+	if s.self != s && s.self != nil {
+		panic("content: Store copied by value; use Clone")
+	}
+}
+
+// mut prepares s for a change.
+func (s *Store) mut() {
+	s.check()
+	if s.self == nil {
+		s.self = s
+		s.t.cow = new(cowToken)
+	}
+}
+
+// Size returns the size: one past the last byte ever written, or as set by
+// [Store.Truncate].
+func (s *Store) Size() int64 { s.check(); return s.size }
+
+// Len returns the number of stored runs (zero runs are not stored).
+func (s *Store) Len() int { s.check(); return s.t.length }
+
+// Write stores x at [off, off+x.Len()), replacing what was there, and grows the
+// size to at least off+x.Len(). Zero runs in x clear the bytes they cover. It
+// panics if off < 0 or off+x.Len() overflows.
+func (s *Store) Write(off int64, x Bytes) {
+	s.mut()
+	n := x.Len()
+	if off < 0 || off > math.MaxInt64-n {
+		panic(fmt.Sprintf("content: Store.Write(%d, %d bytes): out of range", off, n))
+	}
+	end := off + n
+	s.size = max(s.size, end)
+
+	// The runs that overlap or touch [off, end): touching runs may merge with
+	// the new ones.
+	old := s.old[:0]
+	if r, ok := s.t.floor(off); ok && r.End() >= off {
+		old = append(old, r)
+	}
+	if s.t.root != nil {
+		old = s.t.root.appendRange(old, off, end)
+	}
+
+	// What [first old run's Off, last old run's End) ∪ [off, end) holds after
+	// the write. Only the first old run can start before off and only the
+	// last can end after end.
+	nw := s.new[:0]
+	if len(old) > 0 && old[0].Off < off {
+		nw = add(nw, clip(old[0], old[0].Off, off, 0))
+	}
+	for _, r := range x.runs {
+		if r.Stamp != Zero {
+			r.Off += off
+			nw = add(nw, r)
+		}
+	}
+	if len(old) > 0 {
+		if last := old[len(old)-1]; last.End() > end {
+			nw = add(nw, clip(last, end, last.End(), 0))
+		}
+	}
+
+	// Turn old into nw, touching only runs that change. Both are sorted by
+	// Off, and the tree holds no other run with an Off in their span.
+	i, j := 0, 0
+	for i < len(old) || j < len(nw) {
+		switch {
+		case j == len(nw) || i < len(old) && old[i].Off < nw[j].Off:
+			s.t.delete(old[i].Off)
+			i++
+		case i == len(old) || nw[j].Off < old[i].Off:
+			s.t.insert(nw[j])
+			j++
+		default:
+			if old[i] != nw[j] {
+				s.t.insert(nw[j])
+			}
+			i++
+			j++
+		}
+	}
+	s.old, s.new = old[:0], nw[:0]
+}
+
+// Read returns bytes [off, off+n). Bytes not written, including any at or
+// past Size, read as zeros. It panics if off < 0, n < 0 or off+n overflows.
+func (s *Store) Read(off, n int64) Bytes {
+	s.check()
+	if off < 0 || n < 0 || off > math.MaxInt64-n {
+		panic(fmt.Sprintf("content: Store.Read(%d, %d): out of range", off, n))
+	}
+	if n == 0 {
+		return Bytes{}
+	}
+	end := off + n
+	var buf [4]Run
+	got := buf[:0]
+	if r, ok := s.t.floor(off); ok && r.End() > off {
+		got = append(got, r)
+	}
+	if s.t.root != nil {
+		got = s.t.root.appendRange(got, off, end-1)
+	}
+	out := make([]Run, 0, 2*len(got)+1)
+	pos := off
+	for _, r := range got {
+		if r.Off > pos {
+			out = add(out, Run{Off: pos - off, Len: r.Off - pos})
+		}
+		out = add(out, clip(r, off, end, -off))
+		pos = min(r.End(), end)
+	}
+	out = add(out, Run{Off: pos - off, Len: end - pos})
+	return Bytes{out}
+}
+
+// Truncate sets the size to n: runs past n are dropped, and growing the size
+// adds zeros. It panics if n < 0.
+func (s *Store) Truncate(n int64) {
+	s.mut()
+	checkLen("Store.Truncate", n)
+	if n == 0 {
+		s.t.root, s.t.length = nil, 0
+	}
+	for {
+		r, ok := s.t.last()
+		if !ok || r.End() <= n {
+			break
+		}
+		if r.Off < n {
+			r.Len = n - r.Off
+			s.t.insert(r)
+			break
+		}
+		s.t.deleteMax()
+	}
+	s.size = n
+}
+
+// Clone returns an independent copy of s in O(1). The two share their B-tree
+// nodes until one of them changes: the first Write to a region afterwards
+// copies the O(log n) nodes on its path (about 2 KiB each), so a snapshot
+// costs memory only for what changes after it.
+func (s *Store) Clone() *Store {
+	s.mut()
+	c := &Store{t: s.t.clone(), size: s.size}
+	c.self = c
+	return c
+}
+
+// Equal reports whether s and o have the same size and the same label at
+// every byte.
+func (s *Store) Equal(o *Store) bool {
+	s.check()
+	o.check()
+	if s.size != o.size || s.t.length != o.t.length {
+		return false
+	}
+	if s.t.root == o.t.root {
+		return true
+	}
+	a, b := newCursor(s.t.root), newCursor(o.t.root)
+	for {
+		x, ok := a.next()
+		y, _ := b.next()
+		if x != y {
+			return false
+		}
+		if !ok {
+			return true
+		}
+	}
+}
+
+// Runs yields the stored runs in offset order. Zero runs are not stored, so
+// holes between runs and after the last one read as zeros.
+func (s *Store) Runs() iter.Seq[Run] {
+	s.check()
+	return func(yield func(Run) bool) {
+		if s.t.root != nil {
+			s.t.root.all(yield)
+		}
+	}
+}
+
+// String returns the text form of bytes [0, Size()), as [Bytes.String] does.
+// It lists every run; use it for small stores and debugging.
+func (s *Store) String() string { return s.Read(0, s.Size()).String() }
