@@ -53,6 +53,7 @@ func tiny(w *World) {
 			for range 4 {
 				m.Lock(t)
 				t.Point("work", Obj{}, 0)
+				t.Point("work", Obj{}, 1)
 				m.Unlock(t)
 			}
 		})

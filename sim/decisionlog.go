@@ -83,7 +83,7 @@ func (l *DecisionLog) String() string {
 
 // maxLogChoices bounds what a decoder accepts, so a hostile file cannot
 // make it allocate without limit.
-const maxLogChoices = 1 << 26
+const maxLogChoices = 1 << 24
 
 // ParseDecisionLog decodes the text form. Errors name the token and its
 // column.

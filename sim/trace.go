@@ -102,11 +102,8 @@ const (
 )
 
 func newTrace(keep int) Trace {
-	t := Trace{keep: keep, hash: fnvOffset}
-	if keep > 0 {
-		t.ring = make([]Event, 0, keep)
-	}
-	return t
+	// The ring grows on demand, so a short run does not pay for a long one.
+	return Trace{keep: keep, hash: fnvOffset}
 }
 
 func (tr *Trace) add(ev *Event) {
