@@ -103,17 +103,14 @@ func (s OpSet) String() string {
 	if s == 0 {
 		return "any"
 	}
-	var b strings.Builder
-	for i, o := range s.list() {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(o.String())
+	var names []string
+	for _, o := range s.list() {
+		names = append(names, o.String())
 	}
 	if s&^allOps != 0 {
-		fmt.Fprintf(&b, ",ops(%#x)", uint16(s&^allOps))
+		names = append(names, fmt.Sprintf("ops(%#x)", uint16(s&^allOps)))
 	}
-	return b.String()
+	return strings.Join(names, ",")
 }
 
 // Range is a half-open range [Start, End) of sectors or bytes. The zero Range

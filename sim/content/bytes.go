@@ -117,7 +117,7 @@ func (b Bytes) FirstDiff(c Bytes) int64 {
 		if pos == x.End() {
 			i++
 		}
-		if pos == y.End() && false {
+		if pos == y.End() {
 			j++
 		}
 	}

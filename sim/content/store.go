@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"iter"
 	"math"
+
+	"github.com/google/btree"
 )
 
 // Store is the content of a disk or a server file: a sparse map from byte
 // offset to content, with a size. Bytes never written, or written with zeros,
 // read as zeros and cost no memory; the Store keeps only non-zero runs, in
-// canonical form, in a copy-on-write B-tree.
+// canonical form, in a copy-on-write B-tree (github.com/google/btree).
 //
 // Costs, for a Store of n runs: a Write of a value of m runs over k existing
 // runs costs O((m+k+1) log n); a Read of r runs costs O(log n + r); a run
@@ -21,17 +23,40 @@ import (
 // mutable and may be used by different goroutines.
 type Store struct {
 	self     *Store // for detecting copies by value
-	t        tree
+	t        *btree.BTreeG[Run]
+	degree   int
 	size     int64
 	old, new []Run // scratch for Write
 }
 
+// defaultDegree gives nodes of 31 to 63 runs: 2 KiB of runs a node.
+const defaultDegree = 32
+
+func byOff(a, b Run) bool { return a.Off < b.Off }
+
 // newStoreDegree returns a Store whose B-tree has the given minimum degree
 // (>= 2); tests use small degrees to exercise deep trees.
-func newStoreDegree(d int) *Store {
-	s := &Store{}
-	s.t.degree = d
-	return s
+func newStoreDegree(d int) *Store { return &Store{degree: d} }
+
+// floor is the run with the greatest Off <= off.
+func (s *Store) floor(off int64) (r Run, ok bool) {
+	s.t.DescendLessOrEqual(Run{Off: off}, func(x Run) bool { r, ok = x, true; return false })
+	return r, ok
+}
+
+// appendRange appends the runs with lo < Off <= hi, in order.
+func (s *Store) appendRange(dst []Run, lo, hi int64) []Run {
+	if lo == math.MaxInt64 {
+		return dst
+	}
+	s.t.AscendGreaterOrEqual(Run{Off: lo + 1}, func(x Run) bool {
+		if x.Off > hi {
+			return false
+		}
+		dst = append(dst, x)
+		return true
+	})
+	return dst
 }
 
 // check panics if s is a copy of a used Store.
@@ -46,7 +71,10 @@ func (s *Store) mut() {
 	s.check()
 	if s.self == nil {
 		s.self = s
-		s.t.cow = new(cowToken)
+		if s.degree == 0 {
+			s.degree = defaultDegree
+		}
+		s.t = btree.NewG(s.degree, byOff)
 	}
 }
 
@@ -55,7 +83,13 @@ func (s *Store) mut() {
 func (s *Store) Size() int64 { s.check(); return s.size }
 
 // Len returns the number of stored runs (zero runs are not stored).
-func (s *Store) Len() int { s.check(); return s.t.length }
+func (s *Store) Len() int {
+	s.check()
+	if s.t == nil {
+		return 0
+	}
+	return s.t.Len()
+}
 
 // Write stores x at [off, off+x.Len()), replacing what was there, and grows the
 // size to at least off+x.Len(). Zero runs in x clear the bytes they cover. It
@@ -70,14 +104,13 @@ func (s *Store) Write(off int64, x Bytes) {
 	s.size = max(s.size, end)
 
 	// The runs that overlap or touch [off, end): touching runs may merge with
-	// the new ones.
+	// the new ones. The last run starting before off may overlap or touch
+	// it; after that come the runs starting in [off, end].
 	old := s.old[:0]
-	if r, ok := s.t.floor(off); ok && r.End() >= off {
+	if r, ok := s.floor(off - 1); ok && r.End() >= off {
 		old = append(old, r)
 	}
-	if s.t.root != nil {
-		old = s.t.root.appendRange(old, off, end)
-	}
+	old = s.appendRange(old, off-1, end)
 
 	// What [first old run's Off, last old run's End) ∪ [off, end) holds after
 	// the write. Only the first old run can start before off and only the
@@ -104,14 +137,14 @@ func (s *Store) Write(off int64, x Bytes) {
 	for i < len(old) || j < len(nw) {
 		switch {
 		case j == len(nw) || i < len(old) && old[i].Off < nw[j].Off:
-			s.t.delete(old[i].Off)
+			s.t.Delete(old[i])
 			i++
 		case i == len(old) || nw[j].Off < old[i].Off:
-			s.t.insert(nw[j])
+			s.t.ReplaceOrInsert(nw[j])
 			j++
 		default:
 			if old[i] != nw[j] {
-				s.t.insert(nw[j])
+				s.t.ReplaceOrInsert(nw[j])
 			}
 			i++
 			j++
@@ -133,11 +166,11 @@ func (s *Store) Read(off, n int64) Bytes {
 	end := off + n
 	var buf [4]Run
 	got := buf[:0]
-	if r, ok := s.t.floor(off); ok && r.End() > off {
-		got = append(got, r)
-	}
-	if s.t.root != nil {
-		got = s.t.root.appendRange(got, off, end-1)
+	if s.t != nil {
+		if r, ok := s.floor(off); ok && r.End() > off {
+			got = append(got, r)
+		}
+		got = s.appendRange(got, off, end-1)
 	}
 	out := make([]Run, 0, 2*len(got)+1)
 	pos := off
@@ -158,19 +191,19 @@ func (s *Store) Truncate(n int64) {
 	s.mut()
 	checkLen("Store.Truncate", n)
 	if n == 0 {
-		s.t.root, s.t.length = nil, 0
+		s.t.Clear(false)
 	}
 	for {
-		r, ok := s.t.last()
+		r, ok := s.t.Max()
 		if !ok || r.End() <= n {
 			break
 		}
 		if r.Off < n {
 			r.Len = n - r.Off
-			s.t.insert(r)
+			s.t.ReplaceOrInsert(r)
 			break
 		}
-		s.t.deleteMax()
+		s.t.DeleteMax()
 	}
 	s.size = n
 }
@@ -181,7 +214,7 @@ func (s *Store) Truncate(n int64) {
 // costs memory only for what changes after it.
 func (s *Store) Clone() *Store {
 	s.mut()
-	c := &Store{t: s.t.clone(), size: s.size}
+	c := &Store{t: s.t.Clone(), degree: s.degree, size: s.size}
 	c.self = c
 	return c
 }
@@ -191,23 +224,17 @@ func (s *Store) Clone() *Store {
 func (s *Store) Equal(o *Store) bool {
 	s.check()
 	o.check()
-	if s.size != o.size || s.t.length != o.t.length {
+	if s.size != o.size || s.Len() != o.Len() {
 		return false
 	}
-	if s.t.root == o.t.root {
-		return true
-	}
-	a, b := newCursor(s.t.root), newCursor(o.t.root)
-	for {
-		x, ok := a.next()
-		y, _ := b.next()
-		if x != y {
+	next, stop := iter.Pull(o.Runs())
+	defer stop()
+	for x := range s.Runs() {
+		if y, _ := next(); x != y {
 			return false
 		}
-		if !ok {
-			return true
-		}
 	}
+	return true
 }
 
 // Runs yields the stored runs in offset order. Zero runs are not stored, so
@@ -215,8 +242,8 @@ func (s *Store) Equal(o *Store) bool {
 func (s *Store) Runs() iter.Seq[Run] {
 	s.check()
 	return func(yield func(Run) bool) {
-		if s.t.root != nil {
-			s.t.root.all(yield)
+		if s.t != nil {
+			s.t.Ascend(yield)
 		}
 	}
 }
