@@ -1,0 +1,409 @@
+package mm
+
+import (
+	"github.com/wbsim/wbsim/sim"
+)
+
+// Background writeback: the periodic kupdate flush, background writeout
+// above the dirty threshold, and throttling of dirtiers. Translated from
+// mm/page-writeback.c and fs/fs-writeback.c of the pdflush era (Linux
+// 2.6.22, read, for wb_kupdate, background_writeout and the global
+// balance_dirty_pages; 2.6.32 for writeback_single_inode's requeueing),
+// with these simplifications:
+//
+//   - one superblock and one dirty-inode list (oldest first) instead of
+//     sb->s_dirty/s_io/s_more_io or the per-bdi b_dirty/b_io/b_more_io;
+//     requeue_io puts the inode back at the old end, redirty_tail at the
+//     young end;
+//   - the kupdate timer is a daemon task that sleeps
+//     dirty_writeback_interval; pdflush_operation (wakeup_flusher_threads)
+//     spawns a daemon task for the background work unless one is already
+//     working the queue;
+//   - dirty limits are global (2.6.22), not the per-bdi proportions of
+//     2.6.24+; dirtyable memory is Kernel.TotalRAMPages;
+//   - congestion_wait is a fixed sleep (see CongestionWait).
+
+// MAX_WRITEBACK_PAGES is how many pages kupdate and background writeout
+// ask for per round.
+const MAX_WRITEBACK_PAGES = 1024
+
+// FlusherOptions configures StartFlusher.
+type FlusherOptions struct {
+	// NoKupdate disables the periodic writeback of old data (the kernel's
+	// dirty_writeback_interval = 0).
+	NoKupdate bool
+}
+
+type flusher struct {
+	k          *Kernel
+	opts       FlusherOptions
+	kupdate    *sim.Task
+	background int // background writeout tasks running
+}
+
+// StartFlusher spawns the kupdate daemon: every dirty_writeback_interval
+// it writes back inodes dirtied more than dirty_expire_interval ago.
+// Background writeout (above the background threshold, or on Kick) runs
+// in its own daemon task when asked. Daemons do not keep a run going.
+func StartFlusher(k *Kernel, opts FlusherOptions) {
+	f := &flusher{k: k, opts: opts}
+	k.flusher = f
+	if opts.NoKupdate || k.DirtyWritebackInterval <= 0 {
+		return
+	}
+	f.kupdate = k.W.SpawnDaemon("kupdate", func(t *sim.Task) {
+		for {
+			t.Sleep(k.DirtyWritebackInterval)
+			next := WbKupdate(t, k)
+			if d := next - t.World().Now(); d > 0 {
+				t.Sleep(d)
+			}
+		}
+	})
+}
+
+// Kick is wakeup_pdflush / wakeup_flusher_threads(0) from outside a task:
+// start background writeout of every dirty page. It spawns the worker
+// daemon directly.
+func (k *Kernel) Kick() {
+	k.spawnBackground(k.NrFileDirty + k.NrUnstableNFS)
+}
+
+func (k *Kernel) spawnBackground(nrPages int64) {
+	f := k.flusher
+	if f == nil {
+		f = &flusher{k: k, opts: FlusherOptions{NoKupdate: true}}
+		k.flusher = f
+	}
+	if f.background > 0 {
+		return // a pdflush thread is already working the queue
+	}
+	f.background++
+	k.W.SpawnDaemon("pdflush", func(t *sim.Task) {
+		defer func() { f.background-- }()
+		BackgroundWriteout(t, k, nrPages)
+	})
+}
+
+// WakeupFlusherThreads is wakeup_pdflush(nr_pages) (2.6.2x), called
+// wakeup_flusher_threads from 2.6.32: start background writeout of
+// nr_pages pages, or of every dirty page when nr_pages is 0.
+func WakeupFlusherThreads(t *sim.Task, k *Kernel, nrPages int64) {
+	if nrPages == 0 {
+		nrPages = k.NrFileDirty + k.NrUnstableNFS
+	}
+	t.World().Record(sim.KindPoint, "wakeup_flusher_threads", sim.Obj{}, nrPages, "")
+	k.spawnBackground(nrPages)
+}
+
+// GetDirtyLimits is get_dirty_limits(&background, &dirty, mapping), Linux
+// 2.6.22 without the mapped-memory clamp (nothing is mapped): the
+// background and throttling thresholds in pages.
+func GetDirtyLimits(k *Kernel) (background, dirty int64) {
+	available := k.TotalRAMPages + 1 // determine_dirtyable_memory never returns 0
+	dirtyRatio := int64(k.DirtyRatio)
+	if dirtyRatio < 5 {
+		dirtyRatio = 5
+	}
+	backgroundRatio := int64(k.DirtyBackgroundRatio)
+	if backgroundRatio >= dirtyRatio {
+		backgroundRatio = dirtyRatio / 2
+	}
+	return backgroundRatio * available / 100, dirtyRatio * available / 100
+}
+
+// BackgroundWriteout is background_writeout(min_pages), Linux 2.6.22:
+// write back at least minPages, and keep going while dirty memory is
+// above the background threshold or until everything is clean.
+func BackgroundWriteout(t *sim.Task, k *Kernel, minPages int64) {
+	t.Enter("background_writeout")
+	defer t.Leave()
+	wbc := &WritebackControl{SyncMode: WB_SYNC_NONE, Nonblocking: true, RangeCyclic: true,
+		ForBackground: true}
+	for {
+		backgroundThresh, _ := GetDirtyLimits(k)
+		if k.NrFileDirty+k.NrUnstableNFS < backgroundThresh && minPages <= 0 {
+			break
+		}
+		wbc.EncounteredCongestion = false
+		wbc.NrToWrite = MAX_WRITEBACK_PAGES
+		wbc.PagesSkipped = 0
+		WritebackInodes(t, k, wbc)
+		minPages -= MAX_WRITEBACK_PAGES - wbc.NrToWrite
+		if wbc.NrToWrite > 0 || wbc.PagesSkipped > 0 {
+			// Wrote less than expected
+			CongestionWait(t, 100*sim.Millisecond)
+			if !wbc.EncounteredCongestion {
+				break
+			}
+		}
+	}
+}
+
+// WbKupdate is wb_kupdate, Linux 2.6.22: write back the inodes dirtied
+// longer than dirty_expire_interval ago, MAX_WRITEBACK_PAGES at a time.
+// It returns when the next run is due.
+func WbKupdate(t *sim.Task, k *Kernel) sim.Time {
+	t.Enter("wb_kupdate")
+	defer t.Leave()
+	now := t.World().Now()
+	oldest := now - k.DirtyExpireInterval
+	next := now + k.DirtyWritebackInterval
+	wbc := &WritebackControl{SyncMode: WB_SYNC_NONE, OlderThanThis: &oldest, Nonblocking: true,
+		ForKupdate: true, RangeCyclic: true}
+	nrToWrite := k.NrFileDirty + k.NrUnstableNFS + int64(len(k.dirtyInodes))
+	for nrToWrite > 0 {
+		wbc.EncounteredCongestion = false
+		wbc.NrToWrite = MAX_WRITEBACK_PAGES
+		WritebackInodes(t, k, wbc)
+		if wbc.NrToWrite > 0 {
+			if wbc.EncounteredCongestion {
+				CongestionWait(t, 100*sim.Millisecond)
+			} else {
+				break // All the old data is written
+			}
+		}
+		nrToWrite -= MAX_WRITEBACK_PAGES - wbc.NrToWrite
+	}
+	if t.World().Now()+sim.Second > next {
+		next = t.World().Now() + sim.Second
+	}
+	return next
+}
+
+// WritebackInodes is writeback_inodes(wbc) with sync_sb_inodes, fs/fs-
+// writeback.c, Linux 2.6.22, over the model's one dirty list: take the
+// inodes dirty now, oldest first, and write each back until nr_to_write
+// runs out. It stops at an inode dirtied after the call began (livelock
+// avoidance) or, for kupdate, after *older_than_this; with nonblocking it
+// stops at a congested queue.
+func WritebackInodes(t *sim.Task, k *Kernel, wbc *WritebackControl) {
+	t.Enter("writeback_inodes")
+	defer t.Leave()
+	start := t.World().Now()
+	k.InodeLock.Lock(t)
+	io := append([]*Inode(nil), k.dirtyInodes...) // list_splice_init(&sb->s_dirty, &sb->s_io)
+	for _, inode := range io {
+		if !inode.onDirty {
+			continue // written back meanwhile by someone else
+		}
+		mapping := inode.Mapping
+		bdi := mapping.BDI
+		if wbc.Nonblocking && BdiWriteCongested(bdi) {
+			wbc.EncounteredCongestion = true
+			break // Skip a congested fs
+		}
+		if wbc.BDI != nil && bdi != wbc.BDI {
+			continue // wrong queue (the model has one superblock, so skip only this inode)
+		}
+		// Was this inode dirtied after sync_sb_inodes was called?
+		if inode.DirtiedWhen > start {
+			break
+		}
+		// Was this inode dirtied too recently?
+		if wbc.OlderThanThis != nil && inode.DirtiedWhen > *wbc.OlderThanThis {
+			break
+		}
+		bdi.WritebackCount++ // writeback_acquire
+		pagesSkipped := wbc.PagesSkipped
+		k.InodeLock.Unlock(t)
+		writebackSingleInode(t, inode, wbc)
+		k.InodeLock.Lock(t)
+		bdi.WritebackCount--
+		if wbc.PagesSkipped != pagesSkipped {
+			// writeback is not making progress due to locked buffers.
+			// Skip this inode for now.
+			if inode.onDirty {
+				k.moveToDirty(inode, false)
+			}
+		}
+		k.InodeLock.Unlock(t)
+		t.CondResched()
+		k.InodeLock.Lock(t)
+		if wbc.NrToWrite <= 0 {
+			break
+		}
+	}
+	k.InodeLock.Unlock(t)
+}
+
+// WriteInodeNow is write_inode_now(inode, sync) without the inode write:
+// writeback_single_inode with nr_to_write LONG_MAX, WB_SYNC_ALL when
+// sync, else WB_SYNC_NONE.
+func WriteInodeNow(t *sim.Task, inode *Inode, sync bool) int {
+	wbc := &WritebackControl{NrToWrite: LLONG_MAX, RangeStart: 0, RangeEnd: LLONG_MAX}
+	if sync {
+		wbc.SyncMode = WB_SYNC_ALL
+	}
+	return writebackSingleInode(t, inode, wbc)
+}
+
+// writebackSingleInode is writeback_single_inode(inode, wbc),
+// fs/fs-writeback.c, Linux 2.6.32 (called without inode_lock here; it
+// takes it): wait for or skip an inode already being synced (I_SYNC), set
+// I_SYNC and clear I_DIRTY_PAGES, do_writepages, wait on the pages for
+// WB_SYNC_ALL, write the inode if it is dirty, then clear I_SYNC and put
+// the inode back on the dirty list if it is (still, or again) dirty.
+func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int {
+	t.Enter("writeback_single_inode")
+	defer t.Leave()
+	k := inode.Kernel
+	mapping := inode.Mapping
+	wait := wbc.SyncMode == WB_SYNC_ALL
+
+	k.InodeLock.Lock(t)
+	if inode.State&I_SYNC != 0 {
+		// If this inode is locked for writeback and we are not doing
+		// writeback-for-data-integrity, move it to the old end so that
+		// writeback can proceed with the other inodes.
+		if !wait {
+			k.moveToDirty(inode, true) // requeue_io
+			k.InodeLock.Unlock(t)
+			return 0
+		}
+		// It's a data-integrity sync. We must wait.
+		for inode.State&I_SYNC != 0 {
+			k.InodeLock.Unlock(t)
+			sim.WaitOnBit(t, &inode.State, 7, inode.Obj(), "inode_wait_for_writeback")
+			k.InodeLock.Lock(t)
+		}
+	}
+	// Set I_SYNC, reset I_DIRTY_PAGES
+	inode.State |= I_SYNC
+	inode.State &^= I_DIRTY_PAGES
+	k.delDirty(inode)
+	k.InodeLock.Unlock(t)
+
+	ret := DoWritepages(t, mapping, wbc)
+
+	if wait {
+		if err := FilemapFdatawait(t, mapping); ret == 0 {
+			ret = err
+		}
+	}
+
+	k.InodeLock.Lock(t)
+	dirty := inode.State & I_DIRTY
+	inode.State &^= I_DIRTY_SYNC | I_DIRTY_DATASYNC
+	k.InodeLock.Unlock(t)
+	if dirty&(I_DIRTY_SYNC|I_DIRTY_DATASYNC) != 0 && k.WriteInode != nil {
+		if err := k.WriteInode(t, inode, wait); ret == 0 {
+			ret = err
+		}
+	}
+
+	k.InodeLock.Lock(t)
+	inode.State &^= I_SYNC
+	if inode.State&(I_FREEING|I_CLEAR) == 0 {
+		switch {
+		case inode.State&I_DIRTY_PAGES != 0 && wbc.ForKupdate:
+			// More pages get dirtied by a fast dirtier.
+			selectQueue(k, inode, wbc)
+		case inode.State&I_DIRTY != 0:
+			redirtyTail(t, k, inode)
+		case MappingTagged(mapping, PAGECACHE_TAG_DIRTY):
+			// We didn't write back all the pages. Redirty the inode.
+			inode.State |= I_DIRTY_PAGES
+			selectQueue(k, inode, wbc)
+		default:
+			// The inode is clean.
+		}
+	}
+	k.InodeLock.Unlock(t)
+	sim.WakeUpBit(t, &inode.State, 7, inode.Obj()) // inode_sync_complete
+	return ret
+}
+
+func selectQueue(k *Kernel, inode *Inode, wbc *WritebackControl) {
+	if wbc.NrToWrite <= 0 {
+		k.moveToDirty(inode, true) // slice used up: queue for next turn
+	} else {
+		if !inode.onDirty {
+			inode.DirtiedWhen = k.W.Now()
+		}
+		k.moveToDirty(inode, false) // somehow blocked: retry later
+	}
+}
+
+// redirtyTail is redirty_tail(inode): refile at the young end, refreshing
+// dirtied_when if it would break the list's time order.
+func redirtyTail(t *sim.Task, k *Kernel, inode *Inode) {
+	if n := len(k.dirtyInodes); n > 0 {
+		if tail := k.dirtyInodes[n-1]; tail != inode && inode.DirtiedWhen < tail.DirtiedWhen {
+			inode.DirtiedWhen = t.World().Now()
+		}
+	}
+	k.moveToDirty(inode, false)
+}
+
+// BalanceDirtyPagesRatelimited is balance_dirty_pages_ratelimited(mapping)
+// (balance_dirty_pages_ratelimited_nr with 1), Linux 2.6.22: once per
+// ratelimit_pages dirtied pages (8 while over the limit), check the dirty
+// limits.
+func BalanceDirtyPagesRatelimited(t *sim.Task, mapping *AddressSpace) {
+	BalanceDirtyPagesRatelimitedNr(t, mapping, 1)
+}
+
+// BalanceDirtyPagesRatelimitedNr is balance_dirty_pages_ratelimited_nr.
+func BalanceDirtyPagesRatelimitedNr(t *sim.Task, mapping *AddressSpace, nrPagesDirtied int64) {
+	k := mapping.Host.Kernel
+	ratelimit := k.RatelimitPages
+	if k.dirtyExceeded {
+		ratelimit = 8
+	}
+	k.ratelimit += nrPagesDirtied
+	if k.ratelimit >= ratelimit {
+		k.ratelimit = 0
+		BalanceDirtyPages(t, mapping)
+	}
+}
+
+// BalanceDirtyPages is balance_dirty_pages(mapping), mm/page-writeback.c,
+// Linux 2.6.22: while dirty plus writeback pages exceed the dirty
+// threshold, the dirtier itself writes back up to write_chunk pages of
+// this queue (writeback_inodes) and sleeps in congestion_wait; afterwards
+// it starts background writeout if dirty memory is above the background
+// threshold and no flusher works the queue.
+func BalanceDirtyPages(t *sim.Task, mapping *AddressSpace) {
+	t.Enter("balance_dirty_pages")
+	defer t.Leave()
+	k := mapping.Host.Kernel
+	bdi := mapping.BDI
+	var nrReclaimable, backgroundThresh, dirtyThresh int64
+	var pagesWritten int64
+	writeChunk := k.RatelimitPages + k.RatelimitPages/2 // sync_writeback_pages()
+
+	for {
+		wbc := &WritebackControl{BDI: bdi, SyncMode: WB_SYNC_NONE, NrToWrite: writeChunk, RangeCyclic: true}
+		backgroundThresh, dirtyThresh = GetDirtyLimits(k)
+		nrReclaimable = k.NrFileDirty + k.NrUnstableNFS
+		if nrReclaimable+k.NrWriteback <= dirtyThresh {
+			break
+		}
+		if !k.dirtyExceeded {
+			k.dirtyExceeded = true
+		}
+		if nrReclaimable != 0 {
+			WritebackInodes(t, k, wbc)
+			backgroundThresh, dirtyThresh = GetDirtyLimits(k)
+			nrReclaimable = k.NrFileDirty + k.NrUnstableNFS
+			if nrReclaimable+k.NrWriteback <= dirtyThresh {
+				break
+			}
+			pagesWritten += writeChunk - wbc.NrToWrite
+			if pagesWritten >= writeChunk {
+				break // We've done our duty
+			}
+		}
+		CongestionWait(t, 100*sim.Millisecond)
+	}
+	if nrReclaimable+k.NrWriteback <= dirtyThresh && k.dirtyExceeded {
+		k.dirtyExceeded = false
+	}
+	if WritebackInProgress(bdi) {
+		return // pdflush is already working this queue
+	}
+	if nrReclaimable > backgroundThresh {
+		WakeupFlusherThreads(t, k, 0)
+	}
+}
