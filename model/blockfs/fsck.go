@@ -1,0 +1,151 @@
+package blockfs
+
+import (
+	"fmt"
+
+	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/sim/content"
+)
+
+// Fsck checks the file system's consistency from outside any task (no
+// scheduling points): every block referenced by a file, as data or as an
+// indirect block, is allocated and referenced once; every allocated block
+// is referenced (nothing leaked); and the tree agrees with the file
+// system's record of what it mapped. Indirect blocks are read from the
+// block device's page cache, or with read (the device's contents) if they
+// are not cached; read may be nil when everything is cached.
+func (fs *Fs) Fsck(read func(off, n int64) content.Bytes) error {
+	owner := map[uint64]string{0: "the reserved block 0"}
+	claim := func(b uint64, who string) error {
+		if b >= fs.nblocks {
+			return fmt.Errorf("%s: block %d is past the end of the file system (%d blocks)", who, b, fs.nblocks)
+		}
+		if prev, ok := owner[b]; ok {
+			return fmt.Errorf("block %d is used twice: by %s and by %s", b, prev, who)
+		}
+		if !fs.used(b) {
+			return fmt.Errorf("%s: block %d is referenced but free in the bitmap", who, b)
+		}
+		owner[b] = who
+		return nil
+	}
+	for _, ei := range fs.inodes {
+		ino := ei.VFS.Ino
+		if fs.Opts.Layout == LayoutExtent {
+			var prevEnd uint64
+			for i, e := range ei.ext {
+				if e.Len == 0 || (i > 0 && e.Logical < prevEnd) {
+					return fmt.Errorf("inode %d: extent %d %+v is empty or overlaps the previous one", ino, i, e)
+				}
+				prevEnd = e.Logical + e.Len
+				for j := uint64(0); j < e.Len; j++ {
+					if err := claim(e.Phys+j, fmt.Sprintf("inode %d block %d", ino, e.Logical+j)); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
+		var mapped []Extent
+		var walk func(b uint32, level int, logical uint64) error
+		ptrs := uint64(fs.Opts.BlockSize / 4)
+		walk = func(b uint32, level int, logical uint64) error {
+			if level == 0 {
+				mapped = insertExtent(mapped, logical, uint64(b), 1)
+				return claim(uint64(b), fmt.Sprintf("inode %d block %d", ino, logical))
+			}
+			if err := claim(uint64(b), fmt.Sprintf("inode %d indirect block (level %d, from %d)", ino, level, logical)); err != nil {
+				return err
+			}
+			slots, err := fs.readIndirect(uint64(b), read)
+			if err != nil {
+				return fmt.Errorf("inode %d: %v", ino, err)
+			}
+			span := uint64(1)
+			for range level - 1 {
+				span *= ptrs
+			}
+			for i, v := range slots {
+				if v == badPtr {
+					return fmt.Errorf("inode %d: indirect block %d slot %d holds no block number", ino, b, i)
+				}
+				if v != 0 {
+					if err := walk(v, level-1, logical+uint64(i)*span); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}
+		for i := 0; i < EXT2_NDIR_BLOCKS; i++ {
+			if v := ei.Data[i]; v != 0 {
+				if err := walk(v, 0, uint64(i)); err != nil {
+					return err
+				}
+			}
+		}
+		start := uint64(EXT2_NDIR_BLOCKS)
+		for level := 1; level <= 3; level++ {
+			if v := ei.Data[EXT2_NDIR_BLOCKS+level-1]; v != 0 {
+				if err := walk(v, level, start); err != nil {
+					return err
+				}
+			}
+			span := uint64(1)
+			for range level {
+				span *= ptrs
+			}
+			start += span
+		}
+		if fmt.Sprint(mapped) != fmt.Sprint(ei.shadow) {
+			return fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
+		}
+	}
+	used := uint64(0)
+	for b := uint64(0); b < fs.nblocks; b++ {
+		if fs.used(b) {
+			used++
+			if _, ok := owner[b]; !ok {
+				return fmt.Errorf("block %d is allocated but nothing references it (leaked)", b)
+			}
+		}
+	}
+	if used != fs.nblocks-fs.free {
+		return fmt.Errorf("free count %d disagrees with the bitmap (%d used of %d)", fs.free, used, fs.nblocks)
+	}
+	return nil
+}
+
+// readIndirect decodes indirect block b from the buffer cache, or from
+// the device with read.
+func (fs *Fs) readIndirect(b uint64, read func(off, n int64) content.Bytes) ([]uint32, error) {
+	bs := fs.Opts.BlockSize
+	m := fs.Bdev.Inode.Mapping
+	bpp := uint64(mm.PageSize / bs)
+	var data content.Bytes
+	var off int64
+	if p := m.PageTree.Lookup(b / bpp); p != nil && block.PageHasBuffers(p) {
+		head := block.PageBuffers(p)
+		bh := head
+		for {
+			if bh.Blocknr == b && block.BufferUptodate(bh) {
+				data, off = p.Data, int64(bh.Offset)
+				break
+			}
+			bh = bh.ThisPage
+			if bh == head {
+				break
+			}
+		}
+	}
+	if data.Len() == 0 {
+		if read == nil {
+			return nil, fmt.Errorf("indirect block %d is not cached", b)
+		}
+		data, off = read(int64(b)*int64(bs), int64(bs)), 0
+	}
+	out := make([]uint32, bs/4)
+	decodePtrs(data, off, out)
+	return out, nil
+}
