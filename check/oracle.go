@@ -1,0 +1,301 @@
+package check
+
+import (
+	"fmt"
+
+	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/content"
+	"github.com/wbsim/wbsim/sim/errno"
+)
+
+// Invariant ids this package checks (ARCHITECTURE.md, "Checks").
+const (
+	InvReadCorrect  = "read-correct"
+	InvFsyncDurable = "fsync-durable"
+	InvFsyncError   = "fsync-error"
+	InvCrash        = "crash"
+	InvNoLostWrite  = "no-lost-write"
+)
+
+// Contract is the fsync error-reporting contract a run checks.
+type Contract string
+
+// The contract levels.
+const (
+	// Linux26 is the AS_EIO/AS_ENOSPC contract of Linux 2.6: a writeback
+	// error is reported once, to the first fsync (on any file description)
+	// that tests and clears the mapping's flag; later callers get 0.
+	Linux26 Contract = "linux-2.6"
+	// Errseq is the errseq_t contract of Linux 4.13 and later: every open
+	// file description that was open when the error happened sees it once.
+	Errseq Contract = "errseq"
+)
+
+// ParseContract reads a contract level by name.
+func ParseContract(s string) (Contract, error) {
+	switch c := Contract(s); c {
+	case Linux26, Errseq:
+		return c, nil
+	}
+	return "", fmt.Errorf("unknown fsync-error contract %q; expected %q or %q", s, Linux26, Errseq)
+}
+
+// Oracle tracks, per file, the expected bytes, what each fsync promised,
+// and which errors each open file description is owed.
+type Oracle struct {
+	Contract Contract
+	files    []*File
+	stamp    content.Stamp // last stamp handed out
+}
+
+// NewOracle makes an oracle checking the given contract level.
+func NewOracle(c Contract) *Oracle { return &Oracle{Contract: c} }
+
+// File is the oracle's view of one file.
+type File struct {
+	o        *Oracle
+	ID       int
+	Name     string
+	expected content.Store
+	// truncFloor is the lowest size the file had since each promise was
+	// made, kept per promise: bytes at or past it may legitimately be zero.
+	promises []*promise
+	// Writeback errors: errors counts them (an errseq_t counter); reported
+	// is how many of them some fsync has reported (the AS_EIO bit).
+	errors   int
+	reported int
+	lastErr  errno.Errno
+	nextFD   int
+}
+
+// FD is an open file description.
+type FD struct {
+	File *File
+	ID   int
+	// seen is the error count this description has seen: at open, or at
+	// its last fsync that reported an error (errseq's "sampled" value).
+	seen int
+}
+
+type promise struct {
+	data      *content.Store // the expected contents when the fsync began
+	newer     content.Stamp  // stamps above this were written after it began
+	truncated int64          // the lowest size since it began
+	fsyncAt   string         // where, for messages
+}
+
+// NewFile registers a file.
+func (o *Oracle) NewFile(name string) *File {
+	f := &File{o: o, ID: len(o.files), Name: name}
+	o.files = append(o.files, f)
+	return f
+}
+
+// Files lists the files in creation order.
+func (o *Oracle) Files() []*File { return append([]*File(nil), o.files...) }
+
+func (f *File) obj() sim.Obj { return sim.Obj{Class: "file", Name: f.Name} }
+
+// Open opens a file description.
+func (f *File) Open() *FD {
+	f.nextFD++
+	return &FD{File: f, ID: f.nextFD, seen: f.errors}
+}
+
+// Write records a write of n bytes at off and returns the symbolic data
+// the workload hands to the model: a fresh stamp, so every byte says which
+// write it came from.
+func (f *File) Write(off, n int64) content.Bytes {
+	f.o.stamp++
+	data := content.Fill(n, f.o.stamp, 0)
+	f.expected.Write(off, data)
+	return data
+}
+
+// Truncate records a truncate to n bytes.
+func (f *File) Truncate(n int64) {
+	f.expected.Truncate(n)
+	for _, p := range f.promises {
+		p.truncated = min(p.truncated, n)
+	}
+}
+
+// Size is the expected file size.
+func (f *File) Size() int64 { return f.expected.Size() }
+
+// Expected returns the expected bytes [off, off+n), clipped at the size.
+func (f *File) Expected(off, n int64) content.Bytes {
+	n = max(0, min(n, f.Size()-off))
+	return f.expected.Read(off, n)
+}
+
+// WritebackError records that writeback of this file's data failed with
+// err (the model set PageError/AS_EIO, or the server refused a store).
+func (f *File) WritebackError(err errno.Errno) {
+	f.errors++
+	f.lastErr = err
+}
+
+// Fsync is an fsync in progress.
+type Fsync struct {
+	fd     *FD
+	snap   *content.Store
+	stamp  content.Stamp
+	errors int // errors recorded before it began
+	where  string
+}
+
+// BeginFsync records that fsync started on fd; where names it for
+// messages (a scenario position, or a task).
+func (fd *FD) BeginFsync(where string) *Fsync {
+	f := fd.File
+	return &Fsync{fd: fd, snap: f.expected.Clone(), stamp: f.o.stamp, errors: f.errors, where: where}
+}
+
+// End records what the fsync returned (0 or a negative errno) and checks
+// the fsync-error contract. An error recorded before the fsync began is an
+// obligation: under linux-2.6 the first fsync after it must report it;
+// under errseq every description open before it must. (An error recorded
+// during the fsync may or may not be reported, as in the kernel; if data
+// it promised is then missing, fsync-durable says so.)
+func (s *Fsync) End(ret int) *sim.Failure {
+	fd, f := s.fd, s.fd.File
+	var owed bool
+	switch f.o.Contract {
+	case Errseq:
+		owed = s.errors > fd.seen
+	default:
+		owed = s.errors > f.reported
+	}
+	if ret < 0 {
+		// Reporting consumes: every error so far is now reported, and this
+		// description has seen them.
+		f.reported = f.errors
+		fd.seen = f.errors
+		return nil
+	}
+	if ret == 0 {
+		f.promises = append(f.promises, &promise{data: s.snap, newer: s.stamp, truncated: s.snap.Size(), fsyncAt: s.where})
+	}
+	if owed {
+		return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvFsyncError, Obj: f.obj(),
+			Msg: fmt.Sprintf("fsync %s of %s on description %d returned 0, but writeback had failed with %s before it began",
+				s.where, f.Name, fd.ID, f.lastErr),
+			Explain: fmt.Sprintf("Writeback of %s failed (%s) before this fsync started, and under the %s contract "+
+				"this fsync had to report it. It returned 0, so the application believes its data is safe. "+
+				"In Linux 2.6 the error is a flag on the mapping (AS_EIO) that the first fsync to look clears; "+
+				"if some other path cleared it, or the writeback path never set it, the error is lost.",
+				f.Name, f.lastErr, f.o.Contract)}
+	}
+	return nil
+}
+
+// Stable reads what stable storage holds for a file, bytes [off, off+n).
+type Stable func(off, n int64) content.Bytes
+
+// CheckDurable checks, right after an fsync returned 0 (or at any time),
+// that stable storage holds at least what every successful fsync promised:
+// each promised byte is there, or was overwritten by a later write, or lies
+// past a later truncation. id is InvFsyncDurable, or InvCrash after a
+// crash and remount.
+func (f *File) CheckDurable(id string, stable Stable) *sim.Failure {
+	for _, p := range f.promises {
+		want := p.data.Read(0, p.data.Size())
+		got := stable(0, p.data.Size())
+		if off, ok := covers(want, got, p.newer, p.truncated); !ok {
+			return &sim.Failure{Kind: sim.FailInvariant, Invariant: id, Obj: sim.Obj{Class: "file", Name: f.Name, A: off},
+				Msg: fmt.Sprintf("%s byte %d: stable storage holds %s, but fsync %s promised %s",
+					f.Name, off, labelAt(got, off), p.fsyncAt, labelAt(want, off)),
+				Explain: "An fsync returned 0, which promises that every byte written before it began is on stable " +
+					"storage (the disk's media, past its volatile cache, or the file server). This byte is not: " +
+					"it was never written back, written to the wrong place, or lost from a cache that was not flushed."}
+		}
+	}
+	return nil
+}
+
+// CheckRead checks that a read of [off, off+len(got)) returned the
+// expected bytes: written data, zeros in holes, nothing past EOF.
+func (f *File) CheckRead(off, n int64, got content.Bytes) *sim.Failure {
+	want := f.Expected(off, n)
+	if d := want.FirstDiff(got); d >= 0 {
+		return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvReadCorrect, Obj: sim.Obj{Class: "file", Name: f.Name, A: off + d},
+			Msg: fmt.Sprintf("read of %s at %d+%d: byte %d is %s, want %s (read %d bytes, want %d)",
+				f.Name, off, n, off+d, labelAt(got, d), labelAt(want, d), got.Len(), want.Len()),
+			Explain: "A read must return the bytes last written at each offset, zeros in holes and past a " +
+				"truncation, and stop at end of file. This one did not: the page cache or the mapping from " +
+				"file offsets to blocks handed back the wrong bytes."}
+	}
+	return nil
+}
+
+// CheckNoLostWrite checks, after a final sync with no faults, that stable
+// storage equals the expected contents.
+func (f *File) CheckNoLostWrite(stable Stable) *sim.Failure {
+	want := f.expected.Read(0, f.Size())
+	got := stable(0, f.Size())
+	if d := want.FirstDiff(got); d >= 0 {
+		return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvNoLostWrite, Obj: sim.Obj{Class: "file", Name: f.Name, A: d},
+			Msg: fmt.Sprintf("%s byte %d: stable storage holds %s, want %s after the final sync",
+				f.Name, d, labelAt(got, d), labelAt(want, d)),
+			Explain: "With no faults injected and a final sync, everything written must reach stable storage. " +
+				"A byte that did not was lost by writeback: a dirty page skipped, a write sent to the wrong block, " +
+				"or a page dropped while dirty."}
+	}
+	return nil
+}
+
+// covers reports whether got holds, at every byte of want, the same label,
+// or a label newer than newer, or (at or past truncated) zero. It returns
+// the first offending offset.
+func covers(want, got content.Bytes, newer content.Stamp, truncated int64) (int64, bool) {
+	g := runsOf(got)
+	i := 0
+	for w := range want.Runs() {
+		for pos := w.Off; pos < w.End(); {
+			for i < len(g) && g[i].End() <= pos {
+				i++
+			}
+			if i == len(g) || g[i].Off > pos {
+				// got is shorter than want: only zeros, or bytes a later
+				// truncation removed, may be missing.
+				if w.Stamp != content.Zero && pos < truncated {
+					return pos, false
+				}
+				pos = w.End()
+				continue
+			}
+			have := g[i]
+			end := min(w.End(), have.End())
+			same := have.Stamp == w.Stamp && (w.Stamp == content.Zero || have.Src-have.Off == w.Src-w.Off)
+			ok := same || (!have.Stamp.IsCorrupt() && have.Stamp > newer) ||
+				(have.Stamp == content.Zero && pos >= truncated)
+			if !ok {
+				return pos, false
+			}
+			pos = end
+		}
+	}
+	return -1, true
+}
+
+func runsOf(b content.Bytes) []content.Run {
+	var out []content.Run
+	for r := range b.Runs() {
+		out = append(out, r)
+	}
+	return out
+}
+
+// labelAt names the label of byte off of b, for messages.
+func labelAt(b content.Bytes, off int64) string {
+	for r := range b.Runs() {
+		if off >= r.Off && off < r.End() {
+			if r.Stamp == content.Zero {
+				return "zero"
+			}
+			return fmt.Sprintf("%s@%d", r.Stamp, r.Src+off-r.Off)
+		}
+	}
+	return "nothing (past the end)"
+}

@@ -1,0 +1,8 @@
+package check
+
+import "reflect"
+
+var (
+	reflectOp    = reflect.TypeFor[op]()
+	reflectEvent = reflect.TypeFor[event]()
+)
