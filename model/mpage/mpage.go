@@ -1,0 +1,272 @@
+package mpage
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"weak"
+
+	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/sim"
+)
+
+// Fixes selects fixes that later kernels made to the seed code. Every
+// switch is off by default: the seed runs as it is, bugs included. See
+// docs/versions.md for the seed lines and the fixing commits.
+type Fixes struct {
+	// SectorOverflow ("sector-overflow") adds the (sector_t) cast that
+	// 2.6.2x and 3.x have to 2.6.12's block_in_file = page->index <<
+	// (PAGE_CACHE_SHIFT - blkbits) (mpage-2.6.12.numbered.c:230, 466).
+	// Without it a 32-bit kernel maps the wrong blocks for pages at or
+	// beyond 2^32 blocks.
+	SectorOverflow bool
+	// WBIntegrity ("wb-integrity") is "mm: write_cache_pages integrity
+	// fix" (Nick Piggin, commit 05fe478dd04e, 2.6.29) applied to 2.6.12's
+	// __mpage_writepages:
+	// nr_to_write no longer stops a WB_SYNC_ALL sweep
+	// (mpage-2.6.12.numbered.c:730-731).
+	WBIntegrity bool
+	// CyclicWrap ("cyclic-wrap") is "mm: write_cache_pages cyclic fix"
+	// (Nick Piggin, patch 1/8 of his write_cache_pages series, linux-mm,
+	// October 2008; in 2.6.29) applied to 2.6.12's __mpage_writepages: a
+	// cyclic pass that did not start at index 0 always wraps, up to
+	// writeback_index - 1 (mpage-2.6.12.numbered.c:649, 681, 740-747).
+	CyclicWrap bool
+	// BoundaryIgnored ("boundary-ignored") is not a fix but its reverse:
+	// mpage ignores BH_Boundary in every era, to show the request order
+	// "12 0 1 2 ... 11 13 14 15 16" that the seed's comment warns of
+	// (mpage-2.6.12.numbered.c:190-207).
+	BoundaryIgnored bool
+}
+
+// fixNames are the switches' names, in Fixes field order.
+var fixNames = [...]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "boundary-ignored"}
+
+func (f *Fixes) field(i int) *bool {
+	return [...]*bool{&f.SectorOverflow, &f.WBIntegrity, &f.CyclicWrap, &f.BoundaryIgnored}[i]
+}
+
+// AllFixes turns every fix on (BoundaryIgnored stays off: it is not a fix).
+func AllFixes() Fixes { return Fixes{SectorOverflow: true, WBIntegrity: true, CyclicWrap: true} }
+
+// String lists the switches that are on, comma-separated, or "none".
+func (f Fixes) String() string {
+	var on []string
+	for i, n := range fixNames {
+		if *f.field(i) {
+			on = append(on, n)
+		}
+	}
+	if len(on) == 0 {
+		return "none"
+	}
+	return strings.Join(on, ",")
+}
+
+// ParseFixes reads a comma-separated list of switch names ("wb-integrity,
+// cyclic-wrap"); "all" is AllFixes, "" and "none" turn nothing on.
+func ParseFixes(s string) (Fixes, error) {
+	var f Fixes
+	for name := range strings.SplitSeq(s, ",") {
+		name = strings.TrimSpace(name)
+		switch name {
+		case "", "none":
+			continue
+		case "all":
+			a := AllFixes()
+			f.SectorOverflow, f.WBIntegrity, f.CyclicWrap = a.SectorOverflow, a.WBIntegrity, a.CyclicWrap
+			continue
+		}
+		found := false
+		for i, n := range fixNames {
+			if n == name {
+				*f.field(i) = true
+				found = true
+			}
+		}
+		if !found {
+			return Fixes{}, fmt.Errorf("mpage: unknown fix %q (known: %s, all)", name, strings.Join(fixNames[:], ", "))
+		}
+	}
+	return f, nil
+}
+
+// Config is the mpage configuration of one simulated kernel.
+type Config struct {
+	Fixes Fixes
+	// Cleancache is the 3.x cleancache backend (cleancache_ops). Nil means
+	// cleancache is off (cleancache_enabled == 0): cleancache_get_page
+	// returns -1. Ignored by the other eras.
+	Cleancache Cleancache
+	// Memalloc says whether the task has PF_MEMALLOC set (it is reclaiming
+	// memory), which makes mpage_alloc retry a failed bio_alloc with half
+	// as many vecs. Nil: never (sim tasks have no flags).
+	Memalloc func(t *sim.Task) bool
+}
+
+// Stats counts what mpage did on one kernel, for tests and benchmarks.
+type Stats struct {
+	ReadBios, WriteBios   int64 // bios submitted by mpage_bio_submit
+	ReadPages, WritePages int64 // pages put into those bios
+	ReadConfused          int64 // do_mpage_readpage fell back to block_read_full_page (or found the page uptodate)
+	WriteConfused         int64 // __mpage_writepage fell back to ->writepage (or returned -EAGAIN)
+	CleancacheHits        int64 // 3.x: pages cleancache_get_page filled
+}
+
+// state is the per-kernel mpage state: the configuration and the stats.
+type state struct {
+	cfg     Config
+	stats   Stats
+	version mm.Version // the kernel's, refreshed by stateOf (the state must not point to the kernel)
+}
+
+// states maps a kernel to its state. The key is weak and the entry is
+// deleted when the kernel is collected, so worlds run side by side on the
+// explorer's workers share nothing and leave nothing behind. This stands in
+// for a per-kernel field that mm.Kernel does not have.
+var states sync.Map // weak.Pointer[mm.Kernel] -> *state
+
+// Setup configures mpage for kernel k and installs Kernel.MpageWritepages
+// (2.6.12's generic_writepages is mpage_writepages(mapping, wbc, NULL)).
+// Calling it again replaces the configuration and resets the stats. A
+// kernel that was never set up runs the seeds with no fixes.
+func Setup(k *mm.Kernel, cfg Config) {
+	st := &state{cfg: cfg, version: k.Version}
+	key := weak.Make(k)
+	if _, loaded := states.Swap(key, st); !loaded {
+		runtime.AddCleanup(k, func(key weak.Pointer[mm.Kernel]) { states.Delete(key) }, key)
+	}
+	k.MpageWritepages = func(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
+		return MpageWritepages(t, m, wbc, nil)
+	}
+}
+
+// stateOf is k's state, made with the default configuration on first use.
+func stateOf(k *mm.Kernel) *state {
+	key := weak.Make(k)
+	if v, ok := states.Load(key); ok {
+		st := v.(*state)
+		st.version = k.Version
+		return st
+	}
+	Setup(k, Config{})
+	v, _ := states.Load(key)
+	return v.(*state)
+}
+
+// ConfigOf is the configuration in force for kernel k.
+func ConfigOf(k *mm.Kernel) Config { return stateOf(k).cfg }
+
+// StatsOf is what mpage did on kernel k so far.
+func StatsOf(k *mm.Kernel) Stats { return stateOf(k).stats }
+
+// era3x reports whether the kernel runs the 3.x seed.
+func era3x(k *mm.Kernel) bool { return k.Version == mm.V3x }
+
+// firstBlockOfPage is the first file block of page index: page->index <<
+// (PAGE_CACHE_SHIFT - blkbits). 2.6.12 shifts page->index, an unsigned
+// long, with no cast (mpage-2.6.12.numbered.c:230, 466), so on a 32-bit
+// kernel the block number wraps at 2^32 before it is widened to sector_t;
+// 2.6.2x (mpage-2.6.2x.c:172, 481) and 3.x (mpage-3.x.c:178, 521) cast to
+// sector_t first. Fixes.SectorOverflow gives 2.6.12 the cast.
+func firstBlockOfPage(k *mm.Kernel, st *state, index uint64, blkbits uint) uint64 {
+	if st.version == mm.V2_6_12 && !st.cfg.Fixes.SectorOverflow {
+		return k.ULong(index << (mm.PageCacheShift - blkbits))
+	}
+	return index << (mm.PageCacheShift - blkbits) // (sector_t)page->index << ...
+}
+
+// bufferBoundary is buffer_boundary(bh), unless Fixes.BoundaryIgnored
+// makes mpage blind to BH_Boundary.
+func bufferBoundary(st *state, bh *block.BufferHead) bool {
+	return block.BufferBoundary(bh) && !st.cfg.Fixes.BoundaryIgnored
+}
+
+// pfMemalloc is current->flags & PF_MEMALLOC.
+func pfMemalloc(t *sim.Task, st *state) bool {
+	return st.cfg.Memalloc != nil && st.cfg.Memalloc(t)
+}
+
+// mpageAlloc is mpage_alloc(bdev, first_sector, nr_vecs, gfp_flags),
+// mpage-2.6.12.numbered.c:99-117, mpage-2.6.2x.c:83-99, mpage-3.x.c:81-100
+// (the same code in all three eras): bio_alloc, and if that fails in a task
+// that is reclaiming memory, retry with half as many vecs until one
+// allocation works or none is left.
+func mpageAlloc(t *sim.Task, st *state, bdev *block.BlockDevice, firstSector uint64, nrVecs int, gfp block.Gfp) *block.Bio {
+	bio := block.BioAlloc(t, gfp, nrVecs)
+
+	if bio == nil && pfMemalloc(t, st) {
+		for bio == nil {
+			if nrVecs /= 2; nrVecs == 0 {
+				break
+			}
+			bio = block.BioAlloc(t, gfp, nrVecs)
+		}
+	}
+
+	if bio != nil {
+		bio.Bdev = bdev
+		bio.Sector = firstSector
+	}
+	return bio
+}
+
+// mapBufferToPage is map_buffer_to_page(page, bh, page_block),
+// mpage-2.6.12.numbered.c:130-160, mpage-2.6.2x.c:110-140,
+// mpage-3.x.c:112-143 (the same code in all three eras): get_block returned
+// an uptodate buffer (the file system filled it), so copy its mapping into
+// the page's buffer for page_block, creating the page's buffers first;
+// with one block per page, just mark the page uptodate.
+func mapBufferToPage(t *sim.Task, page *mm.Page, bh *block.BufferHead, pageBlock int) {
+	inode := page.Mapping.Host
+	var pageBh, head *block.BufferHead
+	blk := 0
+
+	if !block.PageHasBuffers(page) {
+		// don't make any buffers if there is only one buffer on the page
+		// and the page just needs to be set up to date
+		if inode.Blkbits == mm.PageCacheShift && block.BufferUptodate(bh) {
+			mm.SetPageUptodate(t, page)
+			return
+		}
+		block.CreateEmptyBuffers(t, page, 1<<inode.Blkbits, 0)
+	}
+	head = block.PageBuffers(page)
+	pageBh = head
+	for {
+		if blk == pageBlock {
+			pageBh.State = bh.State
+			pageBh.Bdev = bh.Bdev
+			pageBh.Blocknr = bh.Blocknr
+			break
+		}
+		pageBh = pageBh.ThisPage
+		blk++
+		if pageBh == head {
+			break
+		}
+	}
+}
+
+// mpageBioSubmit is mpage_bio_submit(rw, bio) of the kernel's era: set the
+// era's completion handler and submit_bio. It returns nil, as the kernel's
+// does, so callers write bio = mpageBioSubmit(...).
+func mpageBioSubmit(t *sim.Task, st *state, rw uint64, bio *block.Bio) *block.Bio {
+	if rw == block.WRITE {
+		st.stats.WriteBios++
+		st.stats.WritePages += int64(bio.Vcnt)
+	} else {
+		st.stats.ReadBios++
+		st.stats.ReadPages += int64(bio.Vcnt)
+	}
+	switch st.version {
+	case mm.V2_6_12:
+		return mpageBioSubmit2612(t, rw, bio)
+	case mm.V3x:
+		return mpageBioSubmit3x(t, rw, bio)
+	default:
+		return mpageBioSubmit2x(t, rw, bio)
+	}
+}

@@ -1,0 +1,201 @@
+package mpage
+
+import (
+	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/errno"
+)
+
+// mpageWritepages2612 is mpage_writepages(mapping, wbc, get_block),
+// mpage-2.6.12.numbered.c:627-631, 2.6.12: __mpage_writepages with the
+// mapping's ->writepage as writepage_fn.
+func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
+	getBlock block.GetBlockFunc) int {
+	t.Enter("mpage_writepages")
+	defer t.Leave()
+	_, hasWritepage := mapping.AOps.(mm.WritepageOp)
+	return mpageWritepagesLoop2612(t, st, mapping, wbc, getBlock, hasWritepage)
+}
+
+// mpageWritepagesLoop2612 is __mpage_writepages(mapping, wbc, get_block,
+// writepage_fn), mpage-2.6.12.numbered.c:635-753, 2.6.12: the loop that
+// later became write_cache_pages. It walks the pages tagged DIRTY from
+// mapping->writeback_index (WB_SYNC_NONE), from 0 (WB_SYNC_ALL) or over
+// wbc->start..wbc->end (a range), a pagevec at a time; locks each page,
+// waits for its writeback in WB_SYNC_ALL, skips it if it is under
+// writeback or was cleaned meanwhile, and writes it: with ->writepage when
+// get_block is NULL (setting AS_ENOSPC or AS_EIO on failure), else through
+// __mpage_writepage, which builds bios.
+//
+// hasWritepageFn says whether writepage_fn is non-NULL (it is the
+// mapping's ->writepage when it is).
+//
+// The seed's bugs, with their fixes behind Fixes:
+//
+//   - wb-integrity (730-731): the sweep stops when nr_to_write reaches 0,
+//     even in WB_SYNC_ALL. With Fixes.WBIntegrity it stops only in
+//     WB_SYNC_NONE ("mm: write_cache_pages integrity fix").
+//   - cyclic-wrap (649, 681, 740-747): scanned is set by the first
+//     successful lookup, so a WB_SYNC_NONE pass that started at
+//     writeback_index > 0 and found a page never wraps to the pages
+//     before it. With Fixes.CyclicWrap the pass remembers whether it
+//     started at 0 (cycled) and wraps up to writeback_index - 1 ("mm:
+//     write_cache_pages cyclic fix").
+//
+// Kept as in the seed: done does not break the pagevec loop, so the rest
+// of the current pagevec is still written after nr_to_write runs out (the
+// later "terminate quickly" fixes are not modelled); writeback_index
+// becomes the index past the last page looked up.
+func mpageWritepagesLoop2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
+	getBlock block.GetBlockFunc, hasWritepageFn bool) int {
+	t.Enter("__mpage_writepages")
+	defer t.Leave()
+	k := mapping.Host.Kernel
+	fixes := st.cfg.Fixes
+	bdi := mapping.BDI
+	mpd := mpageData{getBlock: getBlock, useWritepage: hasWritepageFn, st: st} // bio, last_block_in_bio
+	ret := 0
+	done := false
+	var writepage mm.WritepageOp
+	var pvec mm.Pagevec
+	var nrPages int
+	var index uint64
+	end := k.PgoffMax() // pgoff_t end = -1; Inclusive
+	scanned := false
+	isRange := false
+	// Fixes.CyclicWrap: the fix's writeback_index and cycled.
+	var writebackIndex uint64
+	cycled := true
+
+	if wbc.Nonblocking && mm.BdiWriteCongested(bdi) {
+		wbc.EncounteredCongestion = true
+		return 0
+	}
+
+	writepage = nil
+	if getBlock == nil {
+		writepage, _ = mapping.AOps.(mm.WritepageOp)
+	}
+
+	mm.PagevecInit(&pvec, false)
+	if wbc.SyncMode == mm.WB_SYNC_NONE {
+		index = mapping.WritebackIndex // Start from prev offset
+		writebackIndex = index
+		cycled = index == 0
+	} else {
+		index = 0 // whole-file sweep
+		scanned = true
+	}
+	if wbc.Start != 0 || wbc.End != 0 {
+		index = k.ULong(uint64(wbc.Start >> mm.PageCacheShift))
+		end = k.ULong(uint64(wbc.End >> mm.PageCacheShift))
+		isRange = true
+		scanned = true
+		cycled = true // ignore range_cyclic tests
+	}
+retry:
+	for !done && index <= end {
+		nrPages = mm.PagevecLookupTag(t, &pvec, mapping, &index, mm.PAGECACHE_TAG_DIRTY,
+			int(min(end-index, mm.PAGEVEC_SIZE-1)+1))
+		if nrPages == 0 {
+			break
+		}
+
+		if !fixes.CyclicWrap {
+			scanned = true // line 681: the cyclic-wrap bug
+		}
+		for i := 0; i < nrPages; i++ {
+			page := pvec.Pages[i]
+
+			// At this point we hold neither mapping->tree_lock nor lock on
+			// the page itself: the page may be truncated or invalidated
+			// (changing page->mapping to NULL), or even swizzled back from
+			// swapper_space to tmpfs file mapping
+			mm.LockPage(t, page)
+
+			if page.Mapping != mapping {
+				mm.UnlockPage(t, page)
+				continue
+			}
+
+			// With the cyclic fix the test is unconditional: end is -1
+			// in the first pass of a cyclic sweep.
+			if (isRange || fixes.CyclicWrap) && page.Index > end {
+				done = true
+				mm.UnlockPage(t, page)
+				continue
+			}
+
+			if wbc.SyncMode != mm.WB_SYNC_NONE {
+				mm.WaitOnPageWriteback(t, page)
+			}
+
+			if mm.PageWriteback(page) || mm.ClearPageDirtyForIO(t, page) == 0 {
+				mm.UnlockPage(t, page)
+				continue
+			}
+
+			if writepage != nil {
+				ret = writepage.Writepage(t, page, wbc)
+				if ret != 0 {
+					if ret == errno.ENOSPC.Neg() {
+						mm.MappingSetFlag(t, mapping, mm.AS_ENOSPC)
+					} else {
+						mm.MappingSetFlag(t, mapping, mm.AS_EIO)
+					}
+				}
+			} else {
+				ret = mpageWritepage(t, page, wbc, &mpd)
+			}
+			// if (ret || (--(wbc->nr_to_write) <= 0)) done = 1;
+			switch {
+			case ret != 0:
+				done = true
+			case fixes.WBIntegrity:
+				// We stop writing back only if we are not doing
+				// integrity sync.
+				if wbc.NrToWrite > 0 {
+					wbc.NrToWrite--
+					if wbc.NrToWrite == 0 && wbc.SyncMode == mm.WB_SYNC_NONE {
+						done = true
+					}
+				}
+			default:
+				wbc.NrToWrite--
+				if wbc.NrToWrite <= 0 {
+					done = true // line 730-731: the wb-integrity bug
+				}
+			}
+			if wbc.Nonblocking && mm.BdiWriteCongested(bdi) {
+				wbc.EncounteredCongestion = true
+				done = true
+			}
+		}
+		mm.PagevecRelease(t, &pvec)
+		t.CondResched()
+	}
+	if fixes.CyclicWrap {
+		if !cycled && !done {
+			// range_cyclic: we hit the last page and there is more work
+			// to be done: wrap back to the start of the file
+			cycled = true
+			index = 0
+			end = k.ULong(writebackIndex - 1)
+			goto retry
+		}
+	} else if !scanned && !done {
+		// We hit the last page and there is more work to be done: wrap
+		// back to the start of the file
+		scanned = true
+		index = 0
+		goto retry
+	}
+	if !isRange {
+		mapping.WritebackIndex = index
+	}
+	if mpd.bio != nil {
+		mpageBioSubmit(t, st, block.WRITE, mpd.bio)
+	}
+	return ret
+}
