@@ -119,13 +119,13 @@ func TestBioShapeViolations(t *testing.T) {
 			e.moved[1] = 1 << 18 // page 1's blocks are elsewhere
 			return e.readBio(tk, []*mm.Page{e.page(tk, 0), e.page(tk, 1)})
 		}},
-		{"wrong order", "not in page order", func(e *tenv, tk *sim.Task) *Bio {
+		{"wrong order", "not contiguous on disk", func(e *tenv, tk *sim.Task) *Bio {
 			p0, p1 := e.page(tk, 0), e.page(tk, 1)
 			bio := e.readBio(tk, []*mm.Page{p1})
 			BioAddPage(tk, bio, p0, mm.PageSize, 0)
 			return bio
 		}},
-		{"gap in pages", "not in page order", func(e *tenv, tk *sim.Task) *Bio {
+		{"gap in pages, blocks apart", "not contiguous on disk", func(e *tenv, tk *sim.Task) *Bio {
 			return e.readBio(tk, []*mm.Page{e.page(tk, 0), e.page(tk, 2)})
 		}},
 		{"partial middle page", "partial page in the middle", func(e *tenv, tk *sim.Task) *Bio {

@@ -50,7 +50,7 @@
 // # Checks
 //
 // submit_bio checks every bio's shape (invariant "bio-shape"): contiguous
-// sectors, io_vecs in page order, no partial page except the last, within
+// sectors, pages of one file, no partial page except the last, within
 // the queue limits, and, when the file system provides an oracle
 // (BlockDevice.Where), that each block of each page goes to the disk
 // sector where the file system has mapped it.

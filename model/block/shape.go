@@ -101,11 +101,13 @@ func checkBioShape(t *sim.Task, bio *Bio) {
 			bioShapeFail(t, bio, "io_vec %d is page %d:%d of another file than io_vec %d (page %d:%d)",
 				i, cur.Page.Ino(), cur.Page.Index, i-1, prev.Page.Ino(), prev.Page.Index)
 		}
-		if cur.Page.Index != prev.Page.Index+1 {
-			bioShapeFail(t, bio, "io_vecs not in page order: io_vec %d is page %d:%d after page %d:%d "+
-				"(the index must increase by 1)", i, cur.Page.Ino(), cur.Page.Index, prev.Page.Ino(),
-				prev.Page.Index)
-		}
+		// No page-order rule: mpage merges the next page into the bio
+		// whenever its first block follows the bio's last block on disk
+		// (do_mpage_readpage / __mpage_writepage test only
+		// *last_block_in_bio == blocks[0] - 1). Skipped clean pages leave
+		// gaps in the indexes, and a cyclic write_cache_pages that wraps may
+		// put page 0 after page 5 in one bio. What must hold is that every
+		// block lands where the file system mapped it: checked below.
 		if prev.Offset+prev.Len != mm.PageSize {
 			bioShapeFail(t, bio, "partial page in the middle of the bio: io_vec %d covers bytes %d..%d of "+
 				"page %d:%d and io_vec %d follows", i-1, prev.Offset, prev.Offset+prev.Len,

@@ -111,9 +111,6 @@ func runWorkload(v mm.Version, w workload) (string, error) {
 	})
 	res := e.w.Run()
 	if res.Failure != nil {
-		if blockShapeFalsePositive(res.Failure) {
-			return "", errKnownFalsePositive
-		}
 		return "", fmt.Errorf("run failed: %s", res.Failure.Report())
 	}
 	if err != nil {
@@ -130,21 +127,11 @@ func runWorkload(v mm.Version, w workload) (string, error) {
 // same file contents on disk, equal to the oracle, and read back the
 // oracle's bytes.
 func TestDifferential(t *testing.T) {
-	skipped := 0
-	defer func() {
-		if skipped > 0 {
-			t.Logf("%d workloads skipped on model/block's bio-shape false positive", skipped)
-		}
-	}()
 	rapid.Check(t, func(rt *rapid.T) {
 		w := genWorkload(rt)
 		images := map[mm.Version]string{}
 		for _, v := range versions {
 			img, err := runWorkload(v, w)
-			if err == errKnownFalsePositive {
-				skipped++
-				rt.Skip("model/block's bio-shape check rejects a bio whose pages are in order but not consecutive")
-			}
 			if err != nil {
 				rt.Fatalf("%s: %v\nworkload %v", v, err, w)
 			}

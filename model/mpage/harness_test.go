@@ -1,9 +1,7 @@
 package mpage_test
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/wbsim/wbsim/model/block"
@@ -255,22 +253,4 @@ func diff(got, want content.Bytes) string {
 	lo := max(at-8, 0)
 	return fmt.Sprintf("first difference at byte %d (block-aligned %d): got %v ... want %v ...", at, lo,
 		got.Slice(lo, min(got.Len()-lo, 64)), want.Slice(lo, min(want.Len()-lo, 64)))
-}
-
-// errKnownFalsePositive marks a run stopped by blockShapeFalsePositive.
-var errKnownFalsePositive = errors.New("known false positive of model/block's bio-shape check")
-
-// blockShapeFalsePositive recognises a failure of model/block's bio-shape
-// check that the kernel does not share: it requires the pages of a bio to
-// have consecutive indices ("the index must increase by 1"), but mpage
-// only requires their blocks to be contiguous on disk
-// (__mpage_writepage's "last_block_in_bio != blocks[0] - 1"), so a dirty
-// page after a clean or missing one whose block happens to follow the
-// last one's on disk joins the same bio, correctly. The check still
-// verifies every block's sector through the file system's oracle.
-//
-// TODO(model/block): remove once checkBioShape accepts increasing,
-// non-consecutive page indices.
-func blockShapeFalsePositive(f *sim.Failure) bool {
-	return f != nil && f.Invariant == block.InvBioShape && strings.Contains(f.Msg, "the index must increase by 1")
 }
