@@ -70,6 +70,7 @@ func Init(k *mm.Kernel) *Layer {
 	k.SetPageDirtyBuffers = SetPageDirtyBuffers
 	k.BlockInvalidatepage = BlockInvalidatepage
 	k.TryToFreeBuffers = TryToFreeBuffers
+	k.PageHasBuffers = PageHasBuffers
 	return l
 }
 

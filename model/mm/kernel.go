@@ -95,6 +95,9 @@ type Kernel struct {
 	SetPageDirtyBuffers func(t *sim.Task, p *Page) int
 	BlockInvalidatepage func(t *sim.Task, p *Page, offset uint)
 	TryToFreeBuffers    func(t *sim.Task, p *Page) int
+	// PageHasBuffers tells the end-of-run check that a page holds the
+	// extra reference attach_page_buffers takes (fs/buffer.c).
+	PageHasBuffers func(p *Page) bool
 
 	// MpageWritepages is 2.6.12's generic_writepages body,
 	// mpage_writepages(mapping, wbc, NULL), installed by model/mpage.

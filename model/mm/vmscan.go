@@ -274,7 +274,8 @@ func TryToFreePages(t *sim.Task, k *Kernel, nr int) int {
 
 // CheckQuiescent registers an end-of-run check on the world: once every
 // task has finished, each page of the given mappings must hold exactly the
-// page cache's reference, be unlocked and not under writeback, no page
+// page cache's reference (and attach_page_buffers' while it has buffers),
+// be unlocked and not under writeback, no page
 // may be allocated outside them (a leaked reference keeps a removed page
 // alive), and NR_WRITEBACK must be back to 0. Pass every mapping the run
 // uses.
@@ -295,7 +296,7 @@ func (k *Kernel) CheckQuiescent(ms ...*AddressSpace) {
 			cached += int64(m.NrPages)
 			var bad *Page
 			m.PageTree.Range(0, -1, func(_ uint64, p *Page) bool {
-				if p.count != 1 || PageLocked(p) || PageWriteback(p) {
+				if p.count != k.restingCount(p) || PageLocked(p) || PageWriteback(p) {
 					bad = p
 					return false
 				}
@@ -303,13 +304,14 @@ func (k *Kernel) CheckQuiescent(ms ...*AddressSpace) {
 			})
 			if bad != nil {
 				inv := InvPageRef
-				if bad.count == 1 {
+				if bad.count == k.restingCount(bad) {
 					inv = InvPageState
 				}
 				w.Fail(&sim.Failure{Kind: sim.FailInvariant, Invariant: inv, Obj: bad.Obj(),
-					Msg: "at the end of the run " + bad.String() + ": want count=1, unlocked, not under writeback",
+					Msg: "at the end of the run " + bad.String() + ": want count=" + fmt.Sprint(k.restingCount(bad)) +
+						", unlocked, not under writeback",
 					Explain: "When every task has finished, a page-cache page is held only by the page cache " +
-						"(count 1), and nobody may still hold its lock or have writeback pending. A higher " +
+						"(count 1, plus 1 while buffer heads are attached), and nobody may still hold its lock or have writeback pending. A higher " +
 						"count is a reference some path took (a lookup, a pagevec) and never dropped; a lock " +
 						"or writeback left behind is an unlock_page or end_page_writeback that never ran."})
 				return
@@ -332,3 +334,12 @@ func (k *Kernel) CheckQuiescent(ms ...*AddressSpace) {
 }
 
 func fmtCount(format string, a, b int64) string { return fmt.Sprintf(format, a, b) }
+
+// restingCount is a cached page's reference count when nobody uses it: the
+// page cache's reference, plus attach_page_buffers' while it has buffers.
+func (k *Kernel) restingCount(p *Page) int32 {
+	if k.PageHasBuffers != nil && k.PageHasBuffers(p) {
+		return 2
+	}
+	return 1
+}

@@ -74,7 +74,7 @@ func genWorkload(rt *rapid.T) workload {
 func runWorkload(v mm.Version, w workload) (string, error) {
 	e := newEnv(envOpts{version: v, seed: 7, fs: w.Opts})
 	f := e.newFile(12)
-	checkQuiescent(e, f.ino.Mapping, e.bdev.Inode.Mapping)
+	e.k.CheckQuiescent(f.ino.Mapping, e.bdev.Inode.Mapping)
 	var err error
 	e.w.Spawn("test", func(t *sim.Task) {
 		for i, op := range w.Ops {

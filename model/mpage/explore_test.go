@@ -23,7 +23,7 @@ func raceSetup(v mm.Version, fixes mpage.Fixes) func(w *sim.World) {
 			fs: blockfs.Options{BlockSize: bs, Nobh: nobh}, latency: 30 * sim.Microsecond})
 		f := e.newFile(40)
 		m := f.ino.Mapping
-		checkQuiescent(e, m, e.bdev.Inode.Mapping)
+		e.k.CheckQuiescent(m, e.bdev.Inode.Mapping)
 		w.Spawn("writer1", func(t *sim.Task) {
 			f.write(t, 0, 4*mm.PageSize, 1)
 			f.write(t, 5000, 6000, 3)
@@ -49,44 +49,6 @@ func raceSetup(v mm.Version, fixes mpage.Fixes) func(w *sim.World) {
 			f.setSize(t, 6*mm.PageSize)
 		})
 	}
-}
-
-// checkQuiescent is mm.Kernel.CheckQuiescent allowing for buffer heads:
-// once every task has finished, each page of the mappings holds the page
-// cache's reference, plus one if it has buffers (attach_page_buffers'
-// page_cache_get), and is unlocked and not under writeback; every
-// allocated page is in one of them; NR_WRITEBACK is back to 0.
-//
-// TODO(model/mm): use CheckQuiescent once it counts the buffers' reference.
-func checkQuiescent(e *env, ms ...*mm.AddressSpace) {
-	w := e.w
-	w.AtEnd(func() {
-		var cached int64
-		for _, m := range ms {
-			cached += int64(m.NrPages)
-			m.PageTree.Range(0, -1, func(_ uint64, p *mm.Page) bool {
-				want := 1
-				if mm.PagePrivate(p) {
-					want = 2
-				}
-				if mm.PageCount(p) != want || mm.PageLocked(p) || mm.PageWriteback(p) {
-					inv := mm.InvPageRef
-					if mm.PageCount(p) == want {
-						inv = mm.InvPageState
-					}
-					w.Failf(inv, p.Obj(), "at the end of the run %v: want count=%d, unlocked, not under writeback", p, want)
-					return false
-				}
-				return true
-			})
-		}
-		if n := e.k.NrAllocated(); n != cached {
-			w.Failf(mm.InvPageRef, sim.Obj{}, "at the end of the run %d pages are allocated but %d are cached", n, cached)
-		}
-		if e.k.NrWriteback != 0 {
-			w.Failf(mm.InvPageState, sim.Obj{}, "at the end of the run NR_WRITEBACK is %d", e.k.NrWriteback)
-		}
-	})
 }
 
 // TestExploreRaces: under PCT exploration (depths 2 and 3, 2,000
