@@ -3,57 +3,153 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/sim"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(context.Background(), args, &out, &errb)
+	if strings.Contains(errb.String(), "goroutine ") {
+		t.Errorf("%v: stderr has a stack trace:\n%s", args, errb.String())
+	}
 	return code, out.String(), errb.String()
 }
 
-func TestTourFindsEveryExpectedBug(t *testing.T) {
-	code, out, _ := runCLI(t, "tour", "--schedules", "300")
-	if code != exitOK {
-		t.Fatalf("tour exit %d, want 0:\n%s", code, out)
+func readResult(t *testing.T, dir string) *reports.Result {
+	t.Helper()
+	r, err := reports.ReadResult(filepath.Join(dir, reports.ResultFile))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"abba-deadlock", "lost-update", "pct-hard-case", "exact (trace hash matches)", "wbsim-schedule v1"} {
-		if !strings.Contains(out, want) {
+	return r
+}
+
+func TestTourFindsEveryExpectedBug(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, _ := runCLI(t, "tour", "--schedules", "300", "--out", out)
+	if code != exitOK {
+		t.Fatalf("tour exit %d, want 0:\n%s", code, stdout)
+	}
+	for _, want := range []string{"abba-deadlock", "lost-update", "pct-hard-case", "exact (trace hash matches)", "wbsim-schedule v1",
+		"report: " + filepath.Join(out, "index.html")} {
+		if !strings.Contains(stdout, want) {
 			t.Errorf("tour output lacks %q", want)
+		}
+	}
+	for _, f := range []string{"index.html", "result.json", "junit.xml", "trace.json", "trace.txt", "timing.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("tour did not write %s", f)
+		}
+	}
+	r := readResult(t, out)
+	if r.Command != "tour" || len(r.Programs) != 12 {
+		t.Fatalf("tour result: %s with %d program results, want 12", r.Command, len(r.Programs))
+	}
+	for _, p := range r.Programs {
+		if !p.OK {
+			t.Errorf("%s not ok", p.Name())
+		}
+		for _, f := range p.Failures {
+			if _, err := os.Stat(filepath.Join(out, f.Replay)); err != nil {
+				t.Errorf("%s: replay file %s missing", p.Name(), f.Replay)
+			}
 		}
 	}
 }
 
 func TestTourIsDeterministic(t *testing.T) {
-	_, a, _ := runCLI(t, "--schedules", "200", "--workers", "1")
-	_, b, _ := runCLI(t, "--schedules", "200", "--workers", "3")
+	out := t.TempDir()
+	_, a, _ := runCLI(t, "--schedules", "200", "--workers", "1", "--out", out)
+	ra, _ := os.ReadFile(filepath.Join(out, "result.json"))
+	_, b, _ := runCLI(t, "--schedules", "200", "--workers", "3", "--out", out)
+	rb, _ := os.ReadFile(filepath.Join(out, "result.json"))
 	if a != b {
 		t.Fatalf("same seeds, different output with 1 and 3 workers:\n%s\n---\n%s", a, b)
+	}
+	if !bytes.Equal(ra, rb) {
+		t.Fatal("same seeds, different result.json with 1 and 3 workers")
 	}
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{
-		{"frobnicate"},
-		{"tour", "--schedules", "zero"},
-		{"tour", "--schedules", "0"},
-		{"tour", "extra"},
-		{"list", "--nope"},
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.replay")
+	os.WriteFile(garbage, []byte("wbsim-replay v1\nprogram: abba-deadlock\nschedule: wbsim-schedule v1 seed=1 : 1.2 9/2\n"), 0o644)
+	unknownProg := filepath.Join(dir, "unknown.replay")
+	os.WriteFile(unknownProg, []byte("wbsim-replay v1\nprogram: nosuch\nschedule: wbsim-schedule v1 seed=1 : 1.2\n"), 0o644)
+	notReplay := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notReplay, []byte("hello\n"), 0o644)
+	badJSON := filepath.Join(dir, "badjson")
+	os.MkdirAll(badJSON, 0o755)
+	os.WriteFile(filepath.Join(badJSON, "result.json"), []byte("{\n  \"schema\": \"wbsim-result\",\n  \"version\": 1,\n  \"programs\": 3\n}\n"), 0o644)
+	empty := filepath.Join(dir, "empty")
+	os.MkdirAll(empty, 0o755)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"tour", "--schedules", "zero"}, "invalid value"},
+		{[]string{"tour", "--schedules", "0"}, "at least 1"},
+		{[]string{"tour", "extra"}, `unexpected argument "extra"`},
+		{[]string{"list", "--nope"}, "flag provided but not defined"},
+		{[]string{"list", "--tag", "nosuch"}, `no program has tag "nosuch"`},
+		{[]string{"run"}, "missing an argument"},
+		{[]string{"run", "abba-deadlok"}, `did you mean "abba-deadlock"`},
+		{[]string{"run", "abba-deadlock", "lost-update"}, `unexpected argument "lost-update"`},
+		{[]string{"run", "abba-deadlock", "--strategy", "dfs"}, "use \"simrun explore\""},
+		{[]string{"run", "abba-deadlock", "--strategy", "magic"}, `unknown strategy "magic"`},
+		{[]string{"run", "abba-deadlock", "--seed", "-1"}, "invalid value"},
+		{[]string{"run", "abba-deadlock", "--depth", "-2"}, "--depth must be at least 1"},
+		{[]string{"explore", "abba-deadlock", "--workers", "0", "--out", dir}, "--workers must be at least 1"},
+		{[]string{"explore", "abba-deadlock", "--schedules", "0", "--out", dir}, "--schedules must be at least 1"},
+		{[]string{"explore", "abba-deadlock", "--shard", "3/3", "--out", dir}, "--shard wants i/n"},
+		{[]string{"explore", "abba-deadlock", "--shard", "x", "--out", dir}, "--shard wants i/n"},
+		{[]string{"explore", "abba-deadlock", "--strategy", "dfs", "--shard", "0/2", "--out", dir}, "--shard does not apply to dfs"},
+		{[]string{"explore", "abba-deadlock", "--time", "soon", "--out", dir}, "invalid value"},
+		{[]string{"explore", "abba-deadlock", "--progress", "loud", "--out", dir}, "--progress wants"},
+		{[]string{"explore", "abba-deadlock", "--out", garbage}, "cannot create the output directory"},
+		{[]string{"replay"}, "missing an argument"},
+		{[]string{"replay", filepath.Join(dir, "missing.replay")}, "no such file"},
+		{[]string{"replay", dir}, "is a directory"},
+		{[]string{"replay", garbage}, garbage + ":3:42: schedule: decision log: token \"9/2\""},
+		{[]string{"replay", notReplay}, notReplay + ":1:1: not a wbsim replay file"},
+		{[]string{"replay", unknownProg}, `unknown program "nosuch"`},
+		{[]string{"shrink", garbage}, garbage + ":3:42:"},
+		{[]string{"shrink", garbage, "--runs", "0"}, "--runs must be at least 1"},
+		{[]string{"explain", "nosuch"}, `"nosuch" is neither a replay file nor a program`},
+		{[]string{"explain", "abba-deadlock", "--follow", "page 9:9"}, `no event is about "page 9:9"; the objects in this run are: mutex a, mutex b`},
+		{[]string{"merge"}, "missing an argument"},
+		{[]string{"merge", filepath.Join(dir, "nope")}, "no such file"},
+		{[]string{"merge", empty}, "no such file"},
+		{[]string{"merge", badJSON}, "line 4:"},
 	} {
-		code, _, errs := runCLI(t, args...)
-		if code != exitUsage || errs == "" {
-			t.Errorf("%v: exit %d with stderr %q, want exit 2 and a message", args, code, errs)
+		code, _, errs := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", c.args, code, errs, c.want)
 		}
 	}
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"help"}, {"tour", "--help"}, {"list", "-h"}} {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"help", "explore"}, {"tour", "--help"}, {"list", "-h"}, {"run", "--help"},
+		{"explore", "--help"}, {"replay", "-h"}, {"shrink", "--help"}, {"explain", "--help"}, {"merge", "--help"}} {
 		code, out, _ := runCLI(t, args...)
 		if code != exitOK || !strings.Contains(out, "Usage") {
 			t.Errorf("%v: exit %d, output %q; want 0 and usage", args, code, out)
@@ -63,33 +159,444 @@ func TestHelp(t *testing.T) {
 
 func TestList(t *testing.T) {
 	code, out, _ := runCLI(t, "list")
-	if code != exitOK || !strings.Contains(out, "abba-deadlock") {
+	if code != exitOK || !strings.Contains(out, "abba-deadlock") || !strings.Contains(out, "planted") {
 		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "list", "--tag", "random-walk-hard")
+	if code != exitOK || !strings.Contains(out, "pct-hard-case") || strings.Contains(out, "abba-deadlock") {
+		t.Fatalf("list --tag: exit %d\n%s", code, out)
 	}
 }
 
-// TestBinary builds simrun and runs it as a user would.
-func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
+func TestRun(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, _ := runCLI(t, "run", "abba-deadlock", "--seed", "6", "--trace", "--out", out)
+	if code != exitFailures || !strings.Contains(stdout, "FAILED") || !strings.Contains(stdout, "=> ") && !strings.Contains(stdout, "mutex_lock mutex a") {
+		t.Fatalf("run abba-deadlock --seed 6: exit %d\n%s", code, stdout)
 	}
+	r := readResult(t, out)
+	if len(r.Programs) != 1 || len(r.Programs[0].Failures) != 1 {
+		t.Fatalf("result: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(out, r.Programs[0].Failures[0].Replay)); err != nil {
+		t.Fatal("no replay file for the failed run")
+	}
+	code, stdout, _ = runCLI(t, "run", "abba-deadlock", "--strategy", "rr")
+	if code != exitOK || !strings.Contains(stdout, "passed") {
+		t.Fatalf("round-robin without preemption must pass: exit %d\n%s", code, stdout)
+	}
+	_, a, _ := runCLI(t, "run", "lost-update", "--seed", "9", "--strategy", "random", "--trace")
+	_, b, _ := runCLI(t, "run", "lost-update", "--seed", "9", "--strategy", "random", "--trace")
+	if a != b {
+		t.Fatal("run is not deterministic")
+	}
+}
+
+// explore runs "simrun explore" and returns the exit code and the output
+// directory's result.
+func exploreCLI(t *testing.T, out string, args ...string) (int, *reports.Result, string) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append(append([]string{"explore"}, args...), "--out", out)...)
+	if code == exitUsage {
+		t.Fatalf("explore %v: %s", args, stderr)
+	}
+	return code, readResult(t, out), stdout
+}
+
+func TestExploreFindsAndReplays(t *testing.T) {
+	out := t.TempDir()
+	code, res, stdout := exploreCLI(t, out, "abba-deadlock", "--schedules", "300")
+	p := res.Programs[0]
+	if code != exitFailures || len(p.Failures) != 1 || p.OK || p.Minimal == nil {
+		t.Fatalf("explore: exit %d, %+v\n%s", code, p, stdout)
+	}
+	for _, f := range []string{"index.html", "junit.xml", "trace.json", "trace.txt", p.Failures[0].Replay, p.Minimal.Replay} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("explore did not write %s", f)
+		}
+	}
+	// The replay file reproduces the failure exactly.
+	f := p.Failures[0]
+	code, stdout, _ = runCLI(t, "replay", filepath.Join(out, f.Replay))
+	if code != exitFailures || !strings.Contains(stdout, "replay: exact (trace hash "+f.Hash+" matches)") ||
+		!strings.Contains(stdout, "FAILED the same way") {
+		t.Fatalf("replay: exit %d\n%s", code, stdout)
+	}
+	// So does the minimal one, and explain narrates it.
+	code, stdout, _ = runCLI(t, "replay", filepath.Join(out, p.Minimal.Replay), "--trace")
+	if code != exitFailures || !strings.Contains(stdout, "exact (trace hash "+p.Minimal.Hash) || !strings.Contains(stdout, "sleeps in mutex_lock") {
+		t.Fatalf("replay of the minimal schedule: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, "explain", filepath.Join(out, p.Minimal.Replay), "--follow", "mutex b")
+	if code != exitOK || !strings.Contains(stdout, "following: mutex b") {
+		t.Fatalf("explain FILE --follow: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestReplayDivergence(t *testing.T) {
+	out := t.TempDir()
+	_, res, _ := exploreCLI(t, out, "abba-deadlock", "--schedules", "300")
+	path := filepath.Join(out, res.Programs[0].Failures[0].Replay)
+	f, _, err := loadReplay(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same schedule against another program no longer fits.
+	f.Program = "pct-hard-case"
+	bad := filepath.Join(out, "other.replay")
+	if err := reports.WriteReplayFile(bad, f); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, _ := runCLI(t, "replay", bad)
+	if !strings.Contains(stdout, "DIVERGED") {
+		t.Fatalf("replay against another program must diverge:\n%s", stdout)
+	}
+	// A wrong hash is a divergence too.
+	f.Program = "abba-deadlock"
+	f.Log.Hash ^= 1
+	if err := reports.WriteReplayFile(bad, f); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, _ = runCLI(t, "replay", bad)
+	if !strings.Contains(stdout, "DIVERGED: every decision fit, but the trace hash") {
+		t.Fatalf("replay with a wrong hash:\n%s", stdout)
+	}
+}
+
+// TestExploreIsDeterministic: the same seeds give byte-identical
+// result.json and trace.txt, whatever the worker count.
+func TestExploreIsDeterministic(t *testing.T) {
+	for _, args := range [][]string{
+		{"lost-update", "--strategy", "random", "--schedules", "200", "--keep-going"},
+		{"abba-deadlock", "--schedules", "300"},
+		{"pct-hard-case", "--strategy", "dfs", "--bound", "1"},
+	} {
+		a, b := t.TempDir(), t.TempDir()
+		exploreCLI(t, a, append(args, "--workers", "1")...)
+		exploreCLI(t, b, append(args, "--workers", "3")...)
+		for _, name := range []string{"result.json", "trace.txt", "junit.xml", "trace.json", "index.html"} {
+			x, _ := os.ReadFile(filepath.Join(a, name))
+			y, _ := os.ReadFile(filepath.Join(b, name))
+			if len(x) == 0 || !bytes.Equal(x, y) {
+				t.Errorf("%v: %s differs between two runs (or is empty)", args, name)
+			}
+		}
+	}
+}
+
+func TestShrink(t *testing.T) {
+	out := t.TempDir()
+	// A random walk's failing schedule carries spare preemptions.
+	_, res, _ := exploreCLI(t, out, "abba-deadlock", "--strategy", "random", "--schedules", "300", "--keep-going", "--shrink-runs", "0")
+	var path string
+	var before int
+	for _, f := range res.Programs[0].Failures {
+		if f.Preemptions > before {
+			path, before = filepath.Join(out, f.Replay), f.Preemptions
+		}
+	}
+	if path == "" {
+		t.Fatal("no failure with a preemption")
+	}
+	small := filepath.Join(out, "small.replay")
+	code, stdout, _ := runCLI(t, "shrink", path, "-o", small)
+	m := regexp.MustCompile(`preemptions: (\d+) -> (\d+)`).FindStringSubmatch(stdout)
+	if code != exitOK || m == nil {
+		t.Fatalf("shrink: exit %d\n%s", code, stdout)
+	}
+	from, _ := strconv.Atoi(m[1])
+	to, _ := strconv.Atoi(m[2])
+	if from != before || to > from {
+		t.Fatalf("shrink: %d -> %d preemptions, from a file with %d", from, to, before)
+	}
+	code, stdout, _ = runCLI(t, "replay", small)
+	if code != exitFailures || !strings.Contains(stdout, "FAILED the same way") || !strings.Contains(stdout, "exact") {
+		t.Fatalf("the shrunk file must still fail the same way, exactly: exit %d\n%s", code, stdout)
+	}
+	f, _, err := loadReplay(small)
+	if err != nil || f.ShrunkFrom == nil || *f.ShrunkFrom != before || f.Log.Preemptions() != to {
+		t.Fatalf("shrunk file: %v %+v", err, f)
+	}
+	// Default output name.
+	code, _, _ = runCLI(t, "shrink", path)
+	if _, err := os.Stat(strings.TrimSuffix(path, ".replay") + ".min.replay"); code != exitOK || err != nil {
+		t.Fatalf("shrink without -o: exit %d, %v", code, err)
+	}
+	// A passing schedule has nothing to shrink.
+	pass := filepath.Join(out, "pass.replay")
+	w := sim.New(sim.Config{Seed: 1})
+	p, _ := lookupProgram("abba-deadlock")
+	p.Setup(w)
+	r := w.Run()
+	reports.WriteReplayFile(pass, replayFor(p, "rr", r))
+	if code, stdout, _ := runCLI(t, "shrink", pass); code != exitFailures || !strings.Contains(stdout, "nothing to shrink") {
+		t.Fatalf("shrink of a passing schedule: exit %d\n%s", code, stdout)
+	}
+}
+
+type failKey struct {
+	Seed      uint64
+	Hash, Sig string
+}
+
+func failKeys(p reports.ProgramResult) []failKey {
+	var out []failKey
+	for _, f := range p.Failures {
+		out = append(out, failKey{f.Seed, f.Hash, f.Signature})
+	}
+	return out
+}
+
+// TestShardUnionIsTheWholeRun: explore in 3 shards, merge, and get what
+// one unsharded run gets: the same failures, schedules and minimal
+// schedule, with and without --keep-going.
+func TestShardUnionIsTheWholeRun(t *testing.T) {
+	for _, extra := range [][]string{{"--keep-going"}, {}} {
+		args := append([]string{"lost-update", "--strategy", "random", "--schedules", "90", "--seed", "5"}, extra...)
+		whole := t.TempDir()
+		_, wr, _ := exploreCLI(t, whole, args...)
+		var dirs []string
+		for i := range 3 {
+			d := filepath.Join(t.TempDir(), "shard"+strconv.Itoa(i))
+			exploreCLI(t, d, append(args, "--shard", strconv.Itoa(i)+"/3")...)
+			dirs = append(dirs, d)
+		}
+		merged := t.TempDir()
+		code, stdout, stderr := runCLI(t, append(append([]string{"merge"}, dirs...), "--out", merged)...)
+		if code != exitFailures || stderr != "" {
+			t.Fatalf("merge: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		mr := readResult(t, merged)
+		w, m := wr.Programs[0], mr.Programs[0]
+		if len(w.Failures) == 0 {
+			t.Fatal("the whole run found nothing; the test proves nothing")
+		}
+		if d := cmp.Diff(failKeys(w), failKeys(m)); d != "" {
+			t.Errorf("%v: merged failures differ from the whole run's (-whole +merged):\n%s", extra, d)
+		}
+		if w.Schedules != m.Schedules || !cmp.Equal(w.Minimal, m.Minimal) || w.OK != m.OK {
+			t.Errorf("%v: whole run %d schedules, minimal %+v; merged %d, %+v", extra, w.Schedules, w.Minimal, m.Schedules, m.Minimal)
+		}
+		for _, f := range m.Failures {
+			if _, err := os.Stat(filepath.Join(merged, f.Replay)); err != nil {
+				t.Errorf("merged replay file %s missing", f.Replay)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(merged, "index.html")); err != nil {
+			t.Error("merge wrote no index.html")
+		}
+	}
+	// A missing shard is a warning.
+	d := t.TempDir()
+	exploreCLI(t, d, "lost-update", "--strategy", "random", "--schedules", "30", "--shard", "1/2", "--keep-going")
+	_, _, stderr := runCLI(t, "merge", d, "--out", t.TempDir())
+	if !strings.Contains(stderr, "shards [0] of 2 are missing") {
+		t.Errorf("missing shard: %q", stderr)
+	}
+}
+
+// TestDFSMatchesSim: the command line's interruptible exhaustive search
+// explores what sim.ExhaustiveSearch explores.
+func TestDFSMatchesSim(t *testing.T) {
+	for _, p := range programs() {
+		for bound := range 3 {
+			want := sim.ExhaustiveSearch(p.Setup, sim.DFSOptions{Config: sim.Config{Seed: 3}, Bound: bound, KeepGoing: true})
+			got := explore(context.Background(), exploreParams{prog: p, spec: strategySpec{Name: "dfs", Bound: bound}, firstSeed: 3,
+				keepGoing: true, workers: 1, shards: 1})
+			var wh, gh []uint64
+			for _, r := range want.Failures {
+				wh = append(wh, r.Hash)
+			}
+			for _, r := range got.Failures {
+				gh = append(gh, r.Hash)
+			}
+			if want.Schedules != got.Schedules || !cmp.Equal(wh, gh) || want.Exhausted != *got.Exhausted {
+				t.Errorf("%s bound %d: sim %d schedules, failures %x, exhausted %v; simrun %d, %x, %v", p.Name, bound,
+					want.Schedules, wh, want.Exhausted, got.Schedules, gh, *got.Exhausted)
+			}
+		}
+	}
+}
+
+func TestExploreTimeLimit(t *testing.T) {
+	out := t.TempDir()
+	start := time.Now()
+	code, res, _ := exploreCLI(t, out, "abba-deadlock", "--strategy", "rr", "--schedules", "1000000000", "--time", "300ms")
+	p := res.Programs[0]
+	if code != exitOK || p.Stopped != "time-limit" || p.Schedules == 0 || time.Since(start) > 20*time.Second {
+		t.Fatalf("--time: exit %d, stopped %q, %d schedules, took %s", code, p.Stopped, p.Schedules, time.Since(start))
+	}
+}
+
+// TestExplainGolden: the narrated traces of the planted programs, as the
+// learner sees them. Run with -update to accept a change.
+func TestExplainGolden(t *testing.T) {
+	cases := map[string][]string{}
+	for _, p := range programs() {
+		cases[p.Name] = []string{"explain", p.Name}
+	}
+	cases["abba-deadlock-follow"] = []string{"explain", "abba-deadlock", "--seed", "6", "--follow", "mutex a"}
+	cases["abba-deadlock-seed6"] = []string{"explain", "abba-deadlock", "--seed", "6"}
+	cases["lost-update-random-seed3"] = []string{"explain", "lost-update", "--strategy", "random", "--seed", "3"}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, got, stderr := runCLI(t, args...)
+			if code != exitOK {
+				t.Fatalf("%v: exit %d: %s", args, code, stderr)
+			}
+			path := filepath.Join("testdata", "explain-"+name+".golden")
+			if *update {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestExplainGolden -update to create it)", err)
+			}
+			if d := cmp.Diff(string(want), got); d != "" {
+				t.Errorf("%v: output differs from %s (-want +got; -update accepts it):\n%s", args, path, d)
+			}
+		})
+	}
+}
+
+func TestProgressModes(t *testing.T) {
+	var b bytes.Buffer
+	t.Setenv("CI", "true")
+	if m, _ := progressModeFor("auto", &b); m != progressOff {
+		t.Error("CI=true must be quiet")
+	}
+	t.Setenv("CI", "")
+	if m, _ := progressModeFor("auto", &b); m != progressLines {
+		t.Error("a non-terminal gets lines")
+	}
+	p := newProgress(&b, progressOff, "x", 100, time.Time{})
+	p.update(sim.Progress{Done: 50, Total: 100, Failures: 1, Elapsed: time.Second})
+	if l := p.line(); l != "x: 50/100 schedules (50%), 50/s, 1 failure, ETA 1s" {
+		t.Errorf("progress line %q", l)
+	}
+	p.finish()
+}
+
+// buildBinary builds simrun once for the tests that run it as a user would.
+func buildBinary(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "simrun")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "bogus")
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage {
-		t.Fatalf("bogus command: %v, want exit 2", err)
+	return bin
+}
+
+// TestBinary runs the built simrun: usage errors, the default tour, a
+// quiet explore under CI, and a clean stop on SIGINT.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
 	}
-	if strings.Contains(errb.String(), "goroutine") {
-		t.Fatalf("usage error printed a stack trace:\n%s", errb.String())
+	bin := buildBinary(t)
+	work := t.TempDir()
+	cmd := func(env []string, args ...string) *exec.Cmd {
+		c := exec.Command(bin, args...)
+		c.Dir = work
+		c.Env = append(os.Environ(), env...)
+		return c
 	}
-	out, err := exec.Command(bin, "--schedules", "100").Output()
+	for _, args := range [][]string{{"bogus"}, {"explore"}, {"replay", "/nonexistent"}, {"explore", "abba-deadlock", "--shard", "9"}} {
+		var errb bytes.Buffer
+		c := cmd(nil, args...)
+		c.Stderr = &errb
+		err := c.Run()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage {
+			t.Errorf("%v: %v, want exit 2", args, err)
+		}
+		if errb.Len() == 0 || strings.Contains(errb.String(), "goroutine") {
+			t.Errorf("%v: stderr %q: want a message and no stack", args, errb.String())
+		}
+	}
+	// The default tour writes its report under ./out/tour.
+	out, err := cmd(nil, "--schedules", "100").Output()
 	if err != nil {
 		t.Fatalf("tour: %v\n%s", err, out)
 	}
-	_ = os.Remove(bin)
+	if !strings.Contains(string(out), "report: "+filepath.Join(work, "out", "tour", "index.html")) {
+		t.Errorf("tour does not print the report path:\n%s", out)
+	}
+	// Under CI, explore prints no progress.
+	var errb bytes.Buffer
+	c := cmd([]string{"CI=true"}, "explore", "lost-update", "--schedules", "500", "--strategy", "random")
+	c.Stderr = &errb
+	if err := c.Run(); err == nil {
+		t.Error("explore of lost-update must find the bug (exit 1)")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(errb.String()), "\n") {
+		if !strings.HasPrefix(line, "failure at seed") && !strings.HasPrefix(line, "  replay file:") && !strings.Contains(line, "schedules/s") {
+			t.Errorf("under CI, stderr has %q", line)
+		}
+	}
+	// SIGINT stops cleanly: results kept, exit as usual.
+	c = cmd([]string{"CI=true"}, "explore", "abba-deadlock", "--strategy", "rr", "--schedules", "1000000000", "--out", "int")
+	var cout, cerr bytes.Buffer
+	c.Stdout, c.Stderr = &cout, &cerr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	c.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("after SIGINT: %v\n%s\n%s", err, cout.String(), cerr.String())
+		}
+	case <-time.After(30 * time.Second):
+		c.Process.Kill()
+		t.Fatal("SIGINT did not stop explore")
+	}
+	r := readResult(t, filepath.Join(work, "int"))
+	if r.Programs[0].Stopped != "interrupted" || r.Programs[0].Schedules == 0 || !strings.Contains(cerr.String(), "interrupted") {
+		t.Fatalf("after SIGINT: stopped %q, %d schedules; stderr %s", r.Programs[0].Stopped, r.Programs[0].Schedules, cerr.String())
+	}
+}
+
+// TestMaxFailures: with --keep-going and a cap, the report lists the
+// lowest seeds, each with its replay file, and counts the rest; no other
+// replay file is left behind.
+func TestMaxFailures(t *testing.T) {
+	out := t.TempDir()
+	_, res, stdout := exploreCLI(t, out, "lost-update", "--strategy", "random", "--schedules", "200", "--keep-going", "--max-failures", "5", "--workers", "3")
+	p := res.Programs[0]
+	if len(p.Failures) != 5 || p.FailuresFound <= 5 || !strings.Contains(stdout, "(the 5 lowest seeds listed)") {
+		t.Fatalf("listed %d of %d failures\n%s", len(p.Failures), p.FailuresFound, stdout)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "replays", "*.replay"))
+	if len(files) != 6 { // 5 failures and the minimal schedule
+		t.Errorf("%d replay files, want 6: %v", len(files), files)
+	}
+	all := t.TempDir()
+	_, full, _ := exploreCLI(t, all, "lost-update", "--strategy", "random", "--schedules", "200", "--keep-going", "--max-failures", "0")
+	if full.Programs[0].FailuresFound != p.FailuresFound || len(full.Programs[0].Failures) != p.FailuresFound {
+		t.Errorf("without a cap: %d listed of %d; with it, %d found", len(full.Programs[0].Failures), full.Programs[0].FailuresFound, p.FailuresFound)
+	}
+	for i, f := range p.Failures {
+		if f.Seed != full.Programs[0].Failures[i].Seed {
+			t.Errorf("capped list is not the lowest seeds: %d vs %d", f.Seed, full.Programs[0].Failures[i].Seed)
+		}
+	}
+	// dfs failures share a seed; their files are named by trace hash.
+	d := t.TempDir()
+	_, dr, _ := exploreCLI(t, d, "abba-deadlock", "--strategy", "dfs", "--bound", "2", "--keep-going")
+	names := map[string]bool{}
+	for _, f := range dr.Programs[0].Failures {
+		names[f.Replay] = true
+	}
+	if len(dr.Programs[0].Failures) < 2 || len(names) != len(dr.Programs[0].Failures) {
+		t.Errorf("dfs failures: %d, distinct replay files %d", len(dr.Programs[0].Failures), len(names))
+	}
 }

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/sim"
+)
+
+func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("explore", "PROGRAM [flags]",
+		"Runs PROGRAM under many schedules, one world per seed, and reports the failures.\n"+
+			"Each failure's replay file is written to OUT/replays/ as soon as it is found;\n"+
+			"at the end the first failure is shrunk to its fewest preemptions and the report\n"+
+			"(result.json, junit.xml, trace.json, trace.txt, index.html) is written to OUT.\n"+
+			"Ctrl-C (or SIGTERM) stops cleanly and keeps what was found.\n\n"+
+			"Strategies: random (random walk), pct (PCT of depth --depth), rr (round-robin,\n"+
+			"preempting every --quantum points; seeds vary only the model's random draws),\n"+
+			"dfs (every schedule with at most --bound preemptions, fewest first; one worker,\n"+
+			"not shardable; it runs until exhausted, or --schedules caps it).\n\n"+
+			"Exit status: 0 no failure, 1 failures found, 2 usage or input error.")
+	strategy := fs.String("strategy", "", "random, pct, dfs or rr (default: the program's, see \"simrun list\")")
+	depth := fs.Int("depth", 0, "PCT depth d: finds bugs needing d ordering constraints (default: the program's)")
+	bound := optIntFlag(fs, "bound", "dfs: the preemption bound `p` (default: the program's)")
+	quantum := fs.Int("quantum", 0, "rr: preempt every q scheduling points (0 never preempts)")
+	k := fs.Int64("k", 0, "pct: steps per run estimate (0 = measure it with one round-robin run of the first seed)")
+	schedules := optIntFlag(fs, "schedules", "`N` schedules (seeds) to run (default: the program's; dfs: until exhausted, or at most N)")
+	limit := fs.Duration("time", 0, "stop after this wall-clock time, keeping results (0 = no limit)")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "worker goroutines (results do not depend on it)")
+	seed := fs.Uint64("seed", 1, "first seed")
+	shard := fs.String("shard", "", "run shard i of n of the seed range, i/n with 0 <= i < n (see docs/sharding.md)")
+	out := fs.String("out", "", "output directory (default ./out/explore-PROGRAM[-shard-i-of-n])")
+	keepGoing := fs.Bool("keep-going", false, "run every schedule and collect every failure (default: stop at the first)")
+	maxFailures := fs.Int("max-failures", 1000, "with --keep-going: failures recorded with replay files, the lowest seeds (0 = all); the rest are counted")
+	shrinkRuns := fs.Int("shrink-runs", 2000, "runs the shrinker may use on the first failure (0 = do not shrink)")
+	progress := fs.String("progress", "auto", "progress on stderr: auto, live, lines or off (auto: live on a terminal, a line every 10s otherwise, none when CI is set)")
+	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
+	if !ok {
+		return code
+	}
+	prog, err := lookupProgram(pos[0])
+	if err != nil {
+		return fail(stderr, "explore", err)
+	}
+	spec := prog.Strategy
+	if *strategy != "" {
+		spec.Name = *strategy
+	}
+	if *depth != 0 {
+		spec.Depth = *depth
+	}
+	if bound.set {
+		spec.Bound = bound.v
+	}
+	spec.Quantum, spec.K = *quantum, *k
+	if err := spec.validate(true); err != nil {
+		return fail(stderr, "explore", &usageError{err.Error()})
+	}
+	n := schedules.v
+	switch {
+	case !schedules.set && spec.Name == "dfs":
+		n = 0 // until exhausted
+	case !schedules.set:
+		n = prog.Schedules
+	case n < 1:
+		return fail(stderr, "explore", usagef("--schedules must be at least 1"))
+	}
+	if *workers < 1 {
+		return fail(stderr, "explore", usagef("--workers must be at least 1"))
+	}
+	if *limit < 0 {
+		return fail(stderr, "explore", usagef("--time must not be negative"))
+	}
+	if *maxFailures < 0 {
+		return fail(stderr, "explore", usagef("--max-failures must not be negative"))
+	}
+	if *shrinkRuns < 0 {
+		return fail(stderr, "explore", usagef("--shrink-runs must not be negative"))
+	}
+	si, sn, err := parseShard(*shard)
+	if err != nil {
+		return fail(stderr, "explore", err)
+	}
+	if sn > 1 && spec.Name == "dfs" {
+		return fail(stderr, "explore", usagef("--shard does not apply to dfs: its search walks one tree of schedules (shard random or pct runs)"))
+	}
+	mode, err := progressModeFor(*progress, stderr)
+	if err != nil {
+		return fail(stderr, "explore", err)
+	}
+	dir := *out
+	if dir == "" {
+		name := "explore-" + fileSafe(prog.Name)
+		if sn > 1 {
+			name += fmt.Sprintf("-shard-%d-of-%d", si, sn)
+		}
+		dir = defaultOut(name)
+	}
+	if err := mkOut(dir); err != nil {
+		return fail(stderr, "explore", err)
+	}
+
+	runCtx := ctx
+	var deadline time.Time
+	if *limit > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, *limit)
+		defer cancel()
+		deadline, _ = runCtx.Deadline()
+	}
+	var k0 int64
+	if spec.needsK() {
+		k0 = calibrate(prog, *seed)
+		spec.K = k0
+	}
+	info := spec.info(k0)
+	label := fmt.Sprintf("%s %s", prog.Name, info.Text)
+	if sn > 1 {
+		label += fmt.Sprintf(" shard %d/%d", si, sn)
+	}
+	pp := newProgress(stderr, mode, label, n, deadline)
+
+	// Replay files are written as failures are found, so that a crash or
+	// a Ctrl-C keeps them. At the end only the failures that count keep
+	// their files: without --keep-going the first; with it, the
+	// --max-failures lowest seeds. So the output does not depend on the
+	// worker count or on the order workers found things in.
+	var mu sync.Mutex
+	written := map[*sim.Result]string{}
+	var writeErr error
+	capped := false
+	relOf := func(r *sim.Result) string {
+		if spec.Name == "dfs" {
+			// Every dfs schedule has the same seed; the trace hash names it.
+			return replayRel(prog.Name, fmt.Sprintf("dfs-%016x", r.Hash), r.Seed, false)
+		}
+		return replayRel(prog.Name, "", r.Seed, false)
+	}
+	onFailure := func(r *sim.Result) {
+		mu.Lock()
+		if *maxFailures > 0 && len(written) >= *maxFailures {
+			first := !capped
+			capped = true
+			mu.Unlock()
+			if first {
+				pp.println("more failures: only %d get replay files now (--max-failures); the report keeps the lowest seeds", *maxFailures)
+			}
+			return
+		}
+		mu.Unlock()
+		rel := relOf(r)
+		err := writeReplay(dir, rel, replayFor(prog, info.Text, r))
+		mu.Lock()
+		if err != nil && writeErr == nil {
+			writeErr = err
+		}
+		written[r] = rel
+		mu.Unlock()
+		pp.println("failure at seed %d: %s\n  replay file: %s", r.Seed, r.Failure.Error(), filepath.Join(dir, filepath.FromSlash(rel)))
+	}
+	oc := explore(runCtx, exploreParams{prog: prog, spec: spec, firstSeed: *seed, schedules: n, shard: si, shards: sn,
+		workers: *workers, keepGoing: *keepGoing, onFailure: onFailure, progress: pp.update})
+	pp.finish()
+	if writeErr != nil {
+		return fail(stderr, "explore", fmt.Errorf("writing a replay file: %v", writeErr))
+	}
+	kept := oc.Failures
+	if *maxFailures > 0 && len(kept) > *maxFailures {
+		kept = kept[:*maxFailures]
+	}
+	keep := map[*sim.Result]bool{}
+	for _, r := range kept {
+		keep[r] = true
+		if written[r] == "" {
+			rel := relOf(r)
+			if err := writeReplay(dir, rel, replayFor(prog, info.Text, r)); err != nil {
+				return fail(stderr, "explore", fmt.Errorf("writing a replay file: %v", err))
+			}
+			written[r] = rel
+		}
+	}
+	for r, rel := range written {
+		if !keep[r] {
+			os.Remove(filepath.Join(dir, filepath.FromSlash(rel)))
+		}
+	}
+
+	count := n
+	if spec.Name == "dfs" {
+		count = 1 // dfs runs one seed; n only caps its schedules
+	}
+	pr := newProgramResult(prog, "", info, *seed, count, si, sn, *keepGoing, reports.ExpectPass)
+	pr.Schedules, pr.Exhausted = oc.Schedules, oc.Exhausted
+	pr.FailuresFound = len(oc.Failures)
+	if *keepGoing {
+		pr.MaxFailures = *maxFailures
+	}
+	if oc.Stopped {
+		pr.Stopped = "interrupted"
+		if ctx.Err() == nil {
+			pr.Stopped = "time-limit"
+		}
+	}
+	for _, r := range kept {
+		fi := reports.NewFailureInfo(r)
+		fi.Replay = written[r]
+		pr.Failures = append(pr.Failures, fi)
+	}
+	var runs []*reports.Run
+	if len(oc.Failures) > 0 {
+		first := oc.Failures[0]
+		if *shrinkRuns > 0 {
+			m, run, err := shrinkFailure(prog, info.Text, "", first, dir, *shrinkRuns)
+			if err != nil {
+				return fail(stderr, "explore", err)
+			}
+			pr.Minimal = m
+			runs = append(runs, run)
+		} else {
+			runs = append(runs, captureLog(prog, first.Log, "first failing schedule", info.Text))
+		}
+	} else if oc.Schedules > 0 {
+		seed0 := *seed + uint64(si)
+		runs = append(runs, captureSeed(prog, spec, seed0, oc.K, fmt.Sprintf("a passing schedule (seed %d)", seed0)))
+	}
+	pr.Judge()
+	res := reports.NewResult("explore")
+	res.Programs = append(res.Programs, pr)
+	title := "simrun explore " + prog.Name
+	rate := 0.0
+	if oc.Elapsed > 0 {
+		rate = float64(oc.Schedules) / oc.Elapsed.Seconds()
+	}
+	workersUsed := *workers
+	if spec.Name == "dfs" {
+		workersUsed = 1
+	}
+	index, err := writeReport(dir, &reports.Report{Title: title, Result: res, Runs: runs,
+		Timing: &reports.Timing{ElapsedSeconds: oc.Elapsed.Seconds(), Schedules: oc.Schedules, SchedulesPerSecond: rate,
+			Steps: oc.Steps, Workers: workersUsed}})
+	if err != nil {
+		return fail(stderr, "explore", err)
+	}
+
+	printSummary(stdout, &pr, dir)
+	fmt.Fprintf(stderr, "%d schedule%s in %s (%.0f schedules/s, %d worker%s)\n", oc.Schedules, plural(oc.Schedules),
+		oc.Elapsed.Round(time.Millisecond), rate, workersUsed, plural(workersUsed))
+	if pr.Stopped == "interrupted" {
+		fmt.Fprintln(stderr, "interrupted: the results so far are kept")
+	}
+	fmt.Fprintf(stdout, "report: %s\n", index)
+	if len(pr.Failures) > 0 {
+		return exitFailures
+	}
+	return exitOK
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// printSummary prints a program result for people.
+func printSummary(w io.Writer, pr *reports.ProgramResult, dir string) {
+	at := func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
+	fmt.Fprintf(w, "%s, %s, seeds %d..%d", pr.Name(), pr.Strategy.Text, pr.Seeds.First, pr.Seeds.First+uint64(max(pr.Seeds.Count, 1))-1)
+	if pr.Seeds.Shards > 1 {
+		fmt.Fprintf(w, " (shard %s)", pr.Seeds.ShardText())
+	}
+	fmt.Fprintf(w, ": %d schedule%s", pr.Schedules, plural(pr.Schedules))
+	if pr.Exhausted != nil && *pr.Exhausted {
+		fmt.Fprint(w, " (exhausted)")
+	}
+	if pr.Stopped != "" {
+		fmt.Fprintf(w, " (stopped: %s)", pr.Stopped)
+	}
+	fmt.Fprintf(w, ", %d failure%s", pr.FailuresFound, plural(pr.FailuresFound))
+	if len(pr.Failures) < pr.FailuresFound {
+		fmt.Fprintf(w, " (the %d lowest seeds listed)", len(pr.Failures))
+	}
+	fmt.Fprintln(w)
+	for i, f := range pr.Failures {
+		if i == 10 {
+			fmt.Fprintf(w, "  ... and %d more (see result.json)\n", len(pr.Failures)-10)
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", f.Summary)
+		if f.Replay != "" {
+			fmt.Fprintf(w, "    replay: %s\n", at(f.Replay))
+		}
+	}
+	if m := pr.Minimal; m != nil {
+		fmt.Fprintf(w, "minimal schedule (seed %d): %d -> %d preemptions\n  %s\n", m.Seed, m.PreemptionsBefore, m.PreemptionsAfter, m.Schedule)
+		if m.Replay != "" {
+			fmt.Fprintf(w, "  replay: %s\n", at(m.Replay))
+		}
+	}
+}

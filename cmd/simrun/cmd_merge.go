@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/sim"
+)
+
+func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("merge", "DIR... [--out DIR]",
+		"Merges the outputs of explore shards (each DIR holds a result.json) into one\n"+
+			"report, as if one run had covered every shard: results of the same program,\n"+
+			"strategy and seed range are combined, replay files are copied to OUT/replays,\n"+
+			"and the first failure's minimal schedule is re-run for the timeline and trace.\n"+
+			"Missing shards are reported on stderr.\n\n"+
+			"Exit status: 0 no failure, 1 failures found, 2 usage or input error.")
+	out := fs.String("out", defaultOut("merged"), "output directory")
+	pos, code, ok := parseArgs(fs, args, 1, -1, stdout, stderr)
+	if !ok {
+		return code
+	}
+	var inputs []reports.MergeInput
+	for _, dir := range pos {
+		path := dir
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			path = filepath.Join(dir, reports.ResultFile)
+		} else if err != nil {
+			return fail(stderr, "merge", fmt.Errorf("cannot read %s", unwrapPathErr(err)))
+		} else {
+			dir = filepath.Dir(dir)
+		}
+		r, err := reports.ReadResult(path)
+		if err != nil {
+			return fail(stderr, "merge", unwrapPathErr(err))
+		}
+		inputs = append(inputs, reports.MergeInput{Dir: dir, Result: r})
+	}
+	merged, copies, warnings, err := reports.Merge(inputs)
+	if err != nil {
+		return fail(stderr, "merge", err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "simrun merge: warning: %s\n", w)
+	}
+	if err := mkOut(*out); err != nil {
+		return fail(stderr, "merge", err)
+	}
+	for _, c := range copies {
+		data, err := os.ReadFile(c.From)
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun merge: warning: replay file %s is missing; the merged report refers to it anyway\n", c.From)
+			continue
+		}
+		if err := reports.WriteFileAtomic(filepath.Join(*out, filepath.FromSlash(c.To)), data); err != nil {
+			return fail(stderr, "merge", err)
+		}
+	}
+	// Re-run each minimal schedule for the timeline and narrated trace,
+	// when the program is one this build knows.
+	var runs []*reports.Run
+	for _, p := range merged.Programs {
+		prog, err := lookupProgram(p.Program)
+		if err != nil {
+			continue
+		}
+		prog.Config = p.Budget.Config()
+		switch {
+		case p.Minimal != nil:
+			if log, err := sim.ParseDecisionLog(p.Minimal.Schedule); err == nil {
+				runs = append(runs, captureLog(prog, log, "minimal failing schedule", p.Strategy.Text+", shrunk"))
+			}
+		case len(p.Failures) > 0:
+			if log, err := sim.ParseDecisionLog(p.Failures[0].Schedule); err == nil {
+				runs = append(runs, captureLog(prog, log, "first failing schedule", p.Strategy.Text))
+			}
+		}
+	}
+	var names []string
+	for _, p := range merged.Programs {
+		names = append(names, p.Name())
+	}
+	index, err := writeReport(*out, &reports.Report{Title: "simrun merge: " + strings.Join(names, ", "), Result: merged, Runs: runs})
+	if err != nil {
+		return fail(stderr, "merge", err)
+	}
+	failed := false
+	for i := range merged.Programs {
+		printSummary(stdout, &merged.Programs[i], *out)
+		if !merged.Programs[i].OK {
+			failed = true
+		}
+	}
+	fmt.Fprintf(stdout, "report: %s\n", index)
+	if failed {
+		return exitFailures
+	}
+	return exitOK
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/wbsim/wbsim/reports"
+)
+
+func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("run", "PROGRAM [flags]",
+		"Runs PROGRAM once, under one schedule, and says whether it failed. With --trace\n"+
+			"it prints the narrated trace; with --out it writes a report and, if the run\n"+
+			"failed, its replay file.\n\n"+
+			"PCT's k is measured from this seed's round-robin run (explore measures it from\n"+
+			"its first seed), so to reproduce an explore failure use its replay file.\n\n"+
+			"Exit status: 0 the run passed, 1 it failed, 2 usage or input error.")
+	seed := fs.Uint64("seed", 1, "the seed: the model's random draws and the strategy's")
+	strategy := fs.String("strategy", "", "random, pct or rr (default: the program's)")
+	depth := fs.Int("depth", 0, "PCT depth (default: the program's)")
+	quantum := fs.Int("quantum", 0, "rr: preempt every q scheduling points (0 never preempts)")
+	k := fs.Int64("k", 0, "pct: steps per run estimate (0 = measure it)")
+	trace := fs.Bool("trace", false, "print the narrated trace")
+	out := fs.String("out", "", "write a report to this directory (default: none)")
+	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
+	if !ok {
+		return code
+	}
+	prog, err := lookupProgram(pos[0])
+	if err != nil {
+		return fail(stderr, "run", err)
+	}
+	spec := prog.Strategy
+	if *strategy != "" {
+		spec.Name = *strategy
+	}
+	if *depth != 0 {
+		spec.Depth = *depth
+	}
+	spec.Quantum, spec.K = *quantum, *k
+	if err := spec.validate(false); err != nil {
+		return fail(stderr, "run", &usageError{err.Error()})
+	}
+	var k0 int64
+	if spec.needsK() {
+		k0 = calibrate(prog, *seed)
+	}
+	info := spec.info(k0)
+	run := captureSeed(prog, spec, *seed, k0, "")
+	res := run.Result
+	if *trace {
+		if err := reports.Narrate(stdout, run, reports.NarrateOptions{}); err != nil {
+			return fail(stderr, "run", err)
+		}
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stdout, "%s, seed %d, %s: ", prog.Name, *seed, info.Text)
+	if res.Failure != nil {
+		fmt.Fprintf(stdout, "FAILED\n  %s\n", res.Failure.Error())
+	} else {
+		fmt.Fprintln(stdout, "passed")
+	}
+	fmt.Fprintf(stdout, "  %d steps, t=%s, %d decisions, %d preemptions, trace hash %016x\n  schedule: %s\n",
+		res.Steps, res.Time, len(res.Log.Choices), res.Log.Preemptions(), res.Hash, res.Log)
+	if *out != "" {
+		if err := mkOut(*out); err != nil {
+			return fail(stderr, "run", err)
+		}
+		pr := newProgramResult(prog, "", info, *seed, 1, 0, 1, false, reports.ExpectPass)
+		pr.Schedules = 1
+		if res.Failure != nil {
+			fi := reports.NewFailureInfo(res)
+			fi.Replay = replayRel(prog.Name, "", *seed, false)
+			if err := writeReplay(*out, fi.Replay, replayFor(prog, info.Text, res)); err != nil {
+				return fail(stderr, "run", err)
+			}
+			pr.Failures = append(pr.Failures, fi)
+			pr.FailuresFound = 1
+			fmt.Fprintf(stdout, "  replay file: %s\n", filepath.Join(*out, filepath.FromSlash(fi.Replay)))
+		}
+		pr.Judge()
+		result := reports.NewResult("run")
+		result.Programs = append(result.Programs, pr)
+		index, err := writeReport(*out, &reports.Report{Title: "simrun run " + prog.Name, Result: result, Runs: []*reports.Run{run}})
+		if err != nil {
+			return fail(stderr, "run", err)
+		}
+		fmt.Fprintf(stdout, "report: %s\n", index)
+	}
+	if res.Failure != nil {
+		return exitFailures
+	}
+	return exitOK
+}

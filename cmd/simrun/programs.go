@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
+	"github.com/wbsim/wbsim/sim"
+)
+
+// A program is anything simrun can run: a name, a description, tags, a
+// setup that populates a world, budgets, and defaults for exploring it.
+// Today the programs are the planted races of package scenarios; scenario
+// files and bug seeds will become programs the same way, through
+// lookupProgram, without changing the commands.
+//
+// This adapter (and lookupProgram) lives here until package scenarios has
+// its own catalogue with lookup by name or path.
+type program struct {
+	Name        string
+	Description string
+	Tags        []string
+	Setup       func(*sim.World)
+	Config      sim.Config   // budgets; Seed and Strategy are set per run
+	Strategy    strategySpec // the default strategy of run and explore
+	Schedules   int          // the default --schedules of explore
+	Invariants  []string     // ids of the invariants it checks
+	// Planted is set for a planted race: the tour's expectations.
+	Planted *scenarios.Planted
+}
+
+// programs lists every built-in program in a stable order.
+func programs() []*program {
+	var out []*program
+	for _, p := range scenarios.PlantedRaces() {
+		p := p
+		tags := []string{"planted", fmt.Sprintf("depth-%d", p.Depth), fmt.Sprintf("preemptions-%d", p.Preemptions)}
+		if p.RandomWalkHard {
+			tags = append(tags, "random-walk-hard")
+		}
+		out = append(out, &program{
+			Name: p.Name, Description: p.Description, Tags: tags, Setup: p.Setup,
+			Strategy:   strategySpec{Name: "pct", Depth: max(p.Depth, 1), Bound: max(p.Preemptions, 2)},
+			Schedules:  1000,
+			Invariants: plantedInvariants[p.Name],
+			Planted:    &p,
+		})
+	}
+	return out
+}
+
+// plantedInvariants names what each planted program checks beyond sim's
+// own (progress, lock). The scenario catalogue will declare this itself.
+var plantedInvariants = map[string][]string{
+	"abba-deadlock": {"progress", "lock"},
+	"lost-update":   {"progress", "lock", "no-lost-write"},
+	"pct-hard-case": {"progress", "lock"},
+}
+
+// invariantText describes the invariant ids of ARCHITECTURE.md's table,
+// for reports. package check will own this table.
+var invariantText = map[string]string{
+	"page-state":    "page flags change only along legal transitions: lock held for set/clear of writeback and dirty-for-io, no end_page_writeback on a page not under writeback, no unlock of an unlocked page",
+	"page-ref":      "every page reference taken is dropped; no access to a freed page; no page freed while referenced",
+	"wb-record":     "AFS writeback record usage equals the pages (and fsync markers) that point to it; freed exactly once; never used after free; list membership consistent",
+	"bio-shape":     "each bio covers contiguous sectors, in page order, no partial page except at EOF, within the queue's limits",
+	"lock":          "no sleeping in atomic context, no lock released by a non-owner, no recursive locking",
+	"progress":      "every task finishes within the step and virtual-time budgets; no deadlock",
+	"read-correct":  "a read returns the oracle's bytes: written data, zeros in holes and past EOF",
+	"fsync-durable": "when fsync returns 0, every byte written to that file before fsync began is on stable storage",
+	"fsync-error":   "when writeback of data written before fsync failed, fsync reports it",
+	"crash":         "after a crash, stable storage holds, for every fsync that returned 0, at least what that fsync promised",
+	"no-lost-write": "with no faults and a final sync, the result equals the oracle: no update is lost",
+}
+
+func (p *program) invariantInfos() []reports.InvariantInfo {
+	var out []reports.InvariantInfo
+	for _, id := range p.Invariants {
+		out = append(out, reports.InvariantInfo{ID: id, What: invariantText[id]})
+	}
+	return out
+}
+
+func (p *program) hasTag(tag string) bool { return slices.Contains(p.Tags, tag) }
+
+// lookupProgram finds a program by name. Later it will also accept a
+// scenario file path.
+func lookupProgram(name string) (*program, error) {
+	all := programs()
+	for _, p := range all {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	var names []string
+	for _, p := range all {
+		names = append(names, p.Name)
+	}
+	msg := fmt.Sprintf("unknown program %q", name)
+	if _, err := os.Stat(name); err == nil || strings.ContainsAny(name, `/\`) {
+		msg = fmt.Sprintf("%q is not a built-in program, and scenario files are not supported yet", name)
+	}
+	if s := closest(name, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return nil, fmt.Errorf("%s (programs: %s; see \"simrun list\")", msg, strings.Join(names, ", "))
+}
+
+// closest is the name within edit distance 3 of s, or one s is a prefix
+// of, or "".
+func closest(s string, names []string) string {
+	best, bestD := "", 4
+	for _, n := range names {
+		if s != "" && strings.HasPrefix(n, s) {
+			return n
+		}
+		if d := editDistance(s, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

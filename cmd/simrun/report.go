@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/sim"
+)
+
+// fileSafe makes s usable in a file name.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// replayRel is the path, relative to the output directory, of the replay
+// file of a failure at seed: replays/PROGRAM[-LABEL]-seedN[.min].replay,
+// or replays/PROGRAM-dfs-HASH[.min].replay for exhaustive search, where
+// every schedule has the same seed.
+func replayRel(prog, label string, seed uint64, minimal bool) string {
+	name := fileSafe(prog)
+	if label != "" {
+		name += "-" + fileSafe(label)
+	}
+	if !strings.HasPrefix(label, "dfs-") {
+		name += fmt.Sprintf("-seed%d", seed)
+	}
+	if minimal {
+		name += ".min"
+	}
+	return reports.ReplayDir + "/" + name + ".replay"
+}
+
+// replayFor makes the replay file of a run's result.
+func replayFor(p *program, strategy string, r *sim.Result) *reports.ReplayFile {
+	b := reports.BudgetOf(p.Config)
+	f := &reports.ReplayFile{Program: p.Name, Strategy: strategy, MaxSteps: b.MaxSteps,
+		MaxTime: sim.Time(b.MaxTimeNS), StepCost: sim.Time(b.StepCostNS), Log: r.Log}
+	if r.Failure != nil {
+		f.Failure = r.Failure.Error()
+		f.Signature = r.Failure.Signature()
+	}
+	return f
+}
+
+// writeReplay writes a replay file under out and returns its relative path.
+func writeReplay(out, rel string, f *reports.ReplayFile) error {
+	return reports.WriteReplayFile(filepath.Join(out, filepath.FromSlash(rel)), f)
+}
+
+// newProgramResult starts a program result.
+func newProgramResult(p *program, label string, info reports.StrategyInfo, first uint64, count, shard, shards int,
+	keepGoing bool, expect string) reports.ProgramResult {
+	return reports.ProgramResult{
+		Program: p.Name, Description: p.Description, Tags: p.Tags, Label: label, Strategy: info,
+		Seeds:  reports.SeedRange{First: first, Count: count, Shards: max(shards, 1), Done: []int{shard}},
+		Budget: reports.BudgetOf(p.Config), KeepGoing: keepGoing, Expect: expect,
+		Failures: []reports.FailureInfo{}, Invariants: p.invariantInfos(),
+	}
+}
+
+// shrinkFailure shrinks a failing result to its minimal schedule, writes
+// its replay file (if out is set) and captures the minimal run's trace.
+func shrinkFailure(p *program, strategy, label string, r *sim.Result, out string, maxRuns int) (*reports.Minimal, *reports.Run, error) {
+	small, sr := sim.Shrink(p.Setup, p.Config, r.Log, maxRuns)
+	if sr == nil || sr.Failure == nil {
+		// The original failed; shrinking keeps only failing candidates, so
+		// this means the program is not deterministic.
+		return nil, nil, fmt.Errorf("%s: seed %d no longer fails when re-run: the program is not deterministic", p.Name, r.Seed)
+	}
+	m := &reports.Minimal{Seed: small.Seed, PreemptionsBefore: r.Log.Preemptions(), PreemptionsAfter: small.Preemptions(),
+		Decisions: len(small.Choices), Hash: fmt.Sprintf("%016x", small.Hash), Signature: sr.Failure.Signature(),
+		Schedule: small.String()}
+	if out != "" {
+		rel := replayRel(p.Name, label, small.Seed, true)
+		f := replayFor(p, strategy+", shrunk", sr)
+		before := r.Log.Preemptions()
+		f.ShrunkFrom = &before
+		if err := writeReplay(out, rel, f); err != nil {
+			return nil, nil, err
+		}
+		m.Replay = rel
+	}
+	run := captureLog(p, small, "minimal failing schedule", strategy+", shrunk")
+	return m, run, nil
+}
+
+// captureLog re-runs a decision log with the whole trace kept.
+func captureLog(p *program, log *sim.DecisionLog, title, strategy string) *reports.Run {
+	cfg := p.Config
+	cfg.Seed = log.Seed
+	cfg.Strategy = sim.NewReplay(log)
+	run := reports.Capture(p.Setup, cfg)
+	run.Program, run.Title, run.Strategy = p.Name, title, strategy
+	return run
+}
+
+// captureSeed runs one seed of a strategy with the whole trace kept.
+func captureSeed(p *program, spec strategySpec, seed uint64, k int64, title string) *reports.Run {
+	cfg := p.Config
+	cfg.Seed = seed
+	if spec.Name == "dfs" {
+		cfg.Strategy = &sim.Fixed{}
+	} else {
+		cfg.Strategy = spec.factory()(seed, k)
+	}
+	run := reports.Capture(p.Setup, cfg)
+	run.Program, run.Title, run.Strategy = p.Name, title, spec.info(k).Text
+	return run
+}
+
+// writeReport writes the report directory and prints where index.html is.
+func writeReport(out string, rep *reports.Report) (string, error) {
+	index, err := reports.WriteDir(out, rep)
+	if err != nil {
+		return "", err
+	}
+	if abs, err := filepath.Abs(index); err == nil {
+		index = abs
+	}
+	return index, nil
+}
+
+// mkOut creates the output directory and its replays/ directory.
+func mkOut(out string) error {
+	if err := os.MkdirAll(filepath.Join(out, reports.ReplayDir), 0o755); err != nil {
+		return fmt.Errorf("cannot create the output directory: %v", err)
+	}
+	return nil
+}

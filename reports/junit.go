@@ -1,0 +1,121 @@
+package reports
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name       string          `xml:"name,attr"`
+	Classname  string          `xml:"classname,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Failure    *junitFailure   `xml:"failure,omitempty"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes junit.xml: one test case per program result (later:
+// per scenario or bug seed), failing when the result is not OK. A
+// failure's text is its report; properties give the seed, the replay file
+// and the schedule. There are no times, so the file is deterministic.
+func WriteJUnit(w io.Writer, r *Result) error {
+	s := junitSuite{Name: "wbsim " + r.Command}
+	for _, p := range r.Programs {
+		c := junitCase{Name: p.Name(), Classname: "wbsim." + classOf(p)}
+		prop := func(k, v string) { c.Properties = append(c.Properties, junitProperty{k, v}) }
+		prop("strategy", p.Strategy.Text)
+		prop("seeds", fmt.Sprintf("%d..%d", p.Seeds.First, p.Seeds.First+uint64(max(p.Seeds.Count, 1))-1))
+		prop("shards", p.Seeds.ShardText())
+		prop("schedules", strconv.Itoa(p.Schedules))
+		prop("expect", p.Expect)
+		for i, f := range p.Failures {
+			sfx := ""
+			if i > 0 {
+				sfx = "." + strconv.Itoa(i+1)
+			}
+			prop("seed"+sfx, strconv.FormatUint(f.Seed, 10))
+			if f.Replay != "" {
+				prop("replay"+sfx, f.Replay)
+			}
+		}
+		if p.Minimal != nil && p.Minimal.Replay != "" {
+			prop("replay.minimal", p.Minimal.Replay)
+		}
+		var text strings.Builder
+		for i, f := range p.Failures {
+			if i > 0 {
+				text.WriteString("\n")
+			}
+			text.WriteString(f.Text())
+		}
+		if !p.OK {
+			s.Failures++
+			switch {
+			case len(p.Failures) > 0:
+				f := p.Failures[0]
+				msg := f.Summary
+				if len(p.Failures) > 1 {
+					msg = fmt.Sprintf("%d failures; first: %s", len(p.Failures), f.Summary)
+				}
+				c.Failure = &junitFailure{Message: msg, Type: f.Kind, Text: text.String()}
+			default:
+				c.Failure = &junitFailure{Message: fmt.Sprintf("expected a failure; none found in %d schedules", p.Schedules),
+					Type: "not-found", Text: "The program has a known bug that this exploration was expected to find."}
+			}
+		} else if text.Len() > 0 {
+			c.SystemOut = text.String()
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, c)
+	}
+	out := junitSuites{Name: "wbsim", Tests: s.Tests, Failures: s.Failures, Suites: []junitSuite{s}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func classOf(p ProgramResult) string {
+	for _, t := range p.Tags {
+		if t == "planted" {
+			return "planted"
+		}
+	}
+	return "program"
+}

@@ -1,0 +1,343 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/wbsim/wbsim/sim"
+)
+
+// Schema and SchemaVersion identify result.json. A reader must reject a
+// version it does not know; fields are only added within a version.
+const (
+	Schema        = "wbsim-result"
+	SchemaVersion = 1
+)
+
+// Result is the content of result.json: the deterministic outcome of one
+// simrun command over one or more programs. It has no wall-clock field;
+// those are in Timing (timing.json).
+type Result struct {
+	Schema   string          `json:"schema"`
+	Version  int             `json:"version"`
+	Command  string          `json:"command"` // tour, run, explore, merge
+	Programs []ProgramResult `json:"programs"`
+}
+
+// NewResult makes an empty result of the current schema.
+func NewResult(command string) *Result {
+	return &Result{Schema: Schema, Version: SchemaVersion, Command: command, Programs: []ProgramResult{}}
+}
+
+// Expectations of a program result.
+const (
+	ExpectPass = "pass" // a failure found is a failure (the usual case)
+	ExpectFind = "find" // a failure must be found (a planted bug, a bug seed with its fix off)
+	ExpectAny  = "any"  // informational: either outcome is fine
+)
+
+// ProgramResult is one program explored with one strategy over one seed
+// range (or one shard of it).
+type ProgramResult struct {
+	Program     string   `json:"program"`
+	Description string   `json:"description,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	// Label tells runs of one program apart within a result (the tour runs
+	// each program with several strategies); "" when there is one.
+	Label     string       `json:"label,omitempty"`
+	Strategy  StrategyInfo `json:"strategy"`
+	Seeds     SeedRange    `json:"seeds"`
+	Budget    Budget       `json:"budget"`
+	KeepGoing bool         `json:"keep_going"`
+	Expect    string       `json:"expect"`
+	// Schedules is the number of schedules that count: every one run, or
+	// without keep_going, those up to the first failure.
+	Schedules int `json:"schedules"`
+	// Exhausted is set for exhaustive search: every schedule within the
+	// bound was run.
+	Exhausted *bool `json:"exhausted,omitempty"`
+	// Stopped is "" for a run that finished, "interrupted" (a signal) or
+	// "time-limit" (--time).
+	Stopped string `json:"stopped,omitempty"`
+	// FailuresFound counts every failing schedule; Failures lists them, or
+	// with keep_going at most MaxFailures of them, the lowest seeds.
+	FailuresFound int             `json:"failures_found"`
+	MaxFailures   int             `json:"max_failures,omitempty"`
+	Failures      []FailureInfo   `json:"failures"`
+	Minimal       *Minimal        `json:"minimal,omitempty"`
+	Invariants    []InvariantInfo `json:"invariants,omitempty"`
+	OK            bool            `json:"ok"`
+}
+
+// Key identifies a program result for merging shards: everything but the
+// shard index and the outcome.
+func (p *ProgramResult) Key() string {
+	return fmt.Sprintf("%s|%s|%s|%d|%d|%d|%v|%d|%+v", p.Program, p.Label, p.Strategy.Text, p.Seeds.First, p.Seeds.Count,
+		p.Seeds.Shards, p.KeepGoing, p.MaxFailures, p.Budget)
+}
+
+// Name is the program and label, for headings.
+func (p *ProgramResult) Name() string {
+	if p.Label == "" {
+		return p.Program
+	}
+	return p.Program + " [" + p.Label + "]"
+}
+
+// Judge sets OK from Expect and Failures.
+func (p *ProgramResult) Judge() {
+	switch p.Expect {
+	case ExpectFind:
+		p.OK = len(p.Failures) > 0
+	case ExpectAny:
+		p.OK = true
+	default:
+		p.OK = len(p.Failures) == 0
+	}
+}
+
+// StrategyInfo names the strategy and its parameters.
+type StrategyInfo struct {
+	Name    string `json:"name"` // random, pct, rr, dfs, replay
+	Depth   int    `json:"depth,omitempty"`
+	K       int64  `json:"k,omitempty"`
+	Bound   int    `json:"bound,omitempty"`
+	Quantum int    `json:"quantum,omitempty"`
+	Text    string `json:"text"` // all of it in one line: "pct depth=2 k=8"
+}
+
+// SeedRange is the seeds a result covers: First .. First+Count-1, of
+// which this result ran the positions i with i % Shards in Done.
+type SeedRange struct {
+	First  uint64 `json:"first"`
+	Count  int    `json:"count"`
+	Shards int    `json:"shards"`
+	Done   []int  `json:"done"` // shard indices included, sorted
+}
+
+// Budget is the per-world budgets.
+type Budget struct {
+	MaxSteps   int64 `json:"max_steps"`
+	MaxTimeNS  int64 `json:"max_time_ns"`
+	StepCostNS int64 `json:"step_cost_ns"`
+}
+
+// BudgetOf gives cfg's budgets with sim's defaults filled in.
+func BudgetOf(cfg sim.Config) Budget {
+	b := Budget{MaxSteps: cfg.MaxSteps, MaxTimeNS: int64(cfg.MaxTime), StepCostNS: int64(cfg.StepCost)}
+	if b.MaxSteps == 0 {
+		b.MaxSteps = sim.DefaultMaxSteps
+	}
+	if b.MaxTimeNS == 0 {
+		b.MaxTimeNS = int64(sim.DefaultMaxTime)
+	}
+	if b.StepCostNS == 0 {
+		b.StepCostNS = int64(sim.DefaultStepCost)
+	}
+	return b
+}
+
+// Config turns the budget back into a sim.Config.
+func (b Budget) Config() sim.Config {
+	return sim.Config{MaxSteps: b.MaxSteps, MaxTime: sim.Time(b.MaxTimeNS), StepCost: sim.Time(b.StepCostNS)}
+}
+
+// FailureInfo is one failing schedule.
+type FailureInfo struct {
+	Kind        string   `json:"kind"`
+	Invariant   string   `json:"invariant,omitempty"`
+	Message     string   `json:"message"`
+	Summary     string   `json:"summary"` // Failure.Error(): kind, invariant, message, task, time, step, seed
+	Explain     string   `json:"explain,omitempty"`
+	Waits       []string `json:"waits,omitempty"`
+	Task        string   `json:"task,omitempty"`
+	Object      string   `json:"object,omitempty"`
+	TimeNS      int64    `json:"time_ns"`
+	Time        string   `json:"time"`
+	Step        int64    `json:"step"`
+	Seed        uint64   `json:"seed"`
+	Hash        string   `json:"hash"`
+	Preemptions int      `json:"preemptions"`
+	Decisions   int      `json:"decisions"`
+	Signature   string   `json:"signature"`
+	Replay      string   `json:"replay,omitempty"` // path relative to the output directory
+	Schedule    string   `json:"schedule"`         // DecisionLog.String()
+}
+
+// NewFailureInfo summarises a failing result. The Go stack of a panic or
+// BUG is left out: it holds addresses that change from run to run.
+func NewFailureInfo(r *sim.Result) FailureInfo {
+	f := r.Failure
+	fi := FailureInfo{
+		Kind: string(f.Kind), Invariant: f.Invariant, Message: f.Msg, Summary: f.Error(), Explain: f.Explain,
+		Waits: f.Waits, Task: f.Task, Object: f.Obj.String(), TimeNS: int64(f.Time), Time: f.Time.String(),
+		Step: f.Step, Seed: r.Seed, Hash: fmt.Sprintf("%016x", r.Hash), Signature: f.Signature(),
+	}
+	if r.Log != nil {
+		fi.Schedule = r.Log.String()
+		fi.Preemptions = r.Log.Preemptions()
+		fi.Decisions = len(r.Log.Choices)
+	}
+	return fi
+}
+
+// Text is the failure's report as plain text: summary, object,
+// explanation, waits and schedule.
+func (f *FailureInfo) Text() string {
+	var b bytes.Buffer
+	b.WriteString(f.Summary)
+	b.WriteByte('\n')
+	if f.Object != "" {
+		fmt.Fprintf(&b, "  object: %s\n", f.Object)
+	}
+	if f.Explain != "" {
+		fmt.Fprintf(&b, "  %s\n", f.Explain)
+	}
+	for _, w := range f.Waits {
+		fmt.Fprintf(&b, "  %s\n", w)
+	}
+	fmt.Fprintf(&b, "  schedule: %d decision%s, %d preemption%s\n  %s\n", f.Decisions, plural(f.Decisions), f.Preemptions, plural(f.Preemptions), f.Schedule)
+	if f.Replay != "" {
+		fmt.Fprintf(&b, "  replay: simrun replay %s\n", f.Replay)
+	}
+	return b.String()
+}
+
+// Minimal is the shrunk form of the first failure.
+type Minimal struct {
+	Seed              uint64 `json:"seed"`
+	PreemptionsBefore int    `json:"preemptions_before"`
+	PreemptionsAfter  int    `json:"preemptions_after"`
+	Decisions         int    `json:"decisions"`
+	Hash              string `json:"hash"`
+	Signature         string `json:"signature"`
+	Schedule          string `json:"schedule"`
+	Replay            string `json:"replay,omitempty"`
+}
+
+// InvariantInfo is an invariant the program checks.
+type InvariantInfo struct {
+	ID   string `json:"id"`
+	What string `json:"what"`
+}
+
+// Timing is timing.json: the wall-clock figures, kept apart so that
+// result.json stays byte-identical between runs.
+type Timing struct {
+	ElapsedSeconds     float64 `json:"elapsed_seconds"`
+	Schedules          int     `json:"schedules"`
+	SchedulesPerSecond float64 `json:"schedules_per_second"`
+	Steps              int64   `json:"steps"`
+	Workers            int     `json:"workers"`
+}
+
+// MarshalResult encodes r as indented JSON with a final newline.
+func MarshalResult(r *Result) ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// ParseResult decodes result.json, checking the schema and version.
+func ParseResult(data []byte) (*Result, error) {
+	var probe struct {
+		Schema  string `json:"schema"`
+		Version int    `json:"version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("not a result.json: %v", jsonErrorWithLine(data, err))
+	}
+	if probe.Schema != Schema {
+		return nil, fmt.Errorf("not a result.json: schema is %q, want %q", probe.Schema, Schema)
+	}
+	if probe.Version != SchemaVersion {
+		return nil, fmt.Errorf("result.json version %d not supported (this build reads version %d)", probe.Version, SchemaVersion)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var r Result
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("bad result.json: %v", jsonErrorWithLine(data, err))
+	}
+	return &r, nil
+}
+
+// ReadResult reads and parses a result.json file.
+func ReadResult(path string) (*Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ParseResult(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// jsonErrorWithLine adds line:col to a JSON syntax or type error.
+func jsonErrorWithLine(data []byte, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return err
+	}
+	line, col := 1, 1
+	for _, c := range data[:off] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Errorf("line %d:%d: %v", line, col, err)
+}
+
+// WriteJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// ShardText prints a seed range's shards as "i/n" or "all".
+func (s SeedRange) ShardText() string {
+	if s.Shards <= 1 {
+		return "all"
+	}
+	if len(s.Done) == s.Shards {
+		return "all " + strconv.Itoa(s.Shards) + " shards"
+	}
+	out := ""
+	for i, d := range s.Done {
+		if i > 0 {
+			out += ","
+		}
+		out += strconv.Itoa(d)
+	}
+	return out + "/" + strconv.Itoa(s.Shards)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
