@@ -1,5 +1,10 @@
 package sim
 
+import (
+	"context"
+	"time"
+)
+
 // Exhaustive search with bounded preemptions: iterative context bounding
 // after CHESS (Musuvathi, Qadeer: "Iterative Context Bounding for
 // Systematic Testing of Multithreaded Programs", PLDI 2007). It explores
@@ -13,46 +18,80 @@ package sim
 
 // DFSOptions configures ExhaustiveSearch.
 type DFSOptions struct {
-	Config Config // per-world budgets; Strategy is ignored
+	Config Config // per-world budgets and the world seed; Strategy is ignored
 	Bound  int    // maximum preemptions
 	// MaxSchedules stops the search early (0 = no limit).
 	MaxSchedules int
 	// KeepGoing collects every failure instead of stopping at the first.
 	KeepGoing bool
+	// Context, if set, stops the search when it is done.
+	Context context.Context
+	// OnFailure, if set, is called as each failure is found.
+	OnFailure func(*Result)
+	// Progress, if set, is called about every ProgressEvery schedules.
+	Progress      func(Progress)
+	ProgressEvery int
 }
 
 // DFSResult is the outcome of an exhaustive search.
 type DFSResult struct {
 	Schedules int
 	Failures  []*Result
+	Steps     int64
 	// Exhausted is true when every schedule within the bound was run.
 	Exhausted bool
+	// Stopped is true when the context ended the search.
+	Stopped bool
 	// Preemptions is the bound reached when the search stopped.
 	Preemptions int
 }
 
 // ExhaustiveSearch runs setup's world under every schedule with at most
-// opts.Bound preemptions.
+// opts.Bound preemptions. It runs on the calling goroutine.
 func ExhaustiveSearch(setup func(w *World), opts DFSOptions) DFSResult {
 	var res DFSResult
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	start := time.Now()
+	every := max(opts.ProgressEvery, 1)
+	progress := func() {
+		if opts.Progress != nil {
+			opts.Progress(Progress{Done: res.Schedules, Total: opts.MaxSchedules, Failures: len(res.Failures),
+				Elapsed: time.Since(start)})
+		}
+	}
+	defer progress()
 	for bound := 0; bound <= opts.Bound; bound++ {
 		res.Preemptions = bound
 		var prefix []int
 		for {
+			if ctx.Err() != nil {
+				res.Stopped = true
+				return res
+			}
 			cfg := opts.Config
 			cfg.Strategy = &Fixed{Prefix: prefix}
 			w := New(cfg)
 			setup(w)
 			r := w.Run()
+			res.Steps += r.Steps
 			// Every schedule with fewer preemptions was counted in an
 			// earlier round; the search re-runs them only to walk the tree.
 			if r.Log.Preemptions() == bound {
 				res.Schedules++
 				if r.Failure != nil {
 					res.Failures = append(res.Failures, r)
+					if opts.OnFailure != nil {
+						opts.OnFailure(r)
+					}
 					if !opts.KeepGoing {
 						return res
 					}
+				}
+				if res.Schedules%every == 0 {
+					progress()
 				}
 				if opts.MaxSchedules > 0 && res.Schedules >= opts.MaxSchedules {
 					return res

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -72,12 +73,13 @@ type ExploreResult struct {
 func Explore(ctx context.Context, setup func(w *World), opts ExploreOptions) ExploreResult {
 	start := time.Now()
 	shards := max(opts.Shards, 1)
-	seeds := make([]uint64, 0, opts.Schedules/shards+1)
-	for i := range opts.Schedules {
-		if i%shards == opts.Shard {
-			seeds = append(seeds, opts.FirstSeed+uint64(i))
-		}
+	// Position p of this shard is seed FirstSeed + p*shards + Shard. Nothing
+	// is kept per position, so a range of 10^9 seeds costs no memory.
+	n := 0
+	if opts.Shard < opts.Schedules {
+		n = (opts.Schedules - opts.Shard + shards - 1) / shards
 	}
+	seedAt := func(p int) uint64 { return opts.FirstSeed + uint64(p*shards+opts.Shard) }
 	var k int64
 	if opts.CalibrateK {
 		cfg := opts.Config
@@ -106,12 +108,16 @@ func Explore(ctx context.Context, setup func(w *World), opts ExploreOptions) Exp
 		return r
 	}
 
+	type found struct {
+		pos int
+		r   *Result
+	}
 	var (
 		mu       sync.Mutex
 		next     atomic.Int64
-		stopAt   = int64(len(seeds)) // lowest failing position; positions >= it are not needed
-		results  = make([]*Result, len(seeds))
-		done     int
+		stopAt   = n // positions >= stopAt are not needed: one below it failed
+		all      []found
+		done     doneSet
 		failures int
 		steps    int64
 	)
@@ -121,20 +127,20 @@ func Explore(ctx context.Context, setup func(w *World), opts ExploreOptions) Exp
 	for range workers {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				i := next.Add(1) - 1
+				i := int(next.Add(1) - 1)
 				mu.Lock()
 				limit := stopAt
 				mu.Unlock()
 				if i >= limit {
 					return
 				}
-				r := runOne(seeds[i])
+				r := runOne(seedAt(i))
 				mu.Lock()
-				results[i] = r
-				done++
+				done.add(i)
 				steps += r.Steps
 				if r.Failure != nil {
 					failures++
+					all = append(all, found{i, r})
 					if !opts.KeepGoing && i < stopAt {
 						stopAt = i
 					}
@@ -142,8 +148,8 @@ func Explore(ctx context.Context, setup func(w *World), opts ExploreOptions) Exp
 						opts.OnFailure(r)
 					}
 				}
-				if opts.Progress != nil && done%every == 0 {
-					opts.Progress(Progress{Done: done, Total: len(seeds), Failures: failures, Elapsed: time.Since(start)})
+				if opts.Progress != nil && done.n%every == 0 {
+					opts.Progress(Progress{Done: done.n, Total: n, Failures: failures, Elapsed: time.Since(start)})
 				}
 				mu.Unlock()
 			}
@@ -151,31 +157,59 @@ func Explore(ctx context.Context, setup func(w *World), opts ExploreOptions) Exp
 	}
 	wg.Wait()
 
-	res := ExploreResult{K: k, Stopped: ctx.Err() != nil, Steps: steps}
-	for i, r := range results {
-		if int64(i) > stopAt {
-			break
-		}
-		if r == nil {
-			continue
-		}
-		res.Schedules++
-		if r.Failure != nil {
-			res.Failures = append(res.Failures, r)
+	// Without KeepGoing, only positions up to the lowest failure count,
+	// whatever else the workers had finished: the result does not depend
+	// on the worker count.
+	last := n - 1
+	if !opts.KeepGoing && stopAt < n {
+		last = stopAt
+	}
+	res := ExploreResult{K: k, Stopped: ctx.Err() != nil, Steps: steps, Schedules: done.upTo(last)}
+	for _, f := range all {
+		if f.pos <= last {
+			res.Failures = append(res.Failures, f.r)
 		}
 	}
-	slices.SortFunc(res.Failures, func(a, b *Result) int {
-		switch {
-		case a.Seed < b.Seed:
-			return -1
-		case a.Seed > b.Seed:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(res.Failures, func(a, b *Result) int { return cmp.Compare(a.Seed, b.Seed) })
 	res.Elapsed = time.Since(start)
 	if opts.Progress != nil {
-		opts.Progress(Progress{Done: done, Total: len(seeds), Failures: failures, Elapsed: res.Elapsed})
+		opts.Progress(Progress{Done: done.n, Total: n, Failures: failures, Elapsed: res.Elapsed})
 	}
 	return res
+}
+
+// doneSet counts finished positions in constant memory for in-order work:
+// every position below low is done, and the few finished out of order
+// above it (at most one per worker in flight) are in above.
+type doneSet struct {
+	low   int
+	above map[int]bool
+	n     int
+}
+
+func (d *doneSet) add(p int) {
+	d.n++
+	if p != d.low {
+		if d.above == nil {
+			d.above = map[int]bool{}
+		}
+		d.above[p] = true
+		return
+	}
+	d.low++
+	for d.above[d.low] {
+		delete(d.above, d.low)
+		d.low++
+	}
+}
+
+// upTo counts the finished positions <= last.
+func (d *doneSet) upTo(last int) int {
+	c := min(d.low, last+1)
+	for p := range d.above { // a count: iteration order does not matter
+		if p <= last {
+			c++
+		}
+	}
+	return c
 }

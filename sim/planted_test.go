@@ -239,3 +239,37 @@ func TestShardsPartitionSeeds(t *testing.T) {
 		t.Fatalf("shards do not cover the whole run:\n%s", d)
 	}
 }
+
+// TestExploreHugeRangeCostsNoMemory: a range of 2^40 seeds is fine as long
+// as the context stops it: nothing is kept per schedule.
+func TestExploreHugeRangeCostsNoMemory(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res := Explore(ctx, tiny, ExploreOptions{
+		Strategy:  func(seed uint64, _ int64) Strategy { return NewRandom(seed) },
+		Schedules: 1 << 40, Workers: 2, ProgressEvery: 50,
+		Progress: func(p Progress) {
+			if p.Done >= 200 {
+				cancel()
+			}
+		},
+	})
+	if !res.Stopped || res.Schedules < 200 || res.Schedules > 1000 {
+		t.Fatalf("want a stopped run of about 200 schedules, got stopped=%v schedules=%d", res.Stopped, res.Schedules)
+	}
+}
+
+func TestExhaustiveSearchStopsAndReports(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var seen int
+	res := ExhaustiveSearch(abba, DFSOptions{Bound: 3, KeepGoing: true, Context: ctx,
+		OnFailure: func(*Result) {
+			seen++
+			if seen == 2 {
+				cancel()
+			}
+		}})
+	if !res.Stopped || seen != 2 || len(res.Failures) != 2 || res.Exhausted {
+		t.Fatalf("want the search stopped after the second failure, got %+v (seen %d)", res, seen)
+	}
+}

@@ -395,29 +395,6 @@ func TestShardUnionIsTheWholeRun(t *testing.T) {
 	}
 }
 
-// TestDFSMatchesSim: the command line's interruptible exhaustive search
-// explores what sim.ExhaustiveSearch explores.
-func TestDFSMatchesSim(t *testing.T) {
-	for _, p := range programs() {
-		for bound := range 3 {
-			want := sim.ExhaustiveSearch(p.Setup, sim.DFSOptions{Config: sim.Config{Seed: 3}, Bound: bound, KeepGoing: true})
-			got := explore(context.Background(), exploreParams{prog: p, spec: strategySpec{Name: "dfs", Bound: bound}, firstSeed: 3,
-				keepGoing: true, workers: 1, shards: 1})
-			var wh, gh []uint64
-			for _, r := range want.Failures {
-				wh = append(wh, r.Hash)
-			}
-			for _, r := range got.Failures {
-				gh = append(gh, r.Hash)
-			}
-			if want.Schedules != got.Schedules || !cmp.Equal(wh, gh) || want.Exhausted != *got.Exhausted {
-				t.Errorf("%s bound %d: sim %d schedules, failures %x, exhausted %v; simrun %d, %x, %v", p.Name, bound,
-					want.Schedules, wh, want.Exhausted, got.Schedules, gh, *got.Exhausted)
-			}
-		}
-	}
-}
-
 func TestExploreTimeLimit(t *testing.T) {
 	out := t.TempDir()
 	start := time.Now()
