@@ -1,9 +1,8 @@
-// Package scenarios wires the simulation, the model and the checks into
-// runnable scenarios. Until the scenario language lands (see the open
-// issues), it holds the planted-race programs that show the scheduler
-// working: small sim-only programs with a known bug that the strategies
-// must find.
 package scenarios
+
+// The planted-race programs show the scheduler working: small sim-only
+// programs with a known bug that the strategies must find. The tour runs
+// them.
 
 import "github.com/wbsim/wbsim/sim"
 

@@ -1,0 +1,218 @@
+package scenarios
+
+import (
+	"slices"
+	"strings"
+)
+
+// This file holds the closed vocabularies of the language: kernel versions,
+// fix switches, invariants and failure kinds. The fix table is the one place
+// that names the switches; the model packages' Fixes sets are checked
+// against it by a test (once they exist).
+
+// Subsystem is the kernel subsystem a kernel version models and a fix
+// switch belongs to.
+type Subsystem string
+
+// Subsystems.
+const (
+	SubsysMpage Subsystem = "mpage" // fs/mpage.c on blockfs
+	SubsysAFS   Subsystem = "afs"   // fs/afs/write.c
+)
+
+// kernelVersions lists the modelled versions in documentation order.
+var kernelVersions = []KernelVersion{Kernel2_6_12, Kernel2_6_2x, Kernel3x, KernelAFS}
+
+// KernelVersions returns the modelled kernel versions.
+func KernelVersions() []KernelVersion { return slices.Clone(kernelVersions) }
+
+// Known reports whether v is a modelled kernel version.
+func (v KernelVersion) Known() bool { return slices.Contains(kernelVersions, v) }
+
+// Subsystem returns the subsystem version v models ("" if v is unknown).
+func (v KernelVersion) Subsystem() Subsystem {
+	switch v {
+	case Kernel2_6_12, Kernel2_6_2x, Kernel3x:
+		return SubsysMpage
+	case KernelAFS:
+		return SubsysAFS
+	}
+	return ""
+}
+
+// FSKind returns the file system version v runs on: "blockfs" or "afs".
+func (v KernelVersion) FSKind() string {
+	switch v.Subsystem() {
+	case SubsysMpage:
+		return "blockfs"
+	case SubsysAFS:
+		return "afs"
+	}
+	return ""
+}
+
+// Fix is a named switch in a subsystem's Fixes set. Seed code is modelled
+// with its bugs; a switch turns on a later kernel's fix (or, for
+// boundary-ignored, a deliberate mistake that shows why the code is as it
+// is). Switches are off by default.
+type Fix struct {
+	Name      string
+	Subsystem Subsystem
+	// Versions are the kernel versions whose code the switch changes: the
+	// versions that have the bug.
+	Versions []KernelVersion
+	// Summary says what the bug is and what the switch does.
+	Summary string
+}
+
+var fixTable = []Fix{
+	{
+		Name: "sector-overflow", Subsystem: SubsysMpage, Versions: []KernelVersion{Kernel2_6_12},
+		Summary: "do_mpage_readpage and __mpage_writepage compute block_in_file as " +
+			"page->index << (PAGE_CACHE_SHIFT - blkbits) in unsigned long, without a (sector_t) " +
+			"cast, so on 32-bit the block number wraps for large offsets; the fix casts first",
+	},
+	{
+		Name: "wb-integrity", Subsystem: SubsysMpage, Versions: []KernelVersion{Kernel2_6_12},
+		Summary: "__mpage_writepages stops when nr_to_write reaches 0 even for WB_SYNC_ALL, " +
+			"so a data-integrity writeback (fsync) can leave dirty pages behind; the fix " +
+			"keeps going for WB_SYNC_ALL",
+	},
+	{
+		Name: "cyclic-wrap", Subsystem: SubsysMpage, Versions: []KernelVersion{Kernel2_6_12},
+		Summary: "a range_cyclic scan starts at mapping->writeback_index and never wraps " +
+			"back to index 0, so pages before it wait for another pass; the fix wraps once",
+	},
+	{
+		Name: "boundary-ignored", Subsystem: SubsysMpage,
+		Versions: []KernelVersion{Kernel2_6_12, Kernel2_6_2x, Kernel3x},
+		Summary: "ignores BH_Boundary: mpage no longer submits its bio at a boundary block, " +
+			"so the indirect block's I/O is queued behind the data and the disk sees the " +
+			"bad order the flag exists to prevent (a teaching switch, not a kernel fix)",
+	},
+	{
+		Name: "kill-pages-loop", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS},
+		Summary: "afs_kill_pages never advances first, so for a range of more than " +
+			"PAGEVEC_SIZE pages it loops on the first batch (calling end_page_writeback " +
+			"again); the fix advances first by the batch",
+	},
+	{
+		Name: "writepages-missing-put", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS},
+		Summary: "afs_writepages_region skips a page under writeback or no longer dirty " +
+			"without page_cache_release, leaking a page reference; the fix puts the page",
+	},
+	{
+		Name: "write-begin-leak", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS},
+		Summary: "when afs_fill_page fails, afs_write_begin returns without unlocking and " +
+			"releasing the page grab_cache_page_write_begin returned; the fix unlocks and puts it",
+	},
+	{
+		Name: "enospc-stuck-writeback", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS},
+		Summary: "on EDQUOT/ENOSPC from the server, afs_write_back_from_locked_page sets " +
+			"AS_ENOSPC but never ends writeback on the pages, which stay PG_writeback " +
+			"forever; the fix kills the pages with an error",
+	},
+	{
+		Name: "key-error-silent-loss", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS},
+		Summary: "on a key or permission error (ENOKEY, EKEYEXPIRED, EACCES, ...) the pages " +
+			"are killed without SetPageError or AS_EIO: the data is dropped and fsync " +
+			"returns 0; the fix records the error",
+	},
+}
+
+// KnownFixes returns the fix switches, grouped by subsystem, in a stable
+// order. The slice and its Versions are copies.
+func KnownFixes() []Fix {
+	l := slices.Clone(fixTable)
+	for i := range l {
+		l[i].Versions = slices.Clone(l[i].Versions)
+	}
+	return l
+}
+
+// LookupFix returns the fix switch named name.
+func LookupFix(name string) (Fix, bool) {
+	for _, f := range fixTable {
+		if f.Name == name {
+			f.Versions = slices.Clone(f.Versions)
+			return f, true
+		}
+	}
+	return Fix{}, false
+}
+
+// FixesFor returns the names of the fix switches that apply to version v.
+func FixesFor(v KernelVersion) []string {
+	var l []string
+	for _, f := range fixTable {
+		if slices.Contains(f.Versions, v) {
+			l = append(l, f.Name)
+		}
+	}
+	return l
+}
+
+// Invariant is an invariant id (ARCHITECTURE.md, "Checks").
+type Invariant string
+
+// Invariants.
+const (
+	InvPageState    Invariant = "page-state"
+	InvPageRef      Invariant = "page-ref"
+	InvWBRecord     Invariant = "wb-record"
+	InvBioShape     Invariant = "bio-shape"
+	InvLock         Invariant = "lock"
+	InvProgress     Invariant = "progress"
+	InvReadCorrect  Invariant = "read-correct"
+	InvFsyncDurable Invariant = "fsync-durable"
+	InvFsyncError   Invariant = "fsync-error"
+	InvCrash        Invariant = "crash"
+	InvNoLostWrite  Invariant = "no-lost-write"
+)
+
+var invariants = []Invariant{
+	InvPageState, InvPageRef, InvWBRecord, InvBioShape, InvLock, InvProgress,
+	InvReadCorrect, InvFsyncDurable, InvFsyncError, InvCrash, InvNoLostWrite,
+}
+
+// AllInvariants returns every invariant id in the order of ARCHITECTURE.md.
+func AllInvariants() []Invariant { return slices.Clone(invariants) }
+
+// Known reports whether id is an invariant id.
+func (id Invariant) Known() bool { return slices.Contains(invariants, id) }
+
+// failureKinds are the sim failure kinds an expectation may name besides
+// invariant ids (sim.FailureKind values).
+var failureKinds = []string{"deadlock", "livelock", "time-budget", "bug"}
+
+// knownFailure reports whether s names an invariant or a failure kind.
+func knownFailure(s string) bool {
+	return Invariant(s).Known() || slices.Contains(failureKinds, s)
+}
+
+// failureInvariant returns the invariant a failure id is reported under
+// ("" for bug).
+func failureInvariant(s string) Invariant {
+	switch s {
+	case "deadlock", "livelock", "time-budget":
+		return InvProgress
+	case "bug":
+		return ""
+	}
+	return Invariant(s)
+}
+
+// oneOf lists names for an error message: "one of a, b, c".
+func oneOf[T ~string](names []T) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = string(n)
+	}
+	switch len(s) {
+	case 0:
+		return "nothing (none apply)"
+	case 1:
+		return s[0]
+	}
+	return "one of " + strings.Join(s, ", ")
+}
