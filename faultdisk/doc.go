@@ -13,4 +13,14 @@
 // per-rule random streams, answers each [Request] with an [Effect], and
 // reports every fault it injects as a [Fault] through the caller's callback,
 // for the trace.
+//
+// A [Disk] is the device: 512-byte sectors of symbolic contents
+// (sim/content), requests ([IO]: read, write, FUA write, flush) submitted
+// with [Disk.Submit] from a task and completed after a simulated latency by
+// a callback in the disk's interrupt task, a request queue with a depth,
+// congestion and plugging, a bounded reorder window, a volatile write cache
+// that [Disk.Crash] drops, keeps or tears, and the faults of a Plan, decided
+// when each request is dispatched. docs/faultdisk.md describes its
+// semantics: when faults apply, what a flush covers, what a crash keeps and
+// that requests lost to a crash never complete.
 package faultdisk
