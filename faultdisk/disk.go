@@ -352,22 +352,7 @@ func (d *Disk) recordFault(f Fault) {
 // of the wrong length, or a nil Done. A request past the end of the disk is
 // not malformed: it completes with EIO, as generic_make_request fails it.
 func (d *Disk) Submit(t *sim.Task, io *IO) {
-	d.check(io)
-	dir := uint8(dirWrite)
-	switch {
-	case io.Op == OpRead:
-		dir = dirRead
-		d.stats.Reads++
-	case io.Op == OpFlush:
-		d.stats.Flushes++
-	case io.FUA:
-		d.stats.FUAWrites++
-	default:
-		d.stats.Writes++
-	}
-	io.dir = dir
-	io.Err, io.DoneBytes, io.ReadData = 0, 0, content.Bytes{}
-	io.Submitted, io.Dispatched, io.Completed = 0, 0, 0
+	dir := d.prepare(io)
 	t.Point("__make_request", sim.Obj{Class: "disk", Name: d.name, A: io.Sector, B: io.Count}, int64(injOp(io)))
 	if d.off {
 		d.stats.Dropped++
@@ -386,6 +371,47 @@ func (d *Disk) Submit(t *sim.Task, io *IO) {
 			return
 		}
 	}
+	d.admit(io, dir)
+}
+
+// Queue hands io to the disk for a block layer that keeps its own request
+// queue (model/block allocates requests and sleeps for them itself, and
+// calls its request_fn with the queue lock held). It is not a scheduling
+// point and never sleeps: the disk's QueueDepth is not enforced, though
+// congestion is still tracked. Otherwise it is Submit.
+func (d *Disk) Queue(io *IO) {
+	dir := d.prepare(io)
+	d.w.Record(sim.KindPoint, "request_fn", sim.Obj{Class: "disk", Name: d.name, A: io.Sector, B: io.Count}, int64(injOp(io)), "")
+	if d.off {
+		d.stats.Dropped++
+		return
+	}
+	d.admit(io, dir)
+}
+
+// prepare validates io, counts it and resets its results.
+func (d *Disk) prepare(io *IO) uint8 {
+	d.check(io)
+	dir := uint8(dirWrite)
+	switch {
+	case io.Op == OpRead:
+		dir = dirRead
+		d.stats.Reads++
+	case io.Op == OpFlush:
+		d.stats.Flushes++
+	case io.FUA:
+		d.stats.FUAWrites++
+	default:
+		d.stats.Writes++
+	}
+	io.dir = dir
+	io.Err, io.DoneBytes, io.ReadData = 0, 0, content.Bytes{}
+	io.Submitted, io.Dispatched, io.Completed = 0, 0, 0
+	return dir
+}
+
+// admit takes io into the queue: plugged, or dispatched to the device.
+func (d *Disk) admit(io *IO, dir uint8) {
 	d.inUse[dir]++
 	if d.inUse[dir] >= d.congOn {
 		d.congested[dir] = true
