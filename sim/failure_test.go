@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/google/go-cmp/cmp"
 	"strings"
 	"testing"
 
@@ -224,5 +225,39 @@ func TestTraceRingKeepsLastEvents(t *testing.T) {
 	}
 	if evs[len(evs)-1].Kind != KindExit {
 		t.Fatalf("last kept event should be the exit, got %v", evs[len(evs)-1].Kind)
+	}
+}
+
+// TestKill: power loss kills tasks wherever they are; the wakeups they
+// would have taken go to the tasks still alive.
+func TestKill(t *testing.T) {
+	var m Mutex
+	m.Name = "m"
+	var order []string
+	deferred := 0
+	r := run1(t, func(w *World) {
+		w.Spawn("holder", func(t *Task) { m.Lock(t); t.Sleep(Millisecond); m.Unlock(t); order = append(order, "holder") })
+		victim := w.Spawn("victim", func(t *Task) {
+			defer func() { deferred++ }()
+			t.Sleep(Microsecond)
+			m.Lock(t) // queued first behind holder
+			order = append(order, "victim")
+		})
+		w.Spawn("survivor", func(t *Task) {
+			t.Sleep(2 * Microsecond)
+			m.Lock(t) // queued behind victim
+			order = append(order, "survivor")
+			m.Unlock(t)
+		})
+		w.Spawn("crash", func(t *Task) {
+			t.Sleep(10 * Microsecond)
+			w.Kill(victim)
+		})
+	})
+	if !r.OK() {
+		t.Fatalf("run failed: %s", r.Failure.Report())
+	}
+	if d := cmp.Diff([]string{"holder", "survivor"}, order); d != "" || deferred != 1 {
+		t.Fatalf("order (-want +got):\n%s deferred=%d", d, deferred)
 	}
 }

@@ -36,11 +36,16 @@ func (q *waiters) remove(t *Task) {
 	}
 }
 
+// wakeOne wakes the first waiter still asleep: one killed, or woken by a
+// signal, while queued is skipped so that the wakeup is not lost.
 func (q *waiters) wakeOne() {
-	if len(*q) > 0 {
+	for len(*q) > 0 {
 		t := (*q)[0]
 		*q = (*q)[1:]
-		t.wake()
+		if t.state == taskBlocked {
+			t.wake()
+			return
+		}
 	}
 }
 

@@ -31,6 +31,7 @@ type Task struct {
 	yieldFn  func(struct{}) bool
 	started  bool
 
+	killed  bool     // World.Kill unwinds it
 	atomic  int      // spinlocks held, plus one for interrupt context
 	held    []string // locks held, for deadlock reports
 	fns     []string // kernel function stack (Enter/Leave)
@@ -135,7 +136,7 @@ func (t *Task) stop() {
 // park hands control back to the scheduler. It returns when the scheduler
 // resumes this task; if the run is being torn down, it unwinds the task.
 func (t *Task) park() {
-	if !t.yieldFn(struct{}{}) || t.w.stopping {
+	if !t.yieldFn(struct{}{}) || t.w.stopping || t.killed {
 		panic(abortPanic{})
 	}
 	if t.w.failure != nil {
@@ -147,7 +148,7 @@ func (t *Task) park() {
 // virtual time, let the strategy pick, and switch if it picked another.
 func (t *Task) sched() {
 	w := t.w
-	if w.stopping || w.failure != nil {
+	if w.stopping || w.failure != nil || t.killed {
 		panic(abortPanic{})
 	}
 	w.step++
@@ -300,6 +301,36 @@ func (t *Task) BUG(obj Obj, format string, args ...any) {
 func (t *Task) BUG_ON(cond bool, obj Obj, what string) {
 	if cond {
 		t.BUG(obj, "%s", what)
+	}
+}
+
+// Kill ends task t at once, wherever it is, as power loss ends every task
+// of a machine: it is unwound (its deferred functions run, but reach no
+// scheduling point) and never runs again. Locks it held stay held, and
+// I/O it waits for may never complete; a scenario's crash kills every task
+// but the one that crashes the machine, then builds the remounted one.
+// A task cannot kill itself.
+func (w *World) Kill(t *Task) {
+	if t.state == taskDone {
+		return
+	}
+	if t == w.current {
+		panic("sim: a task cannot Kill itself")
+	}
+	t.killed = true
+	if t.started {
+		prev := w.current
+		w.current = t
+		t.stopFn()
+		w.current = prev
+	} else {
+		t.stopFn()
+	}
+	t.state = taskDone
+	w.reap(t)
+	w.Record(KindExit, "kill", t.obj(), 0, "killed")
+	if w.next == t {
+		w.next = nil
 	}
 }
 
