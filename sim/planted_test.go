@@ -273,3 +273,35 @@ func TestExhaustiveSearchStopsAndReports(t *testing.T) {
 		t.Fatalf("want the search stopped after the second failure, got %+v (seen %d)", res, seen)
 	}
 }
+
+// TestCheckDeterminismCatchesHiddenState: a program whose behaviour
+// depends on state outside the world (here a counter shared between runs,
+// standing in for map order or the wall clock) is reported.
+func TestCheckDeterminismCatchesHiddenState(t *testing.T) {
+	runs := 0
+	leaky := func(w *World) {
+		runs++
+		n := runs % 2
+		w.Spawn("x", func(t *Task) {
+			for range 1 + n {
+				t.Yield()
+			}
+		})
+	}
+	res := Explore(context.Background(), leaky, ExploreOptions{
+		Strategy:         func(seed uint64, _ int64) Strategy { return NewRandom(seed) },
+		Schedules:        3,
+		CheckDeterminism: true,
+	})
+	if len(res.Failures) == 0 || res.Failures[0].Failure.Kind != FailNondeterminism {
+		t.Fatalf("hidden state not reported: %+v", res.Failures)
+	}
+	res = Explore(context.Background(), tiny, ExploreOptions{
+		Strategy:         func(seed uint64, _ int64) Strategy { return NewRandom(seed) },
+		Schedules:        50,
+		CheckDeterminism: true,
+	})
+	if len(res.Failures) != 0 {
+		t.Fatalf("a deterministic program was reported: %s", res.Failures[0].Failure.Report())
+	}
+}
