@@ -109,6 +109,11 @@ type Kernel struct {
 
 	flusher *flusher
 	nextID  int64
+
+	// pageLocks lists the page locks each task took with lock_page or
+	// trylock_page and still holds (lockorder.go). Looked up, never
+	// iterated.
+	pageLocks map[*sim.Task][]*Page
 }
 
 // NewKernel makes a kernel of version v on world w with the era's default

@@ -81,7 +81,8 @@ type Page struct {
 	Data content.Bytes
 
 	k       *Kernel
-	count   int32 // _count
+	locker  *sim.Task // who took PG_locked with lock_page/trylock_page, for the lock-order check
+	count   int32     // _count
 	freed   bool
 	id      int64 // allocation id, unique per kernel
 	ino     uint64
@@ -426,15 +427,21 @@ func freePage(t *sim.Task, p *Page) {
 // (wait_on_bit_lock).
 func LockPage(t *sim.Task, p *Page) {
 	alive(t, p, "lock_page")
+	p.k.checkPageLockOrder(t, p)
 	sim.WaitOnBitLock(t, &p.Flags, PG_locked, p.Obj(), "lock_page")
 	alive(t, p, "lock_page")
+	p.k.pageLocked(t, p)
 }
 
 // TrylockPage is trylock_page(page) (2.6.27+; TestSetPageLocked before):
 // take the page lock if it is free.
 func TrylockPage(t *sim.Task, p *Page) bool {
 	flagOp(t, p, "trylock_page")
-	return !p.testSet(PG_locked)
+	if p.testSet(PG_locked) {
+		return false
+	}
+	p.k.pageLocked(t, p)
+	return true
 }
 
 // UnlockPage is unlock_page(page), mm/filemap.c, Linux 2.6.32:
@@ -450,6 +457,7 @@ func UnlockPage(t *sim.Task, p *Page) {
 				"that unlocks again). The kernel BUG()s here (VM_BUG_ON(!PageLocked(page))).")
 	}
 	p.clear(PG_locked)
+	p.k.pageUnlocked(p)
 	sim.WakeUpBit(t, &p.Flags, PG_locked, p.Obj())
 }
 

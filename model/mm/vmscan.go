@@ -220,6 +220,7 @@ func shrinkPageList(t *sim.Task, k *Kernel, pages []*Page) int {
 		}
 		// __clear_page_locked: nobody else can find the page now
 		page.clear(PG_locked)
+		k.pageUnlocked(page)
 		sim.WakeUpBit(t, &page.Flags, PG_locked, page.Obj())
 		// free_it: the count is frozen at 0; the page goes back to the
 		// allocator (__pagevec_free).
