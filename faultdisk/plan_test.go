@@ -420,40 +420,6 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestDurations(t *testing.T) {
-	for _, tc := range []struct {
-		ns   int64
-		text string
-	}{
-		{0, "0s"}, {1, "1ns"}, {999, "999ns"}, {1000, "1us"}, {1001, "1.001us"},
-		{250e3, "250us"}, {1e6, "1ms"}, {1500e6, "1.5s"}, {10e9, "10s"},
-		{1_000_000_001, "1.000000001s"}, {math.MaxInt64, "9223372036.854775807s"},
-	} {
-		if got := formatDuration(tc.ns); got != tc.text {
-			t.Errorf("formatDuration(%d) = %q, want %q", tc.ns, got, tc.text)
-		}
-		if got, msg := parseDuration(tc.text); got != tc.ns || msg != "" {
-			t.Errorf("parseDuration(%q) = %d, %q", tc.text, got, msg)
-		}
-	}
-	for in, want := range map[string]int64{"1.50ms": 1500e3, "0.5us": 500, "007ms": 7e6, "2.000s": 2e9} {
-		if got, msg := parseDuration(in); got != want || msg != "" {
-			t.Errorf("parseDuration(%q) = %d, %q, want %d", in, got, msg, want)
-		}
-	}
-	for _, in := range []string{"", "s", "ms", ".5s", "1.s", "1e3ns", "1.5", "1,5s", "1_000ns", "+1s", "0x10ns", "1h", "1m"} {
-		if _, msg := parseDuration(in); msg != "bad" {
-			t.Errorf("parseDuration(%q) msg %q, want bad", in, msg)
-		}
-	}
-	rapid.Check(t, func(t *rapid.T) {
-		ns := rapid.Int64Min(0).Draw(t, "ns")
-		if got, msg := parseDuration(formatDuration(ns)); got != ns || msg != "" {
-			t.Fatalf("%d -> %q -> %d %q", ns, formatDuration(ns), got, msg)
-		}
-	})
-}
-
 // ---------------------------------------------------------------- injector
 
 type recorder struct{ faults []Fault }

@@ -3,6 +3,7 @@ package faultdisk
 import (
 	"errors"
 	"fmt"
+	"github.com/wbsim/wbsim/sim"
 	"math"
 	"strconv"
 	"strings"
@@ -164,40 +165,8 @@ func quoteName(s string) string {
 	return strconv.Quote(s)
 }
 
-// Duration units, largest first.
-var units = []struct {
-	name string
-	ns   int64
-}{
-	{"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1},
-}
-
-// formatDuration prints ns exactly, in the largest unit not greater than it,
-// with a decimal fraction if needed: "1.5s", "250us", "0s".
-func formatDuration(ns int64) string {
-	if ns == 0 {
-		return "0s"
-	}
-	if ns < 0 {
-		// Not valid in a plan; printed for traces only.
-		if ns == math.MinInt64 {
-			return strconv.FormatInt(ns, 10) + "ns"
-		}
-		return "-" + formatDuration(-ns)
-	}
-	for _, u := range units {
-		if ns < u.ns {
-			continue
-		}
-		s := strconv.FormatInt(ns/u.ns, 10)
-		if f := ns % u.ns; f != 0 {
-			digits := len(strconv.FormatInt(u.ns, 10)) - 1
-			s += "." + strings.TrimRight(fmt.Sprintf("%0*d", digits, f), "0")
-		}
-		return s + u.name
-	}
-	panic("unreachable")
-}
+// formatDuration prints ns as sim.Time does: exactly, "1.5s", "250us".
+func formatDuration(ns int64) string { return sim.Time(ns).String() }
 
 // ---------------------------------------------------------------- parsing
 
@@ -773,67 +742,12 @@ func (ps *lineParser) probArg() (float64, *ParseError) {
 // s, exact to the nanosecond.
 func (ps *lineParser) durationArg() (int64, *ParseError) {
 	a := ps.next()
-	d, msg := parseDuration(a.text)
+	d, err := sim.ParseTime(a.text)
 	switch {
-	case a.kind != tWord || msg == "bad":
+	case a.kind != tWord || errors.Is(err, sim.ErrTimeSyntax):
 		return 0, ps.expected(a, "a duration such as 10ms, 1.5s, 250us or 100ns")
-	case msg != "":
-		return 0, ps.errAt(a, "duration %s %s", a.describe(), msg)
+	case err != nil:
+		return 0, ps.errAt(a, "duration %s %s", a.describe(), err)
 	}
-	return d, nil
-}
-
-// parseDuration parses s exactly. It returns msg "bad" for a malformed
-// duration, another message for a well-formed but unacceptable one.
-func parseDuration(s string) (ns int64, msg string) {
-	num, unit := s, int64(0)
-	for _, u := range []struct {
-		suffix string
-		ns     int64
-	}{{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}} {
-		if strings.HasSuffix(s, u.suffix) {
-			num, unit = s[:len(s)-len(u.suffix)], u.ns
-			break
-		}
-	}
-	if unit == 0 {
-		if strings.HasPrefix(s, "-") {
-			return 0, "is negative"
-		}
-		return 0, "bad"
-	}
-	whole, frac, dot := strings.Cut(num, ".")
-	if strings.HasPrefix(whole, "-") {
-		return 0, "is negative"
-	}
-	if !allDigits(whole) || (dot && !allDigits(frac)) {
-		return 0, "bad"
-	}
-	const tooLarge = "is too large (the limit is 9223372036.854775807s)"
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w > math.MaxInt64/unit {
-		return 0, tooLarge
-	}
-	ns = w * unit
-	frac = strings.TrimRight(frac, "0")
-	if frac != "" {
-		if len(frac) > 9 {
-			return 0, "is not a whole number of nanoseconds"
-		}
-		f, _ := strconv.ParseInt(frac, 10, 64) // < 1e9
-		scale := int64(1)
-		for range len(frac) {
-			scale *= 10
-		}
-		// f/scale of a unit, exactly: f*unit < 1e18 fits.
-		if (f*unit)%scale != 0 {
-			return 0, "is not a whole number of nanoseconds"
-		}
-		add := f * unit / scale
-		if ns > math.MaxInt64-add {
-			return 0, tooLarge
-		}
-		ns += add
-	}
-	return ns, ""
+	return int64(d), nil
 }

@@ -527,72 +527,14 @@ func (st *stmt) rangeArg(t token, lenOnly bool) (off, n int64, ok bool) {
 
 // duration parses a duration such as 10ms, exactly.
 func (st *stmt) duration(t token) (sim.Time, bool) {
-	d, msg := parseDuration(t.text)
+	d, err := sim.ParseTime(t.text)
 	switch {
-	case t.kind != tWord || msg == "bad":
+	case t.kind != tWord || errors.Is(err, sim.ErrTimeSyntax):
 		return 0, st.expected(t, "a duration such as 10ms, 1.5s, 250us or 100ns")
-	case msg != "":
-		return 0, st.errAt(t, "duration %s %s", t.text, msg)
+	case err != nil:
+		return 0, st.errAt(t, "duration %s %s", t.text, err)
 	}
-	return sim.Time(d), true
-}
-
-// parseDuration parses s exactly (the same syntax as fault plans). It
-// returns msg "bad" for a malformed duration, another message for a
-// well-formed but unacceptable one.
-func parseDuration(s string) (ns int64, msg string) {
-	num, unit := s, int64(0)
-	for _, u := range []struct {
-		suffix string
-		ns     int64
-	}{{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}} {
-		if strings.HasSuffix(s, u.suffix) {
-			num, unit = s[:len(s)-len(u.suffix)], u.ns
-			break
-		}
-	}
-	if unit == 0 {
-		if strings.HasPrefix(s, "-") {
-			return 0, "is negative"
-		}
-		return 0, "bad"
-	}
-	whole, frac, dot := strings.Cut(num, ".")
-	if strings.HasPrefix(whole, "-") {
-		return 0, "is negative"
-	}
-	if !allDigits(whole) || (dot && !allDigits(frac)) {
-		return 0, "bad"
-	}
-	const tooLarge = "is too large (the limit is 24h, 86400s)"
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w > math.MaxInt64/unit {
-		return 0, tooLarge
-	}
-	ns = w * unit
-	frac = strings.TrimRight(frac, "0")
-	if frac != "" {
-		if len(frac) > 9 {
-			return 0, "is not a whole number of nanoseconds"
-		}
-		f, _ := strconv.ParseInt(frac, 10, 64)
-		scale := int64(1)
-		for range len(frac) {
-			scale *= 10
-		}
-		if (f*unit)%scale != 0 {
-			return 0, "is not a whole number of nanoseconds"
-		}
-		add := f * unit / scale
-		if ns > math.MaxInt64-add {
-			return 0, tooLarge
-		}
-		ns += add
-	}
-	if ns > int64(MaxDuration) {
-		return 0, tooLarge
-	}
-	return ns, ""
+	return d, true
 }
 
 // ---------------------------------------------------------------- top level

@@ -128,7 +128,7 @@ var errorCases = []struct {
 	{"unknown errno", blockBase + "task w\n    open f /a\n    fsync f expect EIOO\n", `t.wbs:7:20: expected ok, eof, an errno such as EIO, or runs such as A:4KiB zero:4KiB, got "EIOO"`},
 	{"lower-case errno", blockBase + "task w\n    open f /a\n    fsync f expect eio\n", `t.wbs:7:20: expected ok, eof, an errno such as EIO, or runs such as A:4KiB zero:4KiB, got "eio" (errno names are upper case: EIO)`},
 	{"ERESTARTSYS", blockBase + "task w\n    open f /a\n    fsync f expect ERESTARTSYS\n", `t.wbs:7:13: ERESTARTSYS never reaches user space (a system call returns EINTR)`},
-	{"sleep too long", blockBase + "task w\n    sleep 86401s\n", `t.wbs:6:11: duration 86401s is too large (the limit is 24h, 86400s)`},
+	{"sleep too long", blockBase + "task w\n    sleep 86401s\n", `t.wbs:6:11: sleep 86401s is outside 1ns..86400s`},
 	{"sleep in hours", blockBase + "task w\n    sleep 1h\n", `t.wbs:6:11: expected a duration such as 10ms, 1.5s, 250us or 100ns, got "1h"`},
 	{"sleep 0", blockBase + "task w\n    sleep 0s\n", `t.wbs:6:11: sleep 0s is outside 1ns..86400s`},
 	{"signal unknown task", blockBase + "task w\n    signal nobody\n", `t.wbs:6:12: signal to unknown task "nobody"; the tasks are w`},

@@ -526,35 +526,5 @@ func formatSize(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-// formatDuration prints a duration exactly, in the largest unit not
-// greater than it, with a decimal fraction if needed: "1.5s", "250us",
-// "0s" (the same form as fault plans).
-func formatDuration(d sim.Time) string {
-	ns := int64(d)
-	switch {
-	case ns == 0:
-		return "0s"
-	case ns < 0:
-		if ns == -ns { // MinInt64
-			return strconv.FormatInt(ns, 10) + "ns"
-		}
-		return "-" + formatDuration(sim.Time(-ns))
-	}
-	for _, u := range durUnits {
-		if ns < u.ns {
-			continue
-		}
-		s := strconv.FormatInt(ns/u.ns, 10)
-		if f := ns % u.ns; f != 0 {
-			digits := len(strconv.FormatInt(u.ns, 10)) - 1
-			s += "." + strings.TrimRight(fmt.Sprintf("%0*d", digits, f), "0")
-		}
-		return s + u.name
-	}
-	return strconv.FormatInt(ns, 10) + "ns"
-}
-
-var durUnits = []struct {
-	name string
-	ns   int64
-}{{"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}}
+// formatDuration prints a duration as sim.Time does: exactly, "1.5s".
+func formatDuration(d sim.Time) string { return d.String() }
