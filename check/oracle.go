@@ -46,6 +46,7 @@ type Oracle struct {
 	Contract Contract
 	files    []*File
 	stamp    content.Stamp // last stamp handed out
+	inflight map[content.Stamp]bool
 }
 
 // NewOracle makes an oracle checking the given contract level.
@@ -149,7 +150,7 @@ type Fsync struct {
 // messages (a scenario position, or a task).
 func (fd *FD) BeginFsync(where string) *Fsync {
 	f := fd.File
-	return &Fsync{fd: fd, snap: f.expected.Clone(), stamp: f.o.stamp, errors: f.errors, where: where}
+	return &Fsync{fd: fd, snap: f.expected.Clone(), stamp: f.o.settled(), errors: f.errors, where: where}
 }
 
 // End records what the fsync returned (0 or a negative errno) and checks
@@ -298,4 +299,44 @@ func labelAt(b content.Bytes, off int64) string {
 		}
 	}
 	return "nothing (past the end)"
+}
+
+// NewData returns n bytes of a fresh stamp without recording a write: a
+// runner hands them to the model and then records, with Wrote, only the
+// bytes the model says it copied (a write that fails part way copies
+// fewer).
+func (f *File) NewData(n int64) content.Bytes {
+	f.o.stamp++
+	if f.o.inflight == nil {
+		f.o.inflight = map[content.Stamp]bool{}
+	}
+	f.o.inflight[f.o.stamp] = true
+	return content.Fill(n, f.o.stamp, 0)
+}
+
+// WriteDone says the write of data (from NewData) returned. Until then its
+// stamp counts as newer than any fsync that begins: an fsync promises only
+// the writes that returned before it began.
+func (f *File) WriteDone(data content.Bytes) {
+	for r := range data.Runs() {
+		delete(f.o.inflight, r.Stamp)
+	}
+}
+
+// settled is the stamp below every write still in progress: what an fsync
+// beginning now promises.
+func (o *Oracle) settled() content.Stamp {
+	s := o.stamp
+	for st := range o.inflight {
+		s = min(s, st-1)
+	}
+	return s
+}
+
+// Wrote records that data (from NewData, possibly shortened) now sits at
+// off in the file.
+func (f *File) Wrote(off int64, data content.Bytes) {
+	if data.Len() > 0 {
+		f.expected.Write(off, data)
+	}
 }

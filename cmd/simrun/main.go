@@ -49,6 +49,8 @@ func commands() []command {
 		{"shrink", "shrink a replay file's schedule to the fewest preemptions", cmdShrink},
 		{"explain", "print a narrated trace of a replay file or a program", cmdExplain},
 		{"merge", "merge the outputs of explore shards into one report", cmdMerge},
+		{"bugs", "run the bug-seed catalogue with each fix off and on", cmdBugs},
+		{"diff-versions", "run one scenario on every kernel version and show what differs", cmdDiffVersions},
 	}
 }
 

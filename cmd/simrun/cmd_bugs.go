@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	srun "github.com/wbsim/wbsim/scenarios/run"
+)
+
+// cmdBugs runs the bug-seed catalogue both ways: each seed must be found
+// with its fix off and not found with its fix on, within its budget.
+func cmdBugs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bugs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON: {\"bugs\":[...]}")
+	id := fs.String("id", "", "run only the bug seed with this id")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	results, err := runBugs(ctx, *id, 0)
+	if err != nil {
+		fmt.Fprintln(stderr, "simrun bugs:", err)
+		return exitUsage
+	}
+	ok := true
+	for _, r := range results {
+		ok = ok && r.OK()
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Bugs []srun.BugResult `json:"bugs"`
+		}{results}); err != nil {
+			fmt.Fprintln(stderr, "simrun bugs:", err)
+			return exitUsage
+		}
+	} else {
+		printBugs(stdout, results)
+	}
+	if !ok {
+		return exitFailures
+	}
+	return exitOK
+}
+
+// runBugs checks the catalogue (or one id); schedules > 0 caps budgets.
+func runBugs(ctx context.Context, id string, schedules int) ([]srun.BugResult, error) {
+	cat, err := srun.Catalogue()
+	if err != nil {
+		return nil, err
+	}
+	var out []srun.BugResult
+	for _, s := range cat {
+		if id != "" && s.Bug.ID != id {
+			continue
+		}
+		out = append(out, srun.CheckBug(s, srun.Options{Context: ctx, Schedules: schedules}))
+	}
+	if id != "" && len(out) == 0 {
+		return nil, fmt.Errorf("no bug seed %q", id)
+	}
+	return out, nil
+}
+
+func printBugs(w io.Writer, results []srun.BugResult) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "id\tversion\tfound\tschedules\tseconds\tfixed clean\tinvariant")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%s\t%s\n", r.ID, r.Version, yesNo(r.Found), r.SchedulesToFind,
+			r.Seconds, yesNo(r.FixedClean), r.Invariant)
+	}
+	tw.Flush()
+	for _, r := range results {
+		if !r.Found {
+			fmt.Fprintf(w, "%s: not found with the fix off: %s\n", r.ID, r.Off.Msg)
+		}
+		if !r.FixedClean {
+			fmt.Fprintf(w, "%s: fails with the fix on: %s\n", r.ID, r.On.Msg)
+		}
+	}
+}

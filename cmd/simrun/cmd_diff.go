@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/wbsim/wbsim/scenarios"
+	srun "github.com/wbsim/wbsim/scenarios/run"
+	"github.com/wbsim/wbsim/sim"
+)
+
+// cmdDiffVersions runs one blockfs scenario under the serial schedule on
+// every mpage kernel version and shows what differs: write requests (count
+// and sizes), fsync returns and the final disk contents of each file.
+func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, "usage: simrun diff-versions SCENARIO (a built-in name or a .wbs file)")
+		return exitUsage
+	}
+	var s *scenarios.Scenario
+	var err error
+	if src, rerr := os.ReadFile(args[0]); rerr == nil {
+		s, err = scenarios.Parse(args[0], src)
+	} else {
+		s, err = scenarios.Builtin(args[0])
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "simrun diff-versions:", err)
+		return exitUsage
+	}
+	if s.FS.BlockFS == nil {
+		fmt.Fprintln(stderr, "simrun diff-versions: only blockfs scenarios run on several versions")
+		return exitUsage
+	}
+	type row struct {
+		v     scenarios.KernelVersion
+		st    srun.Stats
+		fail  string
+		lines map[string]string
+	}
+	var rows []row
+	for _, v := range []scenarios.KernelVersion{scenarios.Kernel2_6_12, scenarios.Kernel2_6_2x, scenarios.Kernel3x} {
+		c := *s
+		c.Kernel = v
+		c.Fixes = nil
+		if c.Bug != nil {
+			b := *c.Bug
+			b.Switch = ""
+			c.Bug = &b
+		}
+		r := row{v: v}
+		setup, cfg, err := srun.BuildWith(&c, srun.Options{Stats: &r.st})
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun diff-versions: %s: %v\n", v, err)
+			return exitUsage
+		}
+		cfg.Strategy = &sim.RoundRobin{}
+		w := sim.New(cfg)
+		setup(w)
+		if res := w.Run(); res.Failure != nil {
+			r.fail = srun.FailureID(res.Failure) + ": " + res.Failure.Msg
+		}
+		sizes := make([]string, len(r.st.BioSizes))
+		for i, n := range r.st.BioSizes {
+			sizes[i] = fmt.Sprint(n)
+		}
+		r.lines = map[string]string{
+			"write requests": fmt.Sprintf("%d requests, %d bios; bytes %s", len(r.st.BioSizes), r.st.Bios, strings.Join(sizes, " ")),
+			"fsync returns":  strings.Join(r.st.FsyncReturn, ", "),
+			"failure":        r.fail,
+		}
+		var files []string
+		for p, b := range r.st.Final {
+			files = append(files, fmt.Sprintf("%s=%v", p, b))
+		}
+		slices.Sort(files)
+		r.lines["final disk"] = strings.Join(files, " ")
+		rows = append(rows, r)
+	}
+	fmt.Fprintf(stdout, "%s under the serial schedule on each version (get_block calls are not counted yet)\n", s.Name)
+	for _, k := range []string{"write requests", "fsync returns", "final disk", "failure"} {
+		same := true
+		for _, r := range rows[1:] {
+			same = same && r.lines[k] == rows[0].lines[k]
+		}
+		mark := "same"
+		if !same {
+			mark = "DIFFERS"
+		}
+		fmt.Fprintf(stdout, "\n%s (%s)\n", k, mark)
+		for _, r := range rows {
+			fmt.Fprintf(stdout, "  %-7s %s\n", r.v, r.lines[k])
+		}
+	}
+	return exitOK
+}

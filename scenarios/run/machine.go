@@ -1,0 +1,472 @@
+package run
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/wbsim/wbsim/check"
+	"github.com/wbsim/wbsim/faultdisk"
+	"github.com/wbsim/wbsim/model/afs"
+	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/blockfs"
+	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/model/mpage"
+	"github.com/wbsim/wbsim/scenarios"
+	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/content"
+	"github.com/wbsim/wbsim/sim/errno"
+)
+
+// InvExpect is the id of a failed per-operation expectation ("fsync f
+// expect EIO" returned 0). It is not an invariant of ARCHITECTURE.md: a
+// scenario cannot select or deselect it, and it always fails the run.
+const InvExpect = "expect"
+
+// machine is one simulated machine built from a scenario in one world: the
+// kernel, the file system, the oracle, and the scenario's file
+// descriptors and labels as the run goes.
+type machine struct {
+	s      *scenarios.Scenario
+	w      *sim.World
+	k      *mm.Kernel
+	inv    map[string]bool
+	oracle *check.Oracle
+	files  map[string]*mfile
+	order  []*mfile // creation order
+	labels map[string]label
+	fds    map[string]*mfd // fd name -> open description (setup's are shared)
+	tasks  map[string]*sim.Task
+	// current is the op each scenario task is running, for failure positions.
+	current map[string]*scenarios.Op
+	crashed bool
+	faults  bool // the scenario declares faults (or key trouble)
+	armed   bool // it has a fault plan
+	// blockfs
+	dev     *block.MemDevice
+	bdev    *block.BlockDevice
+	fs      *blockfs.Fs
+	inj     *faultdisk.Injector
+	pending *faultdisk.Injector
+	nextIno uint64
+	// afs
+	srv    *afs.Server
+	afs    *afs.FS
+	keys   map[string]*afs.Key
+	nextID uint64
+	// writeback errors already told to the oracle
+	seenErr map[any]bool
+	stats   *Stats
+}
+
+// Stats is what one world did, for diff-versions.
+type Stats struct {
+	Bios        int
+	BioSizes    []int64 // bytes of each write request, in dispatch order
+	GetBlock    int
+	FsyncReturn []string // "pos: ret"
+	Final       map[string]content.Bytes
+}
+
+type label struct {
+	data content.Bytes
+	off  int64
+}
+
+type mfile struct {
+	path  string
+	of    *check.File
+	ei    *blockfs.Inode
+	ino   *mm.Inode
+	v     *afs.Vnode
+	id    uint64
+	owner *machine
+}
+
+type mfd struct {
+	f     *mfile
+	od    *check.FD
+	af    *afs.File
+	pos   int64
+	flags scenarios.OpenFlags
+}
+
+func (m *machine) checks(id string) bool { return m.inv[id] }
+
+func version(v scenarios.KernelVersion) mm.Version {
+	switch v {
+	case scenarios.Kernel2_6_12:
+		return mm.V2_6_12
+	case scenarios.Kernel2_6_2x:
+		return mm.V2_6_2x
+	case scenarios.Kernel3x:
+		return mm.V3x
+	}
+	return mm.VAFS
+}
+
+// build makes the machine in w and spawns the init task, which creates the
+// pre-existing files, runs setup, then spawns the scenario's tasks and the
+// closer.
+func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stats) (*machine, error) {
+	m := &machine{s: s, w: w, inv: map[string]bool{}, files: map[string]*mfile{}, labels: map[string]label{},
+		fds: map[string]*mfd{}, tasks: map[string]*sim.Task{}, current: map[string]*scenarios.Op{},
+		seenErr: map[any]bool{}, stats: stats, nextIno: 11, nextID: 1}
+	for _, id := range s.Invariants() {
+		m.inv[string(id)] = true
+	}
+	c := check.Linux26
+	if s.Contract == scenarios.ContractErrseq {
+		c = check.Errseq
+	}
+	m.oracle = check.NewOracle(c)
+	m.faults = s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
+	// Key trouble is a fault too: no-lost-write does not apply.
+	m.faults = m.faults || s.HasOp(scenarios.OpExpireKey) || s.HasOp(scenarios.OpRevokeKey)
+	if s.FS.AFS != nil {
+		for _, k := range s.FS.AFS.Keys {
+			if k.State != "" && k.State != scenarios.KeyValid {
+				m.faults = true
+			}
+		}
+	}
+	m.armed = m.faults && s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
+	m.k = mm.NewKernel(w, version(s.Kernel))
+	m.k.Bits32 = s.Arch == scenarios.Arch32
+	vm := s.VM
+	if vm.MemoryPages > 0 {
+		m.k.TotalRAMPages = vm.MemoryPages
+	}
+	m.k.MemLimit = vm.ReclaimLimit
+	if vm.DirtyRatio > 0 {
+		m.k.DirtyRatio = vm.DirtyRatio
+		m.k.DirtyBackgroundRatio = vm.DirtyBackgroundRatio
+	}
+	if vm.DirtyPages > 0 && m.k.TotalRAMPages > 0 {
+		// dirty_bytes as a page count: the model has ratios only, so the
+		// ratio that gives at least that many pages (rounded up).
+		m.k.DirtyRatio = int(min(100, max(1, (vm.DirtyPages*100+m.k.TotalRAMPages-1)/m.k.TotalRAMPages)))
+		m.k.DirtyBackgroundRatio = int(min(int64(m.k.DirtyRatio-1), max(1, (vm.DirtyBackgroundPages*100+m.k.TotalRAMPages-1)/m.k.TotalRAMPages)))
+	}
+	if vm.Flusher.Interval > 0 {
+		m.k.DirtyWritebackInterval = vm.Flusher.Interval
+	}
+	if vm.Flusher.Expire > 0 {
+		m.k.DirtyExpireInterval = vm.Flusher.Expire
+	}
+	on := append(slices.Clone(s.Fixes), fixes...)
+	var err error
+	if s.FS.AFS != nil {
+		err = m.buildAFS(on, off)
+	} else {
+		err = m.buildBlockFS(on)
+	}
+	if err != nil {
+		return nil, err
+	}
+	w.Observe(m.observe)
+	w.Spawn("init", m.initTask)
+	return m, nil
+}
+
+func (m *machine) buildBlockFS(on []string) error {
+	var fx mpage.Fixes
+	if len(on) > 0 {
+		var err error
+		if fx, err = mpage.ParseFixes(strings.Join(on, ",")); err != nil {
+			return err
+		}
+	}
+	mpage.Setup(m.k, mpage.Config{Fixes: fx})
+	b := m.s.FS.BlockFS
+	m.dev = block.NewMemDevice(m.w)
+	if b.Latency > 0 {
+		m.dev.Latency = b.Latency
+	}
+	capacity := b.Capacity
+	if capacity == 0 {
+		capacity = 64 << 20
+	}
+	m.bdev = block.NewBlockDevice(m.k, "sda", m.dev, capacity/block.SectorSize, 512)
+	opts := blockfs.Options{BlockSize: uint(b.BlockSize)}
+	if opts.BlockSize == 0 {
+		opts.BlockSize = 4096
+	}
+	if b.Layout == scenarios.LayoutExtent {
+		opts.Layout = blockfs.LayoutExtent
+	}
+	switch b.Allocator {
+	case scenarios.AllocFragmented:
+		opts.Policy = blockfs.AllocFragmented
+	case scenarios.AllocInterleaved:
+		opts.Policy = blockfs.AllocInterleaved
+	}
+	opts.Nobh = b.NoBH == scenarios.On
+	opts.NoBarrier = b.FsyncFlush == scenarios.Off
+	m.fs = blockfs.NewFs(m.k, m.bdev, opts)
+	mpage.UseMpage(m.fs)
+	if m.armed {
+		inj, err := faultdisk.NewInjector(m.s.Faults.Plan, m.w.Rand(), func(f faultdisk.Fault) {
+			m.w.Record(sim.KindFault, f.Action.String(), sim.Obj{Class: "disk", A: f.Req.Sector}, f.Req.Count, "")
+		})
+		if err != nil {
+			return err
+		}
+		m.pending = inj // armed by initTask once the pre-existing files are on disk
+	}
+	m.dev.Fail = m.deviceFail
+	return nil
+}
+
+// deviceFail is the MemDevice's fate for each request: the fault plan's
+// verdict (once armed), and a hook on completion that tells the oracle of
+// failed data writes.
+func (m *machine) deviceFail(rq *block.Request) (errno.Errno, int64) {
+	if m.stats != nil && rq.Op == block.ReqWrite {
+		m.stats.Bios += len(rq.Bios())
+		m.stats.BioSizes = append(m.stats.BioSizes, rq.Len)
+	}
+	var e errno.Errno
+	done := rq.Len
+	if m.inj != nil {
+		op := faultdisk.OpRead
+		switch rq.Op {
+		case block.ReqWrite:
+			op = faultdisk.OpWrite
+			if rq.FUA {
+				op = faultdisk.OpFUAWrite
+			}
+		case block.ReqFlush:
+			op = faultdisk.OpFlush
+		}
+		eff := m.inj.Eval(faultdisk.Request{Op: op, Sector: rq.Sector, Count: rq.Len / block.SectorSize, Now: int64(m.w.Now())})
+		e = eff.Err
+		if eff.Partial && e != 0 {
+			done = min(eff.PartialBytes, rq.Len)
+		} else if e != 0 {
+			done = 0
+		}
+	}
+	if rq.Op == block.ReqWrite {
+		orig := rq.Complete
+		rq.Complete = func(t *sim.Task, rq *block.Request) {
+			if rq.Err != 0 {
+				m.writeFailed(rq)
+			}
+			orig(t, rq)
+		}
+	}
+	return e, done
+}
+
+// writeFailed tells the oracle which files lost a write.
+func (m *machine) writeFailed(rq *block.Request) {
+	for _, bio := range rq.Bios() {
+		for _, v := range bio.Vecs() {
+			p := v.Page
+			if p == nil || p.Mapping == nil {
+				continue
+			}
+			for _, f := range m.order {
+				if f.ino != nil && f.ino.Mapping == p.Mapping {
+					f.of.WritebackError(rq.Err)
+				}
+			}
+		}
+	}
+}
+
+func (m *machine) buildAFS(on, offFixes []string) error {
+	var fx afs.Fixes
+	// The model's fixes the scenario language does not name (found while
+	// modelling; see ModelOnlyFixes) are on: a scenario cannot turn them
+	// off, and their bugs would otherwise hide the ones it is about.
+	for _, id := range ModelOnlyFixes() {
+		if !slices.Contains(offFixes, id) {
+			_ = fx.Set(id, true)
+		}
+	}
+	for _, id := range on {
+		if err := fx.Set(id, true); err != nil {
+			return err
+		}
+	}
+	a := m.s.FS.AFS
+	plan := &faultdisk.Plan{}
+	if m.armed {
+		plan.Rules = slices.Clone(m.s.Faults.Plan.Rules)
+	}
+	// Keys that start expired, revoked or rejected: the server refuses
+	// them with the matching error.
+	for _, k := range a.Keys {
+		var e errno.Errno
+		switch k.State {
+		case scenarios.KeyExpired:
+			e = errno.EKEYEXPIRED
+		case scenarios.KeyRevoked:
+			e = errno.EKEYREVOKED
+		case scenarios.KeyRejected:
+			e = errno.EKEYREJECTED
+		default:
+			continue
+		}
+		plan.Rules = append(plan.Rules, faultdisk.Rule{Match: faultdisk.Match{Ops: faultdisk.Ops(faultdisk.OpStore, faultdisk.OpFetch), Key: k.Name},
+			Action: faultdisk.Fail{Errno: e}})
+	}
+	srv, err := afs.NewServer(m.w, plan)
+	if err != nil {
+		return err
+	}
+	if a.Latency > 0 {
+		srv.StoreLatency, srv.FetchLatency = a.Latency, a.Latency
+	}
+	m.srv = srv
+	m.afs = afs.NewFS(m.k, srv, fx)
+	m.keys = map[string]*afs.Key{}
+	for _, k := range a.Keys {
+		m.keys[k.Name] = m.afs.NewKey(k.Name)
+	}
+	m.afs.OnWrite = func(v *afs.Vnode, pos int64, data content.Bytes) {
+		for _, f := range m.order {
+			if f.v == v {
+				f.of.Wrote(pos, data)
+			}
+		}
+	}
+	for _, fl := range m.s.FS.Files {
+		f := m.afsFile(fl.Path)
+		if fl.Size > 0 {
+			data := f.of.NewData(fl.Size)
+			srv.File(f.id).Data.Write(0, data)
+			f.of.Wrote(0, data)
+			f.v.VFSInode.SetISize(fl.Size)
+		}
+	}
+	return nil
+}
+
+// afsFile creates the server file, its vnode and its oracle file.
+func (m *machine) afsFile(path string) *mfile {
+	id := m.nextID
+	m.nextID++
+	var writers, readers []string
+	acl := false
+	for _, e := range m.s.FS.AFS.ACL {
+		if e.Path != path {
+			continue
+		}
+		acl = true
+		switch e.Rights {
+		case scenarios.RightsWrite:
+			writers = append(writers, e.Key)
+			readers = append(readers, e.Key)
+		case scenarios.RightsRead:
+			readers = append(readers, e.Key)
+		}
+	}
+	if !acl {
+		for _, k := range m.s.FS.AFS.Keys {
+			writers = append(writers, k.Name)
+		}
+	}
+	sf := m.srv.AddFile(id, writers...)
+	if acl {
+		sf.Readers = readers
+		if len(readers) == 0 {
+			sf.Readers = []string{"\x00nobody"}
+		}
+	}
+	v := m.afs.Iget(uint32(id))
+	f := &mfile{path: path, of: m.oracle.NewFile(path), v: v, ino: v.VFSInode, id: id, owner: m}
+	m.files[path] = f
+	m.order = append(m.order, f)
+	return f
+}
+
+func (m *machine) blockFile(path string) *mfile {
+	ei := m.fs.NewInode(m.nextIno)
+	m.nextIno++
+	f := &mfile{path: path, of: m.oracle.NewFile(path), ei: ei, ino: ei.VFS, owner: m}
+	m.files[path] = f
+	m.order = append(m.order, f)
+	return f
+}
+
+// stable is the file's bytes on stable storage: the disk's media through
+// the file's block map, or the server's copy.
+func (f *mfile) stable(off, n int64) content.Bytes {
+	m := f.owner
+	if f.v != nil {
+		sf := m.srv.File(f.id)
+		return sf.Data.Read(0, sf.Data.Size()).Truncate(max(sf.Data.Size(), off+n)).Slice(off, n)
+	}
+	return f.onDisk(m.dev.Stable, off, n)
+}
+
+// onDisk maps [off, off+n) of the file through its blocks onto store:
+// holes read as zeros.
+func (f *mfile) onDisk(store *content.Store, off, n int64) content.Bytes {
+	bs := int64(f.owner.fs.BlockSize())
+	out := content.Zeros(n)
+	for _, e := range f.ei.Mapped() {
+		lo, hi := int64(e.Logical)*bs, int64(e.Logical+e.Len)*bs
+		lo, hi = max(lo, off), min(hi, off+n)
+		if lo >= hi {
+			continue
+		}
+		phys := int64(e.Phys)*bs + lo - int64(e.Logical)*bs
+		out = out.Overwrite(lo-off, store.Read(phys, hi-lo))
+	}
+	return out
+}
+
+// observe watches the trace: failures get the scenario position of the op
+// the failing task was running.
+func (m *machine) observe(w *sim.World, ev *sim.Event) {
+	if ev.Kind != sim.KindFail {
+		return
+	}
+	f := w.Failure()
+	if f == nil || strings.Contains(f.Msg, "[at ") {
+		return
+	}
+	if op := m.current[f.Task]; op != nil {
+		f.Msg += fmt.Sprintf(" [at %s: %s]", op.Meta.Pos, opText(op))
+		return
+	}
+	// A world failure (deadlock, time budget): where each unfinished
+	// scenario task is.
+	var at []string
+	for _, st := range m.s.Tasks {
+		if op := m.current[st.Name]; op != nil {
+			at = append(at, fmt.Sprintf("%s at %s: %s", st.Name, op.Meta.Pos, opText(op)))
+		}
+	}
+	if len(at) > 0 {
+		f.Msg += " [unfinished: " + strings.Join(at, "; ") + "]"
+	}
+}
+
+func opText(op *scenarios.Op) string {
+	s := string(op.Kind)
+	if op.FD != "" {
+		s += " " + op.FD
+	}
+	return s
+}
+
+// ModelOnlyFixes are the fix switches of the model packages that the
+// scenario language's table (scenarios.KnownFixes) does not name.
+func ModelOnlyFixes() []string {
+	var out []string
+	known := map[string]bool{}
+	for _, f := range scenarios.KnownFixes() {
+		known[f.Name] = true
+	}
+	for _, id := range afs.FixIDs() {
+		if !known[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
