@@ -168,11 +168,17 @@ const (
 	InvFsyncError   Invariant = "fsync-error"
 	InvCrash        Invariant = "crash"
 	InvNoLostWrite  Invariant = "no-lost-write"
+	// InvCyclicComplete: a cyclic WB_SYNC_NONE writeback pass with enough
+	// nr_to_write writes every page that was dirty, unlocked and not under
+	// writeback when it began (check.CyclicComplete; blockfs only, checked
+	// around ->writepages).
+	InvCyclicComplete Invariant = "cyclic-complete"
 )
 
 var invariants = []Invariant{
 	InvPageState, InvPageRef, InvWBRecord, InvBioShape, InvLock, InvProgress,
 	InvReadCorrect, InvFsyncDurable, InvFsyncError, InvCrash, InvNoLostWrite,
+	InvCyclicComplete,
 }
 
 // AllInvariants returns every invariant id in the order of ARCHITECTURE.md.

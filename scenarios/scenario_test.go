@@ -123,7 +123,7 @@ func TestValidateGoBuilt(t *testing.T) {
 		`tasks[0].ops[0].fd: write uses fd f, which is not open: it was never opened in this task or in setup`,
 		`tasks[0].ops[1].task: signal to unknown task "ghost"; the tasks are w`,
 		`tasks[0].ops[2]: revoke-key is an AFS operation; the file system is blockfs`,
-		`check.only[0]: unknown invariant "frob"; expected one of page-state, page-ref, wb-record, bio-shape, lock, progress, read-correct, fsync-durable, fsync-error, crash, no-lost-write`,
+		`check.only[0]: unknown invariant "frob"; expected one of page-state, page-ref, wb-record, bio-shape, lock, progress, read-correct, fsync-durable, fsync-error, crash, no-lost-write, cyclic-complete`,
 		`bogus: Settings has an unknown key "bogus"`,
 		`fs.layout: a comment on fs.layout, which is not set (it would not be printed)`,
 	}
@@ -178,12 +178,12 @@ func TestFixTable(t *testing.T) {
 
 func TestInvariants(t *testing.T) {
 	if d := cmp.Diff([]string{"page-state", "page-ref", "wb-record", "bio-shape", "lock", "progress",
-		"read-correct", "fsync-durable", "fsync-error", "crash", "no-lost-write"}, toStrings(AllInvariants())); d != "" {
+		"read-correct", "fsync-durable", "fsync-error", "crash", "no-lost-write", "cyclic-complete"}, toStrings(AllInvariants())); d != "" {
 		t.Errorf("invariant ids (ARCHITECTURE.md, Checks): %s", d)
 	}
 	s := builtScenario()
 	if d := cmp.Diff([]Invariant{InvPageState, InvPageRef, InvBioShape, InvLock, InvProgress, InvReadCorrect,
-		InvFsyncDurable, InvFsyncError, InvNoLostWrite}, s.Invariants()); d != "" {
+		InvFsyncDurable, InvFsyncError, InvNoLostWrite, InvCyclicComplete}, s.Invariants()); d != "" {
 		t.Errorf("all that apply on blockfs without a crash: %s", d)
 	}
 	s.CheckAllExcept(InvLock, InvWBRecord)

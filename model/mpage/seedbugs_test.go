@@ -3,6 +3,7 @@ package mpage_test
 import (
 	"context"
 	"fmt"
+	"github.com/wbsim/wbsim/check"
 	"runtime"
 	"slices"
 	"testing"
@@ -205,40 +206,17 @@ func cyclicWrapSetup(v mm.Version, fixes mpage.Fixes) func(w *sim.World) {
 			fs: blockfs.Options{BlockSize: 4096}, latency: 50 * sim.Microsecond})
 		f := e.newFile(52)
 		m := f.ino.Mapping
-		var passing bool
-		seen := map[int64]bool{}
-		w.Observe(func(w *sim.World, ev *sim.Event) {
-			if passing && ev.Kind == sim.KindPoint && ev.Op == "clear_page_dirty_for_io" &&
-				ev.Obj.Class == "page" && ev.Obj.A == 52 {
-				seen[ev.Obj.B] = true
-			}
-		})
+		cc := check.NewCyclicComplete(w)
 		w.Spawn("writer", func(t *sim.Task) {
 			f.write(t, 0, 10*mm.PageSize, 1)
 			w.Spawn("flusher", func(t *sim.Task) {
-				for pass := range 3 {
-					// The pages dirty, unlocked and not under writeback
-					// now (plain reads: no scheduling point).
-					var want []*mm.Page
-					for i := range uint64(16) {
-						if p := m.PageTree.Lookup(i); p != nil && mm.PageDirty(p) && !mm.PageLocked(p) &&
-							!mm.PageWriteback(p) {
-							want = append(want, p)
-						}
-					}
-					clear(seen)
-					passing = true
+				for range 3 {
 					wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_NONE, NrToWrite: 1024,
 						RangeCyclic: v != mm.V2_6_12}
-					start := m.WritebackIndex
+					p := cc.Begin(m, wbc)
 					mm.DoWritepages(t, m, wbc)
-					passing = false
-					for _, p := range want {
-						if !seen[int64(p.Index)] && p.Mapping == m {
-							w.Failf("cyclic-complete", p.Obj(),
-								"cyclic writeback pass %d (from writeback_index %d, nr_to_write 1024, %d left) "+
-									"did not write page %d, dirty when it began", pass, start, wbc.NrToWrite, p.Index)
-						}
+					if fl := cc.End(p, wbc); fl != nil {
+						w.Fail(fl)
 					}
 					t.Sleep(200 * sim.Microsecond)
 				}

@@ -43,11 +43,9 @@ type machine struct {
 	faults  bool // the scenario declares faults (or key trouble)
 	armed   bool // it has a fault plan
 	// blockfs
-	dev     *block.MemDevice
+	disk    *faultdisk.Disk
 	bdev    *block.BlockDevice
 	fs      *blockfs.Fs
-	inj     *faultdisk.Injector
-	pending *faultdisk.Injector
 	nextIno uint64
 	// afs
 	srv    *afs.Server
@@ -179,15 +177,30 @@ func (m *machine) buildBlockFS(on []string) error {
 	}
 	mpage.Setup(m.k, mpage.Config{Fixes: fx})
 	b := m.s.FS.BlockFS
-	m.dev = block.NewMemDevice(m.w)
-	if b.Latency > 0 {
-		m.dev.Latency = b.Latency
-	}
 	capacity := b.Capacity
 	if capacity == 0 {
 		capacity = 64 << 20
 	}
-	m.bdev = block.NewBlockDevice(m.k, "sda", m.dev, capacity/block.SectorSize, 512)
+	// The fault-injecting disk: the scenario's plan is the disk's, so its
+	// alloc rules reach bio_alloc (NewDiskDevice routes the block layer's
+	// allocation sites to it) and its I/O rules fire at dispatch.
+	dcfg := faultdisk.Config{Name: "sda", Sectors: capacity / block.SectorSize}
+	if b.Latency > 0 {
+		dcfg.Read, dcfg.Write, dcfg.Flush = faultdisk.Fixed(b.Latency), faultdisk.Fixed(b.Latency), faultdisk.Fixed(b.Latency)
+	}
+	if m.armed {
+		dcfg.Plan = m.s.Faults.Plan
+	}
+	disk, err := faultdisk.New(m.w, dcfg)
+	if err != nil {
+		return err
+	}
+	m.disk = disk
+	dd := block.NewDiskDevice(block.Init(m.k), disk)
+	m.bdev = block.NewBlockDevice(m.k, "sda", device{dd: dd, m: m}, capacity/block.SectorSize, 512)
+	// bdi_write_congested: the disk's write queue (the files share the
+	// block device's backing_dev_info).
+	m.bdev.Inode.Mapping.BDI.WriteCongestedFn = dd.Congested
 	opts := blockfs.Options{BlockSize: uint(b.BlockSize)}
 	if opts.BlockSize == 0 {
 		opts.BlockSize = 4096
@@ -205,49 +218,51 @@ func (m *machine) buildBlockFS(on []string) error {
 	opts.NoBarrier = b.FsyncFlush == scenarios.Off
 	m.fs = blockfs.NewFs(m.k, m.bdev, opts)
 	mpage.UseMpage(m.fs)
-	if m.armed {
-		inj, err := faultdisk.NewInjector(m.s.Faults.Plan, m.w.Rand(), func(f faultdisk.Fault) {
-			m.w.Record(sim.KindFault, f.Action.String(), sim.Obj{Class: "disk", A: f.Req.Sector}, f.Req.Count, "")
-		})
-		if err != nil {
-			return err
+	if m.checks(check.InvCyclicComplete) {
+		if a, ok := m.fs.AOps.(mpage.Ext2AOps); ok {
+			m.fs.AOps = cyclicAOps{Ext2AOps: a, cc: check.NewCyclicComplete(m.w), w: m.w}
 		}
-		m.pending = inj // armed by initTask once the pre-existing files are on disk
 	}
-	m.dev.Fail = m.deviceFail
 	return nil
 }
 
-// deviceFail is the MemDevice's fate for each request: the fault plan's
-// verdict (once armed), and a hook on completion that tells the oracle of
-// failed data writes.
-func (m *machine) deviceFail(rq *block.Request) (errno.Errno, int64) {
-	if m.stats != nil && rq.Op == block.ReqWrite {
-		m.stats.Bios += len(rq.Bios())
-		m.stats.BioSizes = append(m.stats.BioSizes, rq.Len)
+// cyclicAOps is ext2_aops with the cyclic-complete check around
+// ->writepages: every cyclic pass is watched.
+type cyclicAOps struct {
+	mpage.Ext2AOps
+	cc *check.CyclicComplete
+	w  *sim.World
+}
+
+// Writepages is ext2_writepages, watched.
+func (a cyclicAOps) Writepages(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
+	p := a.cc.Begin(m, wbc)
+	ret := a.Ext2AOps.Writepages(t, m, wbc)
+	if fl := a.cc.End(p, wbc); fl != nil {
+		a.w.Fail(fl)
 	}
-	var e errno.Errno
-	done := rq.Len
-	if m.inj != nil {
-		op := faultdisk.OpRead
-		switch rq.Op {
-		case block.ReqWrite:
-			op = faultdisk.OpWrite
-			if rq.FUA {
-				op = faultdisk.OpFUAWrite
-			}
-		case block.ReqFlush:
-			op = faultdisk.OpFlush
-		}
-		eff := m.inj.Eval(faultdisk.Request{Op: op, Sector: rq.Sector, Count: rq.Len / block.SectorSize, Now: int64(m.w.Now())})
-		e = eff.Err
-		if eff.Partial && e != 0 {
-			done = min(eff.PartialBytes, rq.Len)
-		} else if e != 0 {
-			done = 0
-		}
+	return ret
+}
+
+// device is the block layer's request_fn: block.DiskDevice over the
+// faultdisk, counting write requests for Stats and telling the oracle of
+// failed data writes when they complete.
+type device struct {
+	dd block.DiskDevice
+	m  *machine
+}
+
+// Submit implements block.Device.
+func (d device) Submit(t *sim.Task, rq *block.Request) {
+	m := d.m
+	if m.crashed {
+		return // the old machine's I/O, after the power loss: lost
 	}
 	if rq.Op == block.ReqWrite {
+		if m.stats != nil {
+			m.stats.Bios += len(rq.Bios())
+			m.stats.BioSizes = append(m.stats.BioSizes, rq.Len)
+		}
 		orig := rq.Complete
 		rq.Complete = func(t *sim.Task, rq *block.Request) {
 			if rq.Err != 0 {
@@ -256,7 +271,7 @@ func (m *machine) deviceFail(rq *block.Request) (errno.Errno, int64) {
 			orig(t, rq)
 		}
 	}
-	return e, done
+	d.dd.Submit(t, rq)
 }
 
 // writeFailed tells the oracle which files lost a write.
@@ -400,7 +415,7 @@ func (f *mfile) stable(off, n int64) content.Bytes {
 		sf := m.srv.File(f.id)
 		return sf.Data.Read(0, sf.Data.Size()).Truncate(max(sf.Data.Size(), off+n)).Slice(off, n)
 	}
-	return f.onDisk(m.dev.Stable, off, n)
+	return f.onDisk(m.disk.Durable(), off, n)
 }
 
 // onDisk maps [off, off+n) of the file through its blocks onto store:

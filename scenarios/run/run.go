@@ -16,14 +16,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 )
-
-func faultdiskAlloc(site string, now sim.Time) faultdisk.Request {
-	return faultdisk.Request{Op: faultdisk.OpAlloc, Site: site, Now: int64(now)}
-}
 
 // Options adjust a run.
 type Options struct {

@@ -1,0 +1,119 @@
+package check
+
+import (
+	"fmt"
+
+	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/sim"
+)
+
+// InvCyclicComplete is the id of the cyclic-complete invariant.
+const InvCyclicComplete = "cyclic-complete"
+
+// CyclicComplete checks the cyclic-complete invariant: a cyclic
+// WB_SYNC_NONE writeback pass over a mapping (range_cyclic, or 2.6.12's
+// pass from writeback_index with no range) with enough nr_to_write — it
+// ends with some left and met no congestion — writes every page that was
+// dirty, unlocked and not under writeback when it began:
+// clear_page_dirty_for_io reaches the page during the pass (in any task),
+// or the page leaves the mapping. A pass that never wraps back to index 0
+// breaks it (the 2.6.12 cyclic-wrap seed bug).
+//
+// It watches the trace for clear_page_dirty_for_io points, so it is made
+// once per world (NewCyclicComplete registers the observer); the caller
+// brackets each ->writepages call with Begin and End.
+type CyclicComplete struct {
+	w      *sim.World
+	active []*CyclicPass
+}
+
+// CyclicPass is one watched writeback pass.
+type CyclicPass struct {
+	m     *mm.AddressSpace
+	ino   int64
+	start uint64
+	want  []*mm.Page
+	seen  map[int64]bool
+}
+
+// NewCyclicComplete makes the checker for w and starts watching its
+// trace.
+func NewCyclicComplete(w *sim.World) *CyclicComplete {
+	c := &CyclicComplete{w: w}
+	w.Observe(c.observe)
+	return c
+}
+
+func (c *CyclicComplete) observe(_ *sim.World, ev *sim.Event) {
+	if len(c.active) == 0 || ev.Kind != sim.KindPoint || ev.Op != "clear_page_dirty_for_io" || ev.Obj.Class != "page" {
+		return
+	}
+	for _, p := range c.active {
+		if ev.Obj.A == p.ino {
+			p.seen[ev.Obj.B] = true
+		}
+	}
+}
+
+// IsCyclic says whether wbc asks for a cyclic data writeback pass.
+func IsCyclic(m *mm.AddressSpace, wbc *mm.WritebackControl) bool {
+	if wbc.SyncMode != mm.WB_SYNC_NONE {
+		return false
+	}
+	if wbc.RangeCyclic {
+		return true
+	}
+	return m.Host != nil && m.Host.Kernel != nil && m.Host.Kernel.Version == mm.V2_6_12 && wbc.Start == 0 && wbc.End == 0
+}
+
+// Begin starts watching a ->writepages call on m with wbc, if it is a
+// cyclic pass; it returns nil otherwise. It reads page flags plainly (no
+// scheduling point), so call it right before the pass.
+func (c *CyclicComplete) Begin(m *mm.AddressSpace, wbc *mm.WritebackControl) *CyclicPass {
+	if !IsCyclic(m, wbc) || wbc.NrToWrite <= 0 {
+		return nil
+	}
+	p := &CyclicPass{m: m, start: m.WritebackIndex, seen: map[int64]bool{}}
+	if m.Host != nil {
+		p.ino = int64(m.Host.Ino)
+	}
+	m.PageTree.Range(0, -1, func(_ uint64, pg *mm.Page) bool {
+		if mm.PageDirty(pg) && !mm.PageLocked(pg) && !mm.PageWriteback(pg) {
+			p.want = append(p.want, pg)
+		}
+		return true
+	})
+	c.active = append(c.active, p)
+	return p
+}
+
+// End ends the pass p (nil: nothing) and returns the violation, if any:
+// the first page that was dirty when it began and that it did not write,
+// though nr_to_write was not used up and no congestion stopped it.
+func (c *CyclicComplete) End(p *CyclicPass, wbc *mm.WritebackControl) *sim.Failure {
+	if p == nil {
+		return nil
+	}
+	for i, q := range c.active {
+		if q == p {
+			c.active = append(c.active[:i], c.active[i+1:]...)
+			break
+		}
+	}
+	if wbc.NrToWrite <= 0 || wbc.EncounteredCongestion {
+		return nil // not enough nr_to_write, or told to back off
+	}
+	for _, pg := range p.want {
+		if p.seen[int64(pg.Index)] || pg.Mapping != p.m {
+			continue
+		}
+		return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvCyclicComplete, Obj: pg.Obj(),
+			Msg: fmt.Sprintf("cyclic writeback pass (from writeback_index %d, %d of nr_to_write left) did not write page %d, dirty when it began",
+				p.start, wbc.NrToWrite, pg.Index),
+			Explain: "A range_cyclic writeback pass starts at mapping->writeback_index and must wrap " +
+				"back to index 0 once, so that with enough nr_to_write it writes every page that was " +
+				"dirty when it began. A pass that stops at the end of the file leaves the pages below " +
+				"its start dirty for another pass, however much it was allowed to write."}
+	}
+	return nil
+}
