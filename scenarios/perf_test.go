@@ -1,17 +1,15 @@
 package scenarios
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
-// TestWorstCaseInputs: large adversarial inputs near MaxScenarioBytes parse
-// (or fail) quickly: nothing in the parser or the validator is quadratic.
-func TestWorstCaseInputs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large inputs")
-	}
+// worstCaseInputs are large adversarial inputs just over MaxScenarioBytes,
+// each aimed at a place where a parser or validator could go quadratic.
+func worstCaseInputs() map[string][]byte {
 	fill := func(prefix, unit string) []byte {
 		var b strings.Builder
 		b.WriteString(prefix)
@@ -36,26 +34,31 @@ func TestWorstCaseInputs(t *testing.T) {
 		"long line":   fill(blockBase+"task w\n    sync", " x"),
 		"description": fill(blockBase+"description\n", "    text text text\n"),
 	}
-	for name, src := range inputs {
-		// The best of three runs, so that a busy machine does not fail the
-		// test; a quadratic parser takes many seconds every time.
-		var best time.Duration
-		for try := range 3 {
-			start := time.Now()
-			_, err := Parse("big.wbs", src)
-			d := time.Since(start)
-			if err == nil {
-				t.Errorf("%s: no error for an input over the limits", name)
-			}
-			if try == 0 || d < best {
-				best = d
-			}
-			if best < 2*time.Second {
-				break
-			}
+	return inputs
+}
+
+// TestWorstCaseInputs: every large adversarial input is rejected with an
+// error (not a panic or a hang). How fast is BenchmarkWorstCaseInputs's
+// job: a quadratic parser shows there as seconds per input.
+func TestWorstCaseInputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large inputs")
+	}
+	for name, src := range worstCaseInputs() {
+		if _, err := Parse("big.wbs", src); err == nil {
+			t.Errorf("%s: no error for an input over the limits", name)
 		}
-		if best >= 2*time.Second {
-			t.Errorf("%s: Parse took %v", name, best)
-		}
+	}
+}
+
+func BenchmarkWorstCaseInputs(b *testing.B) {
+	inputs := worstCaseInputs()
+	names := slices.Sorted(maps.Keys(inputs))
+	for _, name := range names {
+		b.Run(strings.ReplaceAll(name, " ", "-"), func(b *testing.B) {
+			for b.Loop() {
+				_, _ = Parse("big.wbs", inputs[name])
+			}
+		})
 	}
 }
