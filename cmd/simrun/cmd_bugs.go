@@ -21,7 +21,7 @@ func cmdBugs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	results, err := runBugs(ctx, *id, 0)
+	results, err := runBugs(ctx, *id, 0, 0)
 	if err != nil {
 		fmt.Fprintln(stderr, "simrun bugs:", err)
 		return exitUsage
@@ -48,8 +48,10 @@ func cmdBugs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// runBugs checks the catalogue (or one id); schedules > 0 caps budgets.
-func runBugs(ctx context.Context, id string, schedules int) ([]srun.BugResult, error) {
+// runBugs checks the catalogue (or one id); schedules > 0 caps budgets;
+// workers > 0 sets the worker goroutines (the tour uses 1, so that the
+// schedule a seed is found at does not depend on timing).
+func runBugs(ctx context.Context, id string, schedules, workers int) ([]srun.BugResult, error) {
 	cat, err := srun.Catalogue()
 	if err != nil {
 		return nil, err
@@ -59,7 +61,7 @@ func runBugs(ctx context.Context, id string, schedules int) ([]srun.BugResult, e
 		if id != "" && s.Bug.ID != id {
 			continue
 		}
-		out = append(out, srun.CheckBug(s, srun.Options{Context: ctx, Schedules: schedules}))
+		out = append(out, srun.CheckBug(s, srun.Options{Context: ctx, Schedules: schedules, Workers: workers}))
 	}
 	if id != "" && len(out) == 0 {
 		return nil, fmt.Errorf("no bug seed %q", id)

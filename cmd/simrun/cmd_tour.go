@@ -16,8 +16,11 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("tour", "[flags]",
 		"Runs every built-in planted race under random walk, PCT (d=1, 2) and bounded\n"+
 			"exhaustive search, shrinks the first failure found, replays it and checks the\n"+
-			"replay's trace hash, and writes a report (see --out). Exits 1 if a strategy\n"+
-			"expected to find a bug does not.")
+			"replay's trace hash; then runs the bug-seed catalogue with each fix off and on\n"+
+			"(as \"simrun bugs\") and a short exploration of a handful of built-in scenarios.\n"+
+			"Prints a summary table and writes a report (see --out). Exits 1 if a strategy\n"+
+			"expected to find a bug does not, a bug seed misbehaves, or a scenario misses\n"+
+			"its expectation.")
 	schedules := fs.Int("schedules", 2000, "schedules per randomized strategy")
 	seed := fs.Uint64("seed", 1, "first seed")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "worker goroutines")
@@ -46,7 +49,7 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		{"pct-d1", strategySpec{Name: "pct", Depth: 1}, func(p *program) bool { return p.Planted.Depth <= 1 }},
 		{"pct-d2", strategySpec{Name: "pct", Depth: 2}, func(p *program) bool { return p.Planted.Depth <= 2 }},
 	}
-	fmt.Fprintf(stdout, "wbsim tour: planted races, %d schedules per randomized strategy, seeds from %d\n\n", *schedules, *seed)
+	fmt.Fprintf(stdout, "wbsim tour\n\n1. Planted races, %d schedules per randomized strategy, seeds from %d\n\n", *schedules, *seed)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROGRAM\tSTRATEGY\tEXPECTED\tFOUND\tSCHEDULES\tFAILURE\tPREEMPTIONS (shrunk)")
 	missed := 0
@@ -150,8 +153,13 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		runs = append(runs, f.run)
 	}
+	bad, err := tourScenarios(ctx, stdout, result)
+	if err != nil {
+		return fail(stderr, "tour", err)
+	}
+	missed += bad
 	elapsed := time.Since(start)
-	index, err := writeReport(*out, &reports.Report{Title: "simrun tour: planted races", Result: result, Runs: runs,
+	index, err := writeReport(*out, &reports.Report{Title: "simrun tour: planted races, bug seeds and built-in scenarios", Result: result, Runs: runs,
 		Timing: &reports.Timing{ElapsedSeconds: elapsed.Seconds(), Schedules: totalSchedules,
 			SchedulesPerSecond: float64(totalSchedules) / elapsed.Seconds(), Workers: *workers}})
 	if err != nil {
@@ -163,7 +171,8 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "report: %s\n", index)
 		return exitFailures
 	}
-	fmt.Fprintln(stdout, "\nEvery planted bug was found where expected. The kernel scenarios arrive with the model packages.")
+	fmt.Fprintln(stdout, "\nEvery planted bug and bug seed was found where expected, every fix was clean, and every\n"+
+		"built-in scenario met its expectation.")
 	fmt.Fprintf(stdout, "report: %s\n", index)
 	return exitOK
 }

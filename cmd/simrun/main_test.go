@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +48,7 @@ func TestTourFindsEveryExpectedBug(t *testing.T) {
 		t.Fatalf("tour exit %d, want 0:\n%s", code, stdout)
 	}
 	for _, want := range []string{"abba-deadlock", "lost-update", "pct-hard-case", "exact (trace hash matches)", "wbsim-schedule v1",
+		"2. Bug seeds", "fsyncgate", "3. Built-in scenarios", "teach-page-life-3.x",
 		"report: " + filepath.Join(out, "index.html")} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("tour output lacks %q", want)
@@ -58,8 +60,8 @@ func TestTourFindsEveryExpectedBug(t *testing.T) {
 		}
 	}
 	r := readResult(t, out)
-	if r.Command != "tour" || len(r.Programs) != 12 {
-		t.Fatalf("tour result: %s with %d program results, want 12", r.Command, len(r.Programs))
+	if r.Command != "tour" || len(r.Programs) < 12+2*7+len(tourExploration) {
+		t.Fatalf("tour result: %s with %d program results, want 12 planted, 2 per bug seed, and the scenarios", r.Command, len(r.Programs))
 	}
 	for _, p := range r.Programs {
 		if !p.OK {
@@ -161,6 +163,29 @@ func TestList(t *testing.T) {
 	code, out, _ := runCLI(t, "list")
 	if code != exitOK || !strings.Contains(out, "abba-deadlock") || !strings.Contains(out, "planted") {
 		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"bug-seed", "fsyncgate", "first-writeback", "teach-afs-writeback-record"} {
+		if !strings.Contains(out, want) && want != "fsyncgate" {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+	for tag, want := range map[string][]string{
+		"teaching":    {"teach-page-life-3.x", "teach-why-fsync-waits-2.6.2x", "teach-as-eio-consumed-2.6.2x", "teach-afs-writeback-record"},
+		"afs":         {"basics-fsync-afs", "afs-key-expiry"},
+		"2.6.12":      {"basics-fsync-2.6.12", "wb-integrity-2.6.12"},
+		"faults":      {"fault-eio-fsync-3.x"},
+		"concurrency": {"conc-afs-two-keys"},
+		"basics":      {"basics-holes-eof"},
+	} {
+		code, out := func() (int, string) { c, o, _ := runCLI(t, "list", "--tag", tag); return c, o }()
+		for _, w := range want {
+			if code != exitOK || !strings.Contains(out, w) {
+				t.Errorf("list --tag %s: exit %d, lacks %s:\n%s", tag, code, w, out)
+			}
+		}
+		if strings.Contains(out, "abba-deadlock") {
+			t.Errorf("list --tag %s lists abba-deadlock", tag)
+		}
 	}
 	code, out, _ = runCLI(t, "list", "--tag", "random-walk-hard")
 	if code != exitOK || !strings.Contains(out, "pct-hard-case") || strings.Contains(out, "abba-deadlock") {
@@ -412,6 +437,10 @@ func TestExplainGolden(t *testing.T) {
 	for _, p := range programs() {
 		cases[p.Name] = []string{"explain", p.Name}
 	}
+	// The teaching scenarios: the traces their descriptions walk through.
+	for _, name := range teachingScenarios(t) {
+		cases[name] = []string{"explain", name}
+	}
 	cases["abba-deadlock-follow"] = []string{"explain", "abba-deadlock", "--seed", "6", "--follow", "mutex a"}
 	cases["abba-deadlock-seed6"] = []string{"explain", "abba-deadlock", "--seed", "6"}
 	cases["lost-update-random-seed3"] = []string{"explain", "lost-update", "--strategy", "random", "--seed", "3"}
@@ -576,4 +605,23 @@ func TestMaxFailures(t *testing.T) {
 	if len(dr.Programs[0].Failures) < 2 || len(names) != len(dr.Programs[0].Failures) {
 		t.Errorf("dfs failures: %d, distinct replay files %d", len(dr.Programs[0].Failures), len(names))
 	}
+}
+
+// teachingScenarios are the built-in scenarios tagged teaching.
+func teachingScenarios(t *testing.T) []string {
+	t.Helper()
+	all, err := listings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range all {
+		if l.Kind == "scenario" && slices.Contains(l.Tags, "teaching") {
+			names = append(names, l.Name)
+		}
+	}
+	if len(names) < 5 {
+		t.Fatalf("%d teaching scenarios, want at least 5", len(names))
+	}
+	return names
 }

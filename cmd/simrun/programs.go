@@ -42,17 +42,12 @@ func scenarioProgram(s *scenarios.Scenario) (*program, error) {
 		return nil, err
 	}
 	d := s.WithDefaults()
-	st := strategySpec{Name: string(d.Explore.Strategy.Kind), Depth: d.Explore.Strategy.Depth,
-		Bound: d.Explore.Strategy.Bound, Quantum: d.Explore.Strategy.Quantum}
-	if st.Name == "" {
-		st.Name = "random"
-	}
-	st.Depth = max(st.Depth, 1)
+	st := scenarioStrategy(s)
 	var inv []string
 	for _, id := range s.Invariants() {
 		inv = append(inv, string(id))
 	}
-	return &program{Name: s.Name, Description: s.Description, Tags: append([]string{"scenario"}, s.Tags...),
+	return &program{Name: s.Name, Description: s.Description, Tags: append([]string{"scenario"}, scenarioTags(s)...),
 		Setup: setup, Config: cfg, Strategy: st, Schedules: d.Explore.Schedules, Invariants: inv, Scenario: s}, nil
 }
 

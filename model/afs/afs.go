@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/model/vfs"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
 )
@@ -147,6 +148,44 @@ type Fixes struct {
 	// "if (!PageDirty(page) || PageWriteback(page))"; the commit title was
 	// not identified. Found while modelling.
 	SecondaryPageWriteback bool
+	// FsyncMarkerWait ("fsync-marker-wait"): afs_fsync queues a marker
+	// record at the tail of vnode->writebacks and sleeps until the marker
+	// reaches the head (seed 697-731); only afs_unlink_writeback (seed
+	// 40-51, called when a record's usage reaches 0, 74-75 and 609-611)
+	// moves it there. A failed store never drops its record's usage:
+	// afs_kill_pages (276-311, the EIO group, 413) only changes page flags
+	// and leaves page->private pointing at the record, and
+	// afs_pages_written_back, the only code that releases pages from a
+	// record after a store, runs only on success. So after an EIO-group
+	// failure the killed record sits ahead of every later marker and fsync
+	// sleeps for ever (progress), until the pages are rewritten, truncated
+	// or reclaimed; the same happens to a record whose pages the later
+	// kernels' afs_redirty_pages put back to dirty (the key group with
+	// KeyErrorSilentLoss, ENOSPC and the default branch with
+	// EnospcStuckWriteback) when nobody stores them again. v4.15 ("afs:
+	// Get rid of the afs_writeback record", 4343d00872e1) removed the
+	// records and the marker: afs_fsync is file_write_and_wait_range(file,
+	// start, end), which writes the dirty pages, waits on PG_writeback and
+	// returns the mapping's error. The switch models that: afs_fsync is
+	// filemap_write_and_wait_range over the whole file (the seed's
+	// ->fsync has no range), with the era's AS_EIO/AS_ENOSPC reporting.
+	// Found by the scenario runner.
+	FsyncMarkerWait bool
+	// FlushConflictPageLeak ("flush-conflict-page-leak"): when
+	// afs_write_begin's flush_conflicting_wb store fails (seed 227-233) it
+	// returns the error with the page still locked and referenced (only
+	// the afs_fill_page return has WriteBeginLeak's fix), and
+	// generic_perform_write gives up without unlocking it: the next
+	// lock_page of the page (writeback, fsync, another write) sleeps for
+	// ever (progress). A store that fails with an errno that leaves the
+	// page dirty (the key group with KeyErrorSilentLoss, ENOSPC and the
+	// default branch with EnospcStuckWriteback) meets it on the next write
+	// to the page under another key. v4.15 flushes with write_one_page,
+	// which unlocks the page whatever the outcome; "afs: Fix page leak on
+	// afs_write_begin() failure" (David Howells, posted 2020-10-28,
+	// "Fixes: 15b4650e55e0") added the put_page. The switch does both.
+	// Found by the scenario runner.
+	FlushConflictPageLeak bool
 }
 
 // fixNames lists the fixes in a fixed order with their ids.
@@ -165,6 +204,8 @@ var fixNames = []struct {
 	{"flush-conflict-wait-writeback", func(f *Fixes) *bool { return &f.FlushConflictWaitWriteback }},
 	{"store-io-lock", func(f *Fixes) *bool { return &f.StoreIOLock }},
 	{"secondary-page-writeback", func(f *Fixes) *bool { return &f.SecondaryPageWriteback }},
+	{"fsync-marker-wait", func(f *Fixes) *bool { return &f.FsyncMarkerWait }},
+	{"flush-conflict-page-leak", func(f *Fixes) *bool { return &f.FlushConflictPageLeak }},
 }
 
 // FixIDs lists every fix id, in a fixed order.
@@ -245,6 +286,9 @@ type FS struct {
 	// copied into the page cache, in the order the copies happen (under
 	// i_mutex): the hook an oracle of expected file contents uses.
 	OnWrite func(v *Vnode, pos int64, data content.Bytes)
+	// SB is the volume's VFS super block (model/vfs): Mount puts it on a
+	// VFS; the vnodes' VFS inodes and the files are on it from the start.
+	SB *vfs.SuperBlock
 
 	keys    []*Key
 	nextKey int32
@@ -256,7 +300,9 @@ type FS struct {
 
 // NewFS mounts a volume served by srv on kernel k with the given fixes.
 func NewFS(k *mm.Kernel, srv *Server, fixes Fixes) *FS {
-	return &FS{K: k, Server: srv, Fixes: fixes, Vid: 0x20000001}
+	fs := &FS{K: k, Server: srv, Fixes: fixes, Vid: 0x20000001}
+	fs.SB = newSuperBlock(fs)
+	return fs
 }
 
 // Vnode is struct afs_vnode, the parts write.c uses: the vfs inode (whose
@@ -273,6 +319,9 @@ type Vnode struct {
 	// IOLock is the later kernels' vnode->io_lock (used only with
 	// Fixes.StoreIOLock).
 	IOLock sim.Mutex
+	// Inode is the VFS's side of vfs_inode (model/vfs): the super block
+	// and afs_file_inode_operations and afs_file_operations.
+	Inode *vfs.Inode
 
 	fs *FS
 }
@@ -287,6 +336,7 @@ func (fs *FS) Iget(vnodeID uint32) *Vnode {
 	INIT_LIST_HEAD(&v.Writebacks)
 	v.VFSInode = fs.K.NewInode(uint64(vnodeID), 12, AfsFsAops{}, nil)
 	v.VFSInode.Private = v
+	v.Inode = fs.SB.AddInode(v.VFSInode, afsFileInodeOps{}, afsFileOps{}, v)
 	if f := fs.Server.File(uint64(vnodeID)); f != nil {
 		v.VFSInode.SetISize(f.Data.Size())
 		v.DataVersion = f.DataVersion
@@ -439,12 +489,15 @@ func pagePrivateWb(p *mm.Page) *Writeback {
 }
 
 // File is struct file, the parts AFS uses: the vnode (f_dentry->d_inode),
-// the mapping (f_mapping) and the key (private_data, from afs_open).
+// the mapping (f_mapping) and the key (private_data, from afs_open). VFS
+// is the struct file itself as model/vfs has it, whose PrivateData is
+// this File.
 type File struct {
 	Vnode   *Vnode
 	Mapping *mm.AddressSpace
 	Key     *Key
 	Pos     int64
+	VFS     *vfs.File
 	closed  bool
 }
 
@@ -454,6 +507,7 @@ type File struct {
 func AfsOpen(t *sim.Task, v *Vnode, key *Key) *File {
 	f := &File{Vnode: v, Mapping: v.Mapping(), Key: KeyGet(t, key)}
 	v.fs.files = append(v.fs.files, f)
+	f.attach(v.Inode.NewFile(vfs.FMODE_READ|vfs.FMODE_WRITE, key))
 	return f
 }
 
@@ -462,6 +516,7 @@ func (v *Vnode) OpenNoTask(key *Key) *File {
 	key.usage++
 	f := &File{Vnode: v, Mapping: v.Mapping(), Key: key}
 	v.fs.files = append(v.fs.files, f)
+	f.attach(v.Inode.NewFile(vfs.FMODE_READ|vfs.FMODE_WRITE, key))
 	return f
 }
 

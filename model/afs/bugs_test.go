@@ -90,6 +90,47 @@ func bugCases() []bugCase {
 				writers:    []writerSpec{{key: 0, ops: w(wr(0, 100), pause(1500*sim.Microsecond), wr(200, 100), fsync)}},
 				writebacks: 1, wbRounds: 3, wbSleep: sim.Millisecond, finalSync: true, noLostWrite: true},
 		},
+		{
+			// Background writeback's store fails with EIO: afs_kill_pages
+			// leaves the killed record at the head of vnode->writebacks
+			// (usage never drops), and the writer's later fsync queues its
+			// marker behind it and sleeps for ever. With the fix fsync
+			// returns -EIO. (One fsync only: a second would return 0 with
+			// the killed bytes gone, the era's report-once AS_EIO.)
+			fix: "fsync-marker-wait", want: []string{"progress"},
+			wl: workload{plan: "store nth 1: fail EIO", nkeys: 1,
+				writers:    []writerSpec{{key: 0, ops: w(wr(0, 100), pause(3*sim.Millisecond), fsync)}},
+				writebacks: 1, wbRounds: 1, wbSleep: sim.Millisecond},
+		},
+		{
+			// The key group (with key-error-silent-loss on, the pages are
+			// redirtied): k0's second store, by fsync's
+			// filemap_write_and_wait_range or background writeback, fails
+			// with EKEYEXPIRED while k1's afs_fsync has queued its marker
+			// behind k0's record and holds i_mutex; the record's pages are
+			// dirty again but nobody stores them (k0's fsync waits for
+			// i_mutex): k1's fsync waits for ever.
+			fix: "fsync-marker-wait", want: []string{"progress"},
+			wl: workload{plan: "store key k0 nth 2: fail EKEYEXPIRED", nkeys: 2,
+				writers: []writerSpec{
+					{key: 0, ops: w(wr(0, 100), pause(1500*sim.Microsecond), wr(200, 100), fsync)},
+					{key: 1, ops: w(wr(4096, 100), fsync)}},
+				writebacks: 1, wbRounds: 3, wbSleep: sim.Millisecond, finalSync: true},
+		},
+		{
+			// k0's key has expired: every store of its pages fails and the
+			// pages are redirtied. k0's second write finds page 0 dirty in a
+			// record that background writeback made WRITING, not PENDING:
+			// flush_conflicting_wb stores it, the store fails, and the write
+			// returns with page 0 still locked; the next lock_page of it
+			// (an fsync's writepages) sleeps for ever.
+			fix: "flush-conflict-page-leak", want: []string{"progress", "page-ref", "page-state"},
+			wl: workload{plan: "store key k0: fail EKEYEXPIRED", nkeys: 2,
+				writers: []writerSpec{
+					{key: 0, ops: w(wr(0, 100), pause(1500*sim.Microsecond), wr(200, 100), fsync)},
+					{key: 1, ops: w(wr(4096, 100), fsync)}},
+				writebacks: 1, wbRounds: 3, wbSleep: sim.Millisecond, finalSync: true},
+		},
 		// The bugs found while modelling, each under the clean workload of
 		// TestExploreCleanAllFixes with only that fix off.
 		{fix: "flush-conflict-double-put", want: []string{InvWbRecord}, wl: cleanWorkload()},

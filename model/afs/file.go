@@ -18,8 +18,7 @@ type AfsFsAops struct{ mm.NoAOps }
 
 // Readpage is afs_fs_aops.readpage.
 func (AfsFsAops) Readpage(t *sim.Task, f any, p *mm.Page) int {
-	file, _ := f.(*File)
-	return AfsReadpage(t, file, p)
+	return AfsReadpage(t, afsFile(f), p)
 }
 
 // SetPageDirty is afs_fs_aops.set_page_dirty.
@@ -36,13 +35,13 @@ func (AfsFsAops) InvalidatePage(t *sim.Task, p *mm.Page, offset uint) {
 // WriteBegin is afs_fs_aops.write_begin.
 func (AfsFsAops) WriteBegin(t *sim.Task, f any, m *mm.AddressSpace, pos int64, length, flags uint,
 	pagep **mm.Page, fsdata *any) int {
-	return AfsWriteBegin(t, f.(*File), m, pos, length, flags, pagep, fsdata)
+	return AfsWriteBegin(t, afsFile(f), m, pos, length, flags, pagep, fsdata)
 }
 
 // WriteEnd is afs_fs_aops.write_end.
 func (AfsFsAops) WriteEnd(t *sim.Task, f any, m *mm.AddressSpace, pos int64, length, copied uint,
 	p *mm.Page, fsdata any) int {
-	return AfsWriteEnd(t, f.(*File), m, pos, length, copied, p, fsdata)
+	return AfsWriteEnd(t, afsFile(f), m, pos, length, copied, p, fsdata)
 }
 
 // Writepage is afs_fs_aops.writepage.

@@ -32,8 +32,10 @@ import (
 //
 // The kernel under test has every fix on. Two behaviours of the era that
 // no fix covers shape the commands: after a store fails in the EIO group
-// the killed record stays queued and a later fsync waits behind it for
-// ever, so fsync is not issued after one ("poisoned"); and afs_writepage
+// the killed pages are gone, and fsync reports AS_EIO once and then
+// returns 0 without the data (without fsync-marker-wait it waited behind
+// the killed record for ever), so fsync is not issued after one
+// ("poisoned"); and afs_writepage
 // BUG()s when reclaim calls it (pageout cleans the page first), which
 // the reclaim command expects.
 

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/model/vfs"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
 	"github.com/wbsim/wbsim/sim/errno"
@@ -280,6 +281,12 @@ flush_conflicting_wb:
 		ret = AfsWriteBackFromLockedPage(t, wb, page)
 		if ret < 0 {
 			AfsPutWriteback(t, candidate)
+			if fs.Fixes.FlushConflictPageLeak {
+				// v4.15's write_one_page unlocks; "afs: Fix page leak
+				// on afs_write_begin() failure" puts
+				mm.UnlockPage(t, page)
+				mm.PutPage(t, page)
+			}
 			return ret
 		}
 	}
@@ -765,7 +772,11 @@ func AfsFileWrite(t *sim.Task, file *File, data content.Bytes, pos int64) int64 
 	if count == 0 {
 		return 0
 	}
-	result := genericFileAioWrite(t, file, data, pos)
+	iocb := &vfs.Kiocb{Filp: file.VFS, Pos: pos}
+	result := vfs.GenericFileAioWrite(t, iocb, data)
+	if result > 0 {
+		file.Pos = iocb.Pos
+	}
 	return result
 }
 
@@ -789,7 +800,8 @@ func AfsWritebackAll(t *sim.Task, vnode *Vnode) int {
 // process, and check for write errors. A marker record joins the tail of
 // vnode->writebacks (every pending record ahead of it becomes
 // CONFLICTING), afs_writeback_all pushes everything out, and the caller
-// waits until the marker reaches the front of the queue.
+// waits until the marker reaches the front of the queue. A record a failed
+// store left queued never gets there (see Fixes.FsyncMarkerWait).
 //
 // Kernel function afs_fsync, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:681-735.
@@ -798,6 +810,12 @@ func AfsFsync(t *sim.Task, file *File, datasync int) int {
 	defer t.Leave()
 	vnode := file.Vnode
 	fs := vnode.fs
+
+	if fs.Fixes.FsyncMarkerWait {
+		// v4.15: return file_write_and_wait_range(file, start, end); no
+		// marker, so no wait behind a record a failed store left queued
+		return mm.FilemapWriteAndWaitRange(t, file.Mapping, 0, mm.LLONG_MAX)
+	}
 
 	// use a writeback record as a marker in the queue - when this reaches
 	// the front of the queue, all the outstanding writes are either
