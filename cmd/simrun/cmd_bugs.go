@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -14,12 +13,15 @@ import (
 // cmdBugs runs the bug-seed catalogue both ways: each seed must be found
 // with its fix off and not found with its fix on, within its budget.
 func cmdBugs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bugs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bugs", "[--json] [--id ID]",
+		"Runs the bug-seed catalogue both ways: each seed must be found by exploration\n"+
+			"with its fix off, and not found with its fix on within the same budget.\n"+
+			"Prints a table (or, with --json, {\"bugs\":[...]}). Exits 0 only if every\n"+
+			"entry is found and clean with its fix.")
 	asJSON := fs.Bool("json", false, "print JSON: {\"bugs\":[...]}")
 	id := fs.String("id", "", "run only the bug seed with this id")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if _, code, ok := parseArgs(fs, args, 0, 0, stdout, stderr); !ok {
+		return code
 	}
 	results, err := runBugs(ctx, *id, 0, 0)
 	if err != nil {

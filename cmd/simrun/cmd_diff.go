@@ -17,16 +17,21 @@ import (
 // every mpage kernel version and shows what differs: write requests (count
 // and sizes), fsync returns and the final disk contents of each file.
 func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "usage: simrun diff-versions SCENARIO (a built-in name or a .wbs file)")
-		return exitUsage
+	fs := newFlagSet("diff-versions", "SCENARIO",
+		"Runs one blockfs scenario (a built-in name or a .wbs file) under the serial\n"+
+			"schedule on each mpage kernel version (2.6.12, 2.6.2x, 3.x), with no fixes,\n"+
+			"and shows what differs: write requests and bios, fsync returns, the final\n"+
+			"disk contents, failures.")
+	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
+	if !ok {
+		return code
 	}
 	var s *scenarios.Scenario
 	var err error
-	if src, rerr := os.ReadFile(args[0]); rerr == nil {
-		s, err = scenarios.Parse(args[0], src)
+	if src, rerr := os.ReadFile(pos[0]); rerr == nil {
+		s, err = scenarios.Parse(pos[0], src)
 	} else {
-		s, err = scenarios.Builtin(args[0])
+		s, err = scenarios.Builtin(pos[0])
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "simrun diff-versions:", err)

@@ -151,7 +151,8 @@ func TestUsageErrors(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"help"}, {"help", "explore"}, {"tour", "--help"}, {"list", "-h"}, {"run", "--help"},
-		{"explore", "--help"}, {"replay", "-h"}, {"shrink", "--help"}, {"explain", "--help"}, {"merge", "--help"}} {
+		{"explore", "--help"}, {"replay", "-h"}, {"shrink", "--help"}, {"explain", "--help"}, {"merge", "--help"},
+		{"bugs", "--help"}, {"diff-versions", "--help"}} {
 		code, out, _ := runCLI(t, args...)
 		if code != exitOK || !strings.Contains(out, "Usage") {
 			t.Errorf("%v: exit %d, output %q; want 0 and usage", args, code, out)
