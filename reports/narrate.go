@@ -103,6 +103,10 @@ Each line: virtual time, step, task, the kernel function the task is in, and
 what happened. "=> fn" is a task entering a kernel function and "<= fn" its
 return; the lines between belong to that call and are indented by depth.
 `)
+	if slices.ContainsFunc(r.Events, func(ev sim.Event) bool { return ev.Kind == sim.KindEnter && ev.Msg != "" }) {
+		w.WriteString(`"=> fn  [file:line]" names the seed file and line where the function starts.
+`)
+	}
 	taskW, fnW := len("[world]"), len("function")
 	for _, t := range r.Tasks {
 		taskW = max(taskW, len(t.Name))
@@ -212,6 +216,9 @@ func describe(ev *sim.Event) string {
 		s = "timer " + ev.Op + " fires"
 	case sim.KindEnter:
 		s = "=> " + ev.Op
+		if ev.Msg != "" { // Task.EnterAt: the seed line the function starts at
+			return s + "  [" + ev.Msg + "]"
+		}
 	case sim.KindLeave:
 		s = "<= " + ev.Op + " returns"
 	case sim.KindFault:

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -88,5 +89,50 @@ func TestNarrateGolden(t *testing.T) {
 		if string(want) != got {
 			t.Errorf("%s differs from the golden file (-update accepts it):\n%s", name, got)
 		}
+	}
+}
+
+// TestNarrateCitesSeed: a function entered with Task.EnterAt shows its seed
+// citation on the "=> fn" line, the header says what it is, and the
+// Perfetto span carries it as the "seed" arg.
+func TestNarrateCitesSeed(t *testing.T) {
+	setup := func(w *sim.World) {
+		w.Spawn("reader", func(t *sim.Task) {
+			t.EnterAt("do_mpage_readpage", "mpage-2.6.2x.c:150")
+			t.Enter("submit_bio")
+			t.Point("submit_bio", sim.Obj{Class: "bio", A: 1}, 0)
+			t.Leave()
+			t.Leave()
+		})
+	}
+	r := Capture(setup, sim.Config{Seed: 1})
+	r.Program = "cite"
+	out := narrate(t, r, "")
+	for _, want := range []string{
+		`"=> fn  [file:line]" names the seed file and line where the function starts.`,
+		"=> do_mpage_readpage  [mpage-2.6.2x.c:150]\n",
+		"  => submit_bio\n",
+		"<= do_mpage_readpage returns\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("narration lacks %q:\n%s", want, out)
+		}
+	}
+	if toy := narrate(t, firstFailure(t, toyWriteback), ""); strings.Contains(toy, "[file:line]") {
+		t.Error("a run without citations explains them")
+	}
+
+	var buf bytes.Buffer
+	if err := WriteTraceJSON(&buf, []*Run{r}); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range parseChrome(t, buf.Bytes()) {
+		if e.Ph == "B" && e.Name == "do_mpage_readpage" {
+			found = e.Args["seed"] == "mpage-2.6.2x.c:150" && e.Args["msg"] == nil
+		}
+	}
+	if !found {
+		t.Error("the do_mpage_readpage span has no seed arg")
 	}
 }

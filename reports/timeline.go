@@ -231,7 +231,11 @@ func buildTimeline(r *Run) *timeline {
 				}
 			}
 		case sim.KindEnter:
-			calls[ev.Task] = append(calls[ev.Task], open{xi, ev.Op})
+			fn := ev.Op
+			if ev.Msg != "" { // Task.EnterAt's seed citation
+				fn += " [" + ev.Msg + "]"
+			}
+			calls[ev.Task] = append(calls[ev.Task], open{xi, fn})
 		case sim.KindLeave:
 			st := calls[ev.Task]
 			if n := len(st); n > 0 && isTask {

@@ -163,6 +163,10 @@ func traceEvents(r *Run, pid int, flowID *int) []traceEvent {
 		}
 		switch ev.Kind {
 		case sim.KindEnter:
+			if ev.Msg != "" { // Task.EnterAt's citation
+				delete(args, "msg")
+				args["seed"] = ev.Msg
+			}
 			stacks[tid] = append(stacks[tid], ev.Op)
 			out = append(out, traceEvent{Name: ev.Op, Cat: "kernel", Ph: "B", Ts: usTime(ts), Pid: pid, Tid: tid, Args: args})
 		case sim.KindLeave:

@@ -237,6 +237,16 @@ func (t *Task) Enter(fn string) {
 	t.w.Record(KindEnter, fn, Obj{}, 0, "")
 }
 
+// EnterAt is Enter with a citation of the source the function models:
+// cite names the seed file and the line where the function starts
+// ("mpage-2.6.2x.c:150"). The Enter event carries it in Msg, so narrated
+// traces can show it; it must be a static string, as every event field
+// is, and recording it allocates nothing.
+func (t *Task) EnterAt(fn, cite string) {
+	t.fns = append(t.fns, fn)
+	t.w.Record(KindEnter, fn, Obj{}, 0, cite)
+}
+
 // Leave records that the task left its innermost kernel function.
 func (t *Task) Leave() {
 	if n := len(t.fns); n > 0 {

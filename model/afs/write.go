@@ -13,7 +13,8 @@ import (
 
 // fs/afs/write.c of the 2.6.3x era: every function of the seed
 // (../../shared/seeds/afs-write-2.6.3x.c), in seed order. Line ranges are
-// the seed's.
+// the seed's. Each enters with Task.EnterAt, citing the seed line where
+// its definition starts, for narrated traces.
 
 // AfsSetPageDirty is afs_set_page_dirty(page): mark a page as having been
 // made dirty and thus needing writeback.
@@ -21,6 +22,8 @@ import (
 // Kernel function afs_set_page_dirty, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:22-29.
 func AfsSetPageDirty(t *sim.Task, page *mm.Page) int {
+	t.EnterAt("afs_set_page_dirty", "afs-write-2.6.3x.c:25")
+	defer t.Leave()
 	return mm.SetPageDirtyNobuffers(t, page)
 }
 
@@ -32,6 +35,8 @@ func AfsSetPageDirty(t *sim.Task, page *mm.Page) int {
 // Kernel function afs_unlink_writeback, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:31-52.
 func AfsUnlinkWriteback(t *sim.Task, wb *Writeback) {
+	t.EnterAt("afs_unlink_writeback", "afs-write-2.6.3x.c:35")
+	defer t.Leave()
 	wbLive(t, wb, "afs_unlink_writeback")
 	vnode := wb.Vnode
 	ListDelInit(t, &wb.Link)
@@ -52,6 +57,8 @@ func AfsUnlinkWriteback(t *sim.Task, wb *Writeback) {
 // Kernel function afs_free_writeback, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:54-62.
 func AfsFreeWriteback(t *sim.Task, wb *Writeback) {
+	t.EnterAt("afs_free_writeback", "afs-write-2.6.3x.c:57")
+	defer t.Leave()
 	wbLive(t, wb, "afs_free_writeback")
 	KeyPut(t, wb.Key)
 	kfreeWriteback(t, wb)
@@ -63,7 +70,7 @@ func AfsFreeWriteback(t *sim.Task, wb *Writeback) {
 // Kernel function afs_put_writeback, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:64-81.
 func AfsPutWriteback(t *sim.Task, wb *Writeback) {
-	t.Enter("afs_put_writeback")
+	t.EnterAt("afs_put_writeback", "afs-write-2.6.3x.c:67")
 	defer t.Leave()
 	wbLive(t, wb, "afs_put_writeback")
 	vnode := wb.Vnode
@@ -111,7 +118,7 @@ func usageCheck(t *sim.Task, wb *Writeback, op string) {
 // Kernel function afs_fill_page, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:83-115.
 func AfsFillPage(t *sim.Task, vnode *Vnode, key *Key, pos int64, length uint, page *mm.Page) int {
-	t.Enter("afs_fill_page")
+	t.EnterAt("afs_fill_page", "afs-write-2.6.3x.c:86")
 	defer t.Leave()
 	if length > mm.PageCacheSize {
 		t.BUG(page.Obj(), "AFS: Assertion failed in afs_fill_page: len <= PAGE_CACHE_SIZE")
@@ -152,7 +159,7 @@ func AfsFillPage(t *sim.Task, vnode *Vnode, key *Key, pos int64, length uint, pa
 // afs-write-2.6.3x.c:117-241.
 func AfsWriteBegin(t *sim.Task, file *File, mapping *mm.AddressSpace, pos int64, length, flags uint,
 	pagep **mm.Page, fsdata *any) int {
-	t.Enter("afs_write_begin")
+	t.EnterAt("afs_write_begin", "afs-write-2.6.3x.c:120")
 	defer t.Leave()
 	vnode := file.Vnode
 	fs := vnode.fs
@@ -308,7 +315,7 @@ flush_conflicting_wb:
 // afs-write-2.6.3x.c:243-274.
 func AfsWriteEnd(t *sim.Task, file *File, mapping *mm.AddressSpace, pos int64, length, copied uint,
 	page *mm.Page, fsdata any) int {
-	t.Enter("afs_write_end")
+	t.EnterAt("afs_write_end", "afs-write-2.6.3x.c:246")
 	defer t.Leave()
 	vnode := file.Vnode
 	maybeISize := pos + int64(copied)
@@ -337,7 +344,7 @@ func AfsWriteEnd(t *sim.Task, file *File, mapping *mm.AddressSpace, pos int64, l
 // Kernel function afs_kill_pages, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:276-311.
 func AfsKillPages(t *sim.Task, vnode *Vnode, isError bool, first, last uint64) {
-	t.Enter("afs_kill_pages")
+	t.EnterAt("afs_kill_pages", "afs-write-2.6.3x.c:279")
 	defer t.Leave()
 	fix := vnode.fs.Fixes.KillPagesLoop
 	var pv mm.Pagevec
@@ -417,7 +424,7 @@ func afsRedirtyPages(t *sim.Task, mapping *mm.AddressSpace, first, last uint64) 
 // Kernel function afs_write_back_from_locked_page, fs/afs/write.c, era
 // 2.6.3x, afs-write-2.6.3x.c:313-433.
 func AfsWriteBackFromLockedPage(t *sim.Task, wb *Writeback, primaryPage *mm.Page) int {
-	t.Enter("afs_write_back_from_locked_page")
+	t.EnterAt("afs_write_back_from_locked_page", "afs-write-2.6.3x.c:317")
 	defer t.Leave()
 	wbLive(t, wb, "afs_write_back_from_locked_page")
 	var (
@@ -566,7 +573,7 @@ no_more:
 // Kernel function afs_writepage, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:435-460.
 func AfsWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl) int {
-	t.Enter("afs_writepage")
+	t.EnterAt("afs_writepage", "afs-write-2.6.3x.c:439")
 	defer t.Leave()
 	wb := pagePrivateWb(page)
 	if wb == nil {
@@ -589,7 +596,7 @@ func AfsWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl) int {
 // afs-write-2.6.3x.c:462-534.
 func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.WritebackControl, index, end uint64,
 	next *uint64) int {
-	t.Enter("afs_writepages_region")
+	t.EnterAt("afs_writepages_region", "afs-write-2.6.3x.c:465")
 	defer t.Leave()
 	fixes := AFS_FS_I(mapping.Host).fs.Fixes
 	var (
@@ -669,7 +676,7 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 // Kernel function afs_writepages, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:536-568.
 func AfsWritepages(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.WritebackControl) int {
-	t.Enter("afs_writepages")
+	t.EnterAt("afs_writepages", "afs-write-2.6.3x.c:539")
 	defer t.Leave()
 	var start, end, next uint64
 	var ret int
@@ -706,7 +713,7 @@ func AfsWritepages(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.WritebackContr
 // Kernel function afs_pages_written_back, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:570-624.
 func AfsPagesWrittenBack(t *sim.Task, vnode *Vnode, call *afsCall) {
-	t.Enter("afs_pages_written_back")
+	t.EnterAt("afs_pages_written_back", "afs-write-2.6.3x.c:573")
 	defer t.Leave()
 	wb := call.wb
 	first, last := call.first, call.last
@@ -765,7 +772,7 @@ func AfsPagesWrittenBack(t *sim.Task, vnode *Vnode, call *afsCall) {
 // Kernel function afs_file_write, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:626-657.
 func AfsFileWrite(t *sim.Task, file *File, data content.Bytes, pos int64) int64 {
-	t.Enter("afs_file_write")
+	t.EnterAt("afs_file_write", "afs-write-2.6.3x.c:629")
 	defer t.Leave()
 	count := data.Len()
 	// IS_SWAPFILE: never in the model
@@ -787,7 +794,7 @@ func AfsFileWrite(t *sim.Task, file *File, data content.Bytes, pos int64) int64 
 // Kernel function afs_writeback_all, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:659-679.
 func AfsWritebackAll(t *sim.Task, vnode *Vnode) int {
-	t.Enter("afs_writeback_all")
+	t.EnterAt("afs_writeback_all", "afs-write-2.6.3x.c:662")
 	defer t.Leave()
 	mapping := vnode.Mapping()
 	wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_ALL, NrToWrite: mm.LLONG_MAX, RangeCyclic: true}
@@ -806,7 +813,7 @@ func AfsWritebackAll(t *sim.Task, vnode *Vnode) int {
 // Kernel function afs_fsync, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:681-735.
 func AfsFsync(t *sim.Task, file *File, datasync int) int {
-	t.Enter("afs_fsync")
+	t.EnterAt("afs_fsync", "afs-write-2.6.3x.c:686")
 	defer t.Leave()
 	vnode := file.Vnode
 	fs := vnode.fs
@@ -868,5 +875,7 @@ func AfsFsync(t *sim.Task, file *File, datasync int) int {
 // Kernel function afs_page_mkwrite, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:737-756.
 func AfsPageMkwrite(t *sim.Task, vnode *Vnode, page *mm.Page) int {
+	t.EnterAt("afs_page_mkwrite", "afs-write-2.6.3x.c:741")
+	defer t.Leave()
 	return 0
 }

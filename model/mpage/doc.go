@@ -9,7 +9,9 @@
 // Go style (do_mpage_readpage is doMpageReadpage), keeps the seed's control
 // flow (confused, alloc_new, page_is_mapped and out are labels reached by
 // goto, as in C), and names the seed file, lines and version in its
-// comment. Code the eras share is written once; a file named for an era
+// comment. Each enters with Task.EnterAt, citing the seed line where it
+// starts in the running kernel's era (seedCite), so narrated traces name
+// it. Code the eras share is written once; a file named for an era
 // (readpage_2_6_12.go, endio_3x.go, ...) holds only what that era does
 // differently. docs/versions.md lists every difference with the seed lines
 // of each side.

@@ -18,7 +18,7 @@ import (
 // every page uptodate (or not uptodate and PG_error) and unlock it, last
 // page first.
 func mpageEndIORead2612(t *sim.Task, bio *block.Bio, bytesDone uint, err int) int {
-	t.Enter("mpage_end_io_read")
+	t.EnterAt("mpage_end_io_read", "mpage-2.6.12.numbered.c:42")
 	defer t.Leave()
 	uptodate := block.BioFlagged(bio, block.BIO_UPTODATE)
 
@@ -47,7 +47,7 @@ func mpageEndIORead2612(t *sim.Task, bio *block.Bio, bytesDone uint, err int) in
 // PG_error on every page if it failed (and nothing on the mapping: no
 // AS_EIO, lines 82-83) and end its writeback, last page first.
 func mpageEndIOWrite2612(t *sim.Task, bio *block.Bio, bytesDone uint, err int) int {
-	t.Enter("mpage_end_io_write")
+	t.EnterAt("mpage_end_io_write", "mpage-2.6.12.numbered.c:68")
 	defer t.Leave()
 	uptodate := block.BioFlagged(bio, block.BIO_UPTODATE)
 
@@ -71,6 +71,8 @@ func mpageEndIOWrite2612(t *sim.Task, bio *block.Bio, bytesDone uint, err int) i
 // mpage-2.6.12.numbered.c:90-96, 2.6.12: the read or the write handler,
 // in their bytes_done form, then submit_bio.
 func mpageBioSubmit2612(t *sim.Task, rw uint64, bio *block.Bio) *block.Bio {
+	t.EnterAt("mpage_bio_submit", "mpage-2.6.12.numbered.c:90")
+	defer t.Leave()
 	bio.EndIO2612 = mpageEndIORead2612
 	if rw == block.WRITE {
 		bio.EndIO2612 = mpageEndIOWrite2612

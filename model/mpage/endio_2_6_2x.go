@@ -14,7 +14,7 @@ import (
 // 2.6.2x: mark every page uptodate (or not uptodate and PG_error) and
 // unlock it, last page first.
 func mpageEndIORead(t *sim.Task, bio *block.Bio, err int) {
-	t.Enter("mpage_end_io_read")
+	t.EnterAt("mpage_end_io_read", "mpage-2.6.2x.c:40")
 	defer t.Leave()
 	uptodate := block.BioFlagged(bio, block.BIO_UPTODATE)
 	for i := bio.Vcnt - 1; i >= 0; i-- {
@@ -35,7 +35,7 @@ func mpageEndIORead(t *sim.Task, bio *block.Bio, err int) {
 // 2.6.2x: on failure set PG_error and AS_EIO on the page's mapping (if it
 // still has one, lines 66-70); end writeback on every page, last first.
 func mpageEndIOWrite(t *sim.Task, bio *block.Bio, err int) {
-	t.Enter("mpage_end_io_write")
+	t.EnterAt("mpage_end_io_write", "mpage-2.6.2x.c:58")
 	defer t.Leave()
 	uptodate := block.BioFlagged(bio, block.BIO_UPTODATE)
 	for i := bio.Vcnt - 1; i >= 0; i-- {
@@ -54,6 +54,8 @@ func mpageEndIOWrite(t *sim.Task, bio *block.Bio, err int) {
 // mpageBioSubmit2x is mpage_bio_submit(rw, bio), mpage-2.6.2x.c:75-82,
 // 2.6.2x: the read or the write handler, then submit_bio.
 func mpageBioSubmit2x(t *sim.Task, rw uint64, bio *block.Bio) *block.Bio {
+	t.EnterAt("mpage_bio_submit", "mpage-2.6.2x.c:75")
+	defer t.Leave()
 	bio.EndIO = mpageEndIORead
 	if rw == block.WRITE {
 		bio.EndIO = mpageEndIOWrite

@@ -12,7 +12,7 @@ import (
 // write sets PG_error and AS_EIO on failure and ends writeback. Last page
 // first, as in the older handlers.
 func mpageEndIO3x(t *sim.Task, bio *block.Bio, err int) {
-	t.Enter("mpage_end_io")
+	t.EnterAt("mpage_end_io", "mpage-3.x.c:44")
 	defer t.Leave()
 	uptodate := block.BioFlagged(bio, block.BIO_UPTODATE)
 
@@ -44,6 +44,8 @@ func mpageEndIO3x(t *sim.Task, bio *block.Bio, err int) {
 // mpageBioSubmit3x is mpage_bio_submit(rw, bio), mpage-3.x.c:74-79, 3.x:
 // one handler, then submit_bio.
 func mpageBioSubmit3x(t *sim.Task, rw uint64, bio *block.Bio) *block.Bio {
+	t.EnterAt("mpage_bio_submit", "mpage-3.x.c:74")
+	defer t.Leave()
 	bio.EndIO = mpageEndIO3x
 	block.SubmitBio(t, rw, bio)
 	return nil

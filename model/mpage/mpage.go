@@ -162,6 +162,48 @@ func ConfigOf(k *mm.Kernel) Config { return stateOf(k).cfg }
 // StatsOf is what mpage did on kernel k so far.
 func StatsOf(k *mm.Kernel) Stats { return stateOf(k).stats }
 
+// seedCite is where a function starts in each era's seed, "file:line",
+// for Task.EnterAt: the narrated trace shows it on the function's "=> fn"
+// line. The line is the first of the definition (the return type's, when
+// it has a line of its own). Lines of mpage-2.6.12.numbered.c are its
+// original numbers, at the left; where its web view dropped a lone "int"
+// line (mpage_readpages, mpage_writepages, __mpage_writepages), the cite
+// is the line naming the function. The strings are static: citing
+// allocates nothing. seed_test.go checks every cite against the seeds.
+type seedCite struct{ fn, v2612, v2x, v3x string }
+
+// at is the citation for a kernel of version v; eras other than 2.6.12
+// and 3.x run the 2.6.2x seed, as the dispatchers in api.go do.
+func (c *seedCite) at(v mm.Version) string {
+	switch v {
+	case mm.V2_6_12:
+		return c.v2612
+	case mm.V3x:
+		return c.v3x
+	default:
+		return c.v2x
+	}
+}
+
+// The seed functions whose model runs in several eras. Each era's own
+// functions (the end_io handlers, mpage_bio_submit, mpage_writepages,
+// 2.6.12's read path and __mpage_writepages) cite their seed directly.
+var (
+	citeMpageAlloc = seedCite{"mpage_alloc",
+		"mpage-2.6.12.numbered.c:99", "mpage-2.6.2x.c:83", "mpage-3.x.c:81"}
+	citeMapBufferToPage = seedCite{"map_buffer_to_page",
+		"mpage-2.6.12.numbered.c:130", "mpage-2.6.2x.c:110", "mpage-3.x.c:112"}
+	citeMpageWritepage = seedCite{"__mpage_writepage",
+		"mpage-2.6.12.numbered.c:389", "mpage-2.6.2x.c:410", "mpage-3.x.c:443"}
+	citeMpageWritepageOne = seedCite{"mpage_writepage",
+		"mpage-2.6.12.numbered.c:758", "mpage-2.6.2x.c:639", "mpage-3.x.c:700"}
+	// 2.6.2x and 3.x share the read path; 2.6.12 has its own
+	// (readpage_2_6_12.go), so these have no 2.6.12 cite.
+	citeDoMpageReadpage = seedCite{"do_mpage_readpage", "", "mpage-2.6.2x.c:150", "mpage-3.x.c:154"}
+	citeMpageReadpages  = seedCite{"mpage_readpages", "", "mpage-2.6.2x.c:339", "mpage-3.x.c:365"}
+	citeMpageReadpage   = seedCite{"mpage_readpage", "", "mpage-2.6.2x.c:373", "mpage-3.x.c:402"}
+)
+
 // era3x reports whether the kernel runs the 3.x seed.
 func era3x(k *mm.Kernel) bool { return k.Version == mm.V3x }
 
@@ -195,6 +237,8 @@ func pfMemalloc(t *sim.Task, st *state) bool {
 // that is reclaiming memory, retry with half as many vecs until one
 // allocation works or none is left.
 func mpageAlloc(t *sim.Task, st *state, bdev *block.BlockDevice, firstSector uint64, nrVecs int, gfp block.Gfp) *block.Bio {
+	t.EnterAt("mpage_alloc", citeMpageAlloc.at(st.version))
+	defer t.Leave()
 	bio := block.BioAlloc(t, gfp, nrVecs)
 
 	if bio == nil && pfMemalloc(t, st) {
@@ -221,6 +265,8 @@ func mpageAlloc(t *sim.Task, st *state, bdev *block.BlockDevice, firstSector uin
 // with one block per page, just mark the page uptodate.
 func mapBufferToPage(t *sim.Task, page *mm.Page, bh *block.BufferHead, pageBlock int) {
 	inode := page.Mapping.Host
+	t.EnterAt("map_buffer_to_page", citeMapBufferToPage.at(inode.Kernel.Version))
+	defer t.Leave()
 	var pageBh, head *block.BufferHead
 	blk := 0
 

@@ -23,7 +23,7 @@ import (
 func doMpageReadpage(t *sim.Task, st *state, bio *block.Bio, page *mm.Page, nrPages uint32,
 	lastBlockInBio *uint64, mapBh *block.BufferHead, firstLogicalBlock *uint64,
 	getBlock block.GetBlockFunc) *block.Bio {
-	t.Enter("do_mpage_readpage")
+	t.EnterAt("do_mpage_readpage", citeDoMpageReadpage.at(st.version))
 	defer t.Leave()
 	inode := page.Mapping.Host
 	k := inode.Kernel
@@ -209,7 +209,7 @@ confused:
 // the lowest file offset (the list's tail, pages->prev, in C).
 func mpageReadpages(t *sim.Task, st *state, mapping *mm.AddressSpace, pages []*mm.Page, nrPages uint32,
 	getBlock block.GetBlockFunc) int {
-	t.Enter("mpage_readpages")
+	t.EnterAt("mpage_readpages", citeMpageReadpages.at(st.version))
 	defer t.Leave()
 	var bio *block.Bio
 	var lastBlockInBio uint64
@@ -238,7 +238,7 @@ func mpageReadpages(t *sim.Task, st *state, mapping *mm.AddressSpace, pages []*m
 // 2.6.2x, and mpage-3.x.c:402-416, 3.x: read one locked page, with a fresh
 // map_bh.
 func mpageReadpage(t *sim.Task, st *state, page *mm.Page, getBlock block.GetBlockFunc) int {
-	t.Enter("mpage_readpage")
+	t.EnterAt("mpage_readpage", citeMpageReadpage.at(st.version))
 	defer t.Leave()
 	var lastBlockInBio uint64
 	var mapBh block.BufferHead

@@ -22,7 +22,7 @@ import (
 // system's get_block with b_size = blocksize.
 func doMpageReadpage2612(t *sim.Task, st *state, bio *block.Bio, page *mm.Page, nrPages uint32,
 	lastBlockInBio *uint64, getBlock block.GetBlockFunc) *block.Bio {
-	t.Enter("do_mpage_readpage")
+	t.EnterAt("do_mpage_readpage", "mpage-2.6.12.numbered.c:209")
 	defer t.Leave()
 	inode := page.Mapping.Host
 	k := inode.Kernel
@@ -149,7 +149,7 @@ confused:
 // file offset (the list's tail, pages->prev, in C).
 func mpageReadpages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, pages []*mm.Page, nrPages uint32,
 	getBlock block.GetBlockFunc) int {
-	t.Enter("mpage_readpages")
+	t.EnterAt("mpage_readpages", "mpage-2.6.12.numbered.c:324")
 	defer t.Leave()
 	var bio *block.Bio
 	var lastBlockInBio uint64
@@ -180,7 +180,7 @@ func mpageReadpages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, pages 
 // mpageReadpage2612 is mpage_readpage(page, get_block),
 // mpage-2.6.12.numbered.c:360-369, 2.6.12: read one locked page.
 func mpageReadpage2612(t *sim.Task, st *state, page *mm.Page, getBlock block.GetBlockFunc) int {
-	t.Enter("mpage_readpage")
+	t.EnterAt("mpage_readpage", "mpage-2.6.12.numbered.c:360")
 	defer t.Leave()
 	var lastBlockInBio uint64
 

@@ -50,7 +50,7 @@ func mpageWritepageT(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, data 
 // under writeback and unlocked. Anything else submits the bio and goes to
 // ->writepage ("confused"), or returns -EAGAIN for mpage_writepage.
 func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *mpageData) int {
-	t.Enter("__mpage_writepage")
+	t.EnterAt("__mpage_writepage", citeMpageWritepage.at(mpd.st.version))
 	defer t.Leave()
 	st := mpd.st
 	bio := mpd.bio
@@ -276,7 +276,7 @@ out:
 // the bio.
 func mpageWritepageOne(t *sim.Task, st *state, page *mm.Page, getBlock block.GetBlockFunc,
 	wbc *mm.WritebackControl) int {
-	t.Enter("mpage_writepage")
+	t.EnterAt("mpage_writepage", citeMpageWritepageOne.at(st.version))
 	defer t.Leave()
 	mpd := mpageData{
 		bio:            nil,

@@ -12,7 +12,7 @@ import (
 // mapping's ->writepage as writepage_fn.
 func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
 	getBlock block.GetBlockFunc) int {
-	t.Enter("mpage_writepages")
+	t.EnterAt("mpage_writepages", "mpage-2.6.12.numbered.c:627")
 	defer t.Leave()
 	_, hasWritepage := mapping.AOps.(mm.WritepageOp)
 	return mpageWritepagesLoop2612(t, st, mapping, wbc, getBlock, hasWritepage)
@@ -49,7 +49,7 @@ func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *
 // becomes the index past the last page looked up.
 func mpageWritepagesLoop2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
 	getBlock block.GetBlockFunc, hasWritepageFn bool) int {
-	t.Enter("__mpage_writepages")
+	t.EnterAt("__mpage_writepages", "mpage-2.6.12.numbered.c:635")
 	defer t.Leave()
 	k := mapping.Host.Kernel
 	fixes := st.cfg.Fixes

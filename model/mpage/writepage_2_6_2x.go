@@ -13,7 +13,7 @@ import (
 // bio.
 func mpageWritepages2x(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
 	getBlock block.GetBlockFunc) int {
-	t.Enter("mpage_writepages")
+	t.EnterAt("mpage_writepages", "mpage-2.6.2x.c:618")
 	defer t.Leave()
 	var ret int
 	if getBlock == nil {

@@ -14,7 +14,7 @@ import (
 // at blk_finish_plug, when the plug fills, or when the task sleeps.
 func mpageWritepages3x(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
 	getBlock block.GetBlockFunc) int {
-	t.Enter("mpage_writepages")
+	t.EnterAt("mpage_writepages", "mpage-3.x.c:672")
 	defer t.Leave()
 	var plug block.BlkPlug
 	var ret int
