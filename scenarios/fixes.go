@@ -8,7 +8,7 @@ import (
 // This file holds the closed vocabularies of the language: kernel versions,
 // fix switches, invariants and failure kinds. The fix table is the one place
 // that names the switches; the model packages' Fixes sets are checked
-// against it by a test (once they exist).
+// against it by a test (scenarios/run's TestFixTableMatchesModels).
 
 // Subsystem is the kernel subsystem a kernel version models and a fix
 // switch belongs to.
@@ -54,7 +54,7 @@ func (v KernelVersion) FSKind() string {
 // Fix is a named switch in a subsystem's Fixes set. Seed code is modelled
 // with its bugs; a switch turns on a later kernel's fix (or, for
 // boundary-ignored, a deliberate mistake that shows why the code is as it
-// is). Switches are off by default.
+// is). Switches are off by default, except baseline ones.
 type Fix struct {
 	Name      string
 	Subsystem Subsystem
@@ -63,6 +63,15 @@ type Fix struct {
 	Versions []KernelVersion
 	// Summary says what the bug is and what the switch does.
 	Summary string
+	// Baseline: the switch is on in every run of its kernels unless the
+	// scenario's bug block names it (bug ... switch NAME), which turns it
+	// off for that scenario. The baseline fixes are the seed bugs found
+	// while modelling: left in, they would fire in scenarios about other
+	// things (a double put on the flush_conflicting_wb path in any
+	// two-key scenario, an fsync that waits for ever after any failed
+	// store) and hide the behaviour the scenario is about. A bug seed
+	// about one of them turns that one off and keeps the others on.
+	Baseline bool
 }
 
 var fixTable = []Fix{
@@ -118,6 +127,53 @@ var fixTable = []Fix{
 			"are killed without SetPageError or AS_EIO: the data is dropped and fsync " +
 			"returns 0; the fix records the error",
 	},
+	{
+		Name: "fill-page-offset", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "afs_fill_page fetches (0, eof) whatever page it fills: the file's first bytes " +
+			"land in the page, and more than a page is -EBADMSG; the fix fetches the page's own range",
+	},
+	{
+		Name: "candidate-list-init", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "when the flush_conflicting_wb store fails, afs_put_writeback(candidate) unlinks a " +
+			"kzalloc'd candidate whose list link was never initialised (NULL dereference); the fix " +
+			"does INIT_LIST_HEAD(&candidate->link)",
+	},
+	{
+		Name: "flush-conflict-double-put", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "on the flush_conflicting_wb path the store's completion already dropped the page's " +
+			"usage on its record and afs_write_begin drops it again (use after free, usage below " +
+			"zero); the fix drops it only if page->private still points to the record",
+	},
+	{
+		Name: "flush-conflict-wait-writeback", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "flush_conflicting_wb writes a dirty page back without waiting for an older store " +
+			"of it still in flight, and test_set_page_writeback BUG()s; the fix waits on writeback " +
+			"first, as v4.15's write_one_page does",
+	},
+	{
+		Name: "store-io-lock", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "two stores of one file from two tasks can pass each other, and the later one's " +
+			"older, smaller i_size (FileLength) truncates what the other wrote; the fix serialises " +
+			"the stores under a per-vnode io_lock, as v4.15 does",
+	},
+	{
+		Name: "secondary-page-writeback", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "afs_write_back_from_locked_page gathers following pages that are dirty and in the " +
+			"record without checking PG_writeback, and BUG()s on one still under an older store; " +
+			"the fix skips such a page",
+	},
+	{
+		Name: "fsync-marker-wait", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "afs_fsync waits for its marker to reach the head of vnode->writebacks, but a " +
+			"record killed by a failed store never leaves it, so fsync sleeps for ever; the fix is " +
+			"v4.15's afs_fsync, filemap_write_and_wait_range returning the mapping's error",
+	},
+	{
+		Name: "flush-conflict-page-leak", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "when afs_write_begin's flush_conflicting_wb store fails it returns with the page " +
+			"locked and referenced, and the next lock_page of it sleeps for ever; the fix unlocks " +
+			"and releases the page",
+	},
 }
 
 // KnownFixes returns the fix switches, grouped by subsystem, in a stable
@@ -146,6 +202,19 @@ func FixesFor(v KernelVersion) []string {
 	var l []string
 	for _, f := range fixTable {
 		if slices.Contains(f.Versions, v) {
+			l = append(l, f.Name)
+		}
+	}
+	return l
+}
+
+// BaselineFixes returns the names of the baseline fix switches of version
+// v (Fix.Baseline): on in every run unless a scenario's bug block names
+// one.
+func BaselineFixes(v KernelVersion) []string {
+	var l []string
+	for _, f := range fixTable {
+		if f.Baseline && slices.Contains(f.Versions, v) {
 			l = append(l, f.Name)
 		}
 	}

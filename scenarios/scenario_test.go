@@ -141,7 +141,9 @@ func TestValidateGoBuilt(t *testing.T) {
 func TestFixTable(t *testing.T) {
 	want := map[Subsystem][]string{
 		SubsysMpage: {"sector-overflow", "wb-integrity", "cyclic-wrap", "boundary-ignored"},
-		SubsysAFS:   {"kill-pages-loop", "writepages-missing-put", "write-begin-leak", "enospc-stuck-writeback", "key-error-silent-loss"},
+		SubsysAFS: {"kill-pages-loop", "writepages-missing-put", "write-begin-leak", "enospc-stuck-writeback", "key-error-silent-loss",
+			"fill-page-offset", "candidate-list-init", "flush-conflict-double-put", "flush-conflict-wait-writeback",
+			"store-io-lock", "secondary-page-writeback", "fsync-marker-wait", "flush-conflict-page-leak"},
 	}
 	got := map[Subsystem][]string{}
 	seen := map[string]bool{}

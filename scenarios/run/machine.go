@@ -152,10 +152,10 @@ func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stat
 	if vm.Flusher.Expire > 0 {
 		m.k.DirtyExpireInterval = vm.Flusher.Expire
 	}
-	on := append(slices.Clone(s.Fixes), fixes...)
+	on := append(onFixes(s, off), fixes...)
 	var err error
 	if s.FS.AFS != nil {
-		err = m.buildAFS(on, off)
+		err = m.buildAFS(on)
 	} else {
 		err = m.buildBlockFS(on)
 	}
@@ -291,16 +291,8 @@ func (m *machine) writeFailed(rq *block.Request) {
 	}
 }
 
-func (m *machine) buildAFS(on, offFixes []string) error {
+func (m *machine) buildAFS(on []string) error {
 	var fx afs.Fixes
-	// The model's fixes the scenario language does not name (found while
-	// modelling; see ModelOnlyFixes) are on: a scenario cannot turn them
-	// off, and their bugs would otherwise hide the ones it is about.
-	for _, id := range ModelOnlyFixes() {
-		if !slices.Contains(offFixes, id) {
-			_ = fx.Set(id, true)
-		}
-	}
 	for _, id := range on {
 		if err := fx.Set(id, true); err != nil {
 			return err
@@ -470,18 +462,16 @@ func opText(op *scenarios.Op) string {
 	return s
 }
 
-// ModelOnlyFixes are the fix switches of the model packages that the
-// scenario language's table (scenarios.KnownFixes) does not name.
-func ModelOnlyFixes() []string {
-	var out []string
-	known := map[string]bool{}
-	for _, f := range scenarios.KnownFixes() {
-		known[f.Name] = true
-	}
-	for _, id := range afs.FixIDs() {
-		if !known[id] {
-			out = append(out, id)
+// onFixes are the fix switches a run of s starts with: the scenario's
+// fixes line and its kernel's baseline fixes (scenarios.Fix.Baseline),
+// less the one its bug block names and those in off.
+func onFixes(s *scenarios.Scenario, off []string) []string {
+	on := slices.Clone(s.Fixes)
+	for _, id := range scenarios.BaselineFixes(s.Kernel) {
+		if s.Bug != nil && s.Bug.Switch == id || slices.Contains(off, id) || slices.Contains(on, id) {
+			continue
 		}
+		on = append(on, id)
 	}
-	return out
+	return on
 }

@@ -24,7 +24,8 @@ import (
 type Options struct {
 	// Fixes are switches turned on in addition to the scenario's.
 	Fixes []string
-	// Off are model-only fixes (ModelOnlyFixes) to leave off.
+	// Off are baseline fixes (scenarios.BaselineFixes) to leave off; a
+	// switch in both Fixes and Off is on.
 	Off []string
 	// Schedules, if > 0, replaces the scenario's budget.
 	Schedules int
