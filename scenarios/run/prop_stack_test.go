@@ -1,0 +1,498 @@
+package run
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/wbsim/wbsim/check"
+	"github.com/wbsim/wbsim/faultdisk"
+	"github.com/wbsim/wbsim/scenarios"
+	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/errno"
+)
+
+// TestPropStack is the whole-stack state-machine property (issue 7). Each
+// rapid case is a scenario built through the builder API from rapid draws:
+// a kernel version (2.6.12, 2.6.2x, 3.x, afs-2.6.3x) with every fix switch
+// of that version on (but the deliberate mistake boundary-ignored), the
+// linux-2.6 contract, 1 to 3 tasks doing write, pwrite, read, fsync,
+// fdatasync, sync, truncate, sleep (which lets the flusher kick in: its
+// interval and expiry are drawn short), drop-caches and crash (power loss
+// and remount, which ends the run); sometimes one fault-plan rule
+// (blockfs: a failed, partial, misdirected or flush-failing disk write, a
+// failed or corrupted read, a bio_alloc failure, added latency; afs: a
+// failed (EIO, ENOSPC, EKEYEXPIRED) or partial store, a failed fetch, an
+// afs_writeback allocation failure, added latency); small memory (a few
+// dirty pages start background writeback and throttle writers) or not;
+// the flusher on or (blockfs only) off. The case runs once in a world
+// whose scheduler is sim.Rapid, so rapid shrinks operations, faults and
+// preemptions together, and a failure prints the shrunk scenario's text
+// form and its decision log (TestPropReplay replays the two).
+//
+// Which checks apply. Without an injected fault every invariant of
+// ARCHITECTURE.md must hold. When a fault has fired (a KindFault event in
+// the trace other than added latency, which excuses nothing), the run is
+// still held to page-state, page-ref, wb-record, bio-shape, lock,
+// progress, cyclic-complete and fsync-error (under linux-2.6 the first
+// fsync after the failed writeback must report it: a lost write is
+// reported, never silent), but not to the four data checks, which a lost
+// write legitimately breaks:
+//   - no-lost-write: the runner already skips it in a scenario with faults;
+//   - fsync-durable and crash: once an fsync has reported the error, the
+//     linux-2.6 contract lets a later fsync return 0 for data that is gone
+//     (AS_EIO is cleared; the page is clean): fsyncgate;
+//   - read-correct: a page whose write failed is clean, so eviction
+//     (drop-caches, AFS's kill-pages on a failed store) reads the old data
+//     back; a corrupted read or a misdirected write returns wrong bytes.
+//
+// Misdirected writes are silent (the disk reports success), so they owe
+// no fsync error; an allocation failure counts as a fault too (the data
+// checks are excused, the others are not: its error paths must still
+// drop every reference and lock).
+//
+// One exception to fsync-error: on 2.6.12 it is not demanded once a fault
+// fired. That kernel's mpage_end_io_write sets PG_error but not AS_EIO, so
+// a background write that fails and completes before fsync begins is never
+// reported: a real 2.6.12 bug the model keeps, with no fix switch (found by
+// this test; pinned by TestKernel2612LosesAsyncWriteError).
+//
+// And fsync-error is not demanded once a fault fired in a case with
+// drop-caches or truncate (both take pages out of the page cache): the
+// model's fsync is filemap_write_and_wait_range (blockfs:
+// generic_file_fsync's; afs with the fsync-marker-wait fix: the v4.15
+// shape, but on the 2.6.3x helper), which looks at AS_EIO only while the
+// mapping has pages, so an error whose pages were evicted is never
+// reported. Linux 3.x (and 2.6.3x's vfs_fsync_range) really do this; on
+// 2.6.12 and 2.6.2x do_fsync's filemap_fdatawait checks AS_EIO whatever
+// nrpages is, and v4.15's file_write_and_wait_range checks the errseq
+// always, so there it is a gap in the model (pinned by
+// TestDropCachesLosesAsyncWriteError).
+//
+// An fsync that returns an error is never a failure by itself (the ops
+// carry no expectations). A fault rule that never fires leaves the case
+// held to everything.
+//
+// Generation keeps to what the runner models faithfully: blockfs has no
+// ->truncate, so blocks past a shrinking truncate keep their old data and
+// would show if the file grew again. Truncate therefore applies to each
+// task's own file only, and that task writes its own file no more after a
+// truncate (other tasks never write it). A crash ends the run (the runner
+// kills every other task and checks crash on the remounted disk), so a
+// task crashes at most once and its later ops are not run. The runner
+// checks a read against the oracle when the read returns, so a read that
+// races a write of the same bytes in another task may legitimately return
+// the older data and still "fail" read-correct (a harness limitation: it
+// needs a linearization window); with several tasks, a task reads only its
+// own file, which no other task writes.
+//
+// Harness bugs this test found in the runner (non-test code, reported)
+// and works around until they are fixed, each as narrowly as it can:
+//   - the closer's CheckQuiescent counts only the files' page caches, so
+//     the block device's own pages (indirect blocks) read as leaked:
+//     bdevPagesMiscounted excuses exactly that count;
+//   - end-of-run checks run while the flusher daemon is mid-pass:
+//     propFlusherMidPass;
+//   - on blockfs a pre-existing file's data goes through the fault plan and
+//     init discards its fsync's error, which the oracle then owes to the
+//     first scenario fsync: no pre-existing file in fault cases;
+//   - the runner's sync(2) consumes AS_EIO (filemap_fdatawait) without
+//     telling the oracle: no sync op in fault cases;
+//   - the runner's write path has no s_maxbytes check (generic_write_checks'
+//     EFBIG), so a write past the indirect layout's largest file (2 TiB
+//     with 512-byte blocks) goes on with block numbers that wrap in the
+//     32-bit get_block and lands on another file's blocks (bio-shape): the
+//     2 TiB offset is drawn only with the extent layout;
+//   - AFS store errors reach the oracle only when an fsync begins, so one
+//     that fails during an fsync that reports it is owed again to the next
+//     fsync: the observer tells the oracle as soon as the server logs it.
+//
+// And one model bug: model/afs gives every vnode its own backing_dev_info,
+// so on afs the flusher is never off (see genStackScenario).
+//
+// WBSIM_LONG runs still find two untriaged model failures with every fix
+// on (reported; not excused): a 2.6.12 deadlock between fsync and
+// pdflush's cyclic pass that needs the cyclic-wrap fix, and a bio-shape
+// failure on 2.6.2x after an injected write error.
+//
+// Default: 30 rounds of rapid's -rapid.checks cases (100 each), each round
+// with its own seed: about a second (a failure's shrinking can take up to
+// half a minute more). WBSIM_LONG=1 runs 1000 rounds (about 30 s).
+// WBSIM_PROP_OFF=switch,... leaves those fixes off, to see the property
+// find their bug seeds: with the default budget it finds cyclic-wrap
+// (cyclic-complete), kill-pages-loop (page-state), writepages-missing-put
+// and write-begin-leak (page-ref), enospc-stuck-writeback (progress) and
+// key-error-silent-loss (fsync-error).
+func TestPropStack(t *testing.T) {
+	rounds := 30
+	if os.Getenv("WBSIM_LONG") != "" {
+		rounds = 1000
+	}
+	var st propStats
+	for range rounds {
+		rapid.Check(t, func(rt *rapid.T) { runStackCase(rt, genStackScenario(rt), &st) })
+	}
+	t.Logf("%d runs: %d with a fault plan, %d where a fault fired, %d crashing, %d with a failure the fault excuses, %d 2.6.12 lost write errors, %d errors lost with the pages, "+
+		"%d bdev page-count artefacts, %d end checks while the flusher was mid-pass; by kernel %v",
+		st.runs, st.plans, st.fired, st.crashes, st.excused, st.lost2612, st.lostEvicted, st.bdev, st.afsEnd, st.kernel)
+}
+
+// propStats counts what TestPropStack's runs (shrinking included) did.
+type propStats struct {
+	runs, plans, fired, crashes, excused, lost2612, lostEvicted, bdev, afsEnd int
+	kernel                                                                    map[scenarios.KernelVersion]int
+}
+
+// propAllFixes is every switch of v but the deliberate mistake
+// boundary-ignored and those in off.
+func propAllFixes(v scenarios.KernelVersion, off ...string) []string {
+	var l []string
+	for _, f := range scenarios.FixesFor(v) {
+		if f != "boundary-ignored" && !slices.Contains(off, f) {
+			l = append(l, f)
+		}
+	}
+	return l
+}
+
+var (
+	propOffs = []int64{0, 512, 4096, 5000, 8192, 12288, 20480, 1<<20 + 100, 3 << 30, 2<<40 + 4096}
+	propLens = []int64{1, 512, 4096, 6000, 8192, 56 << 10}
+)
+
+func genStackScenario(rt *rapid.T) *scenarios.Scenario {
+	kernel := rapid.SampledFrom(scenarios.KernelVersions()).Draw(rt, "kernel")
+	isAFS := kernel.FSKind() == "afs"
+	s := scenarios.New("prop", kernel)
+	if !isAFS && rapid.IntRange(0, 3).Draw(rt, "arch32?") == 0 {
+		s.WithArch(scenarios.Arch32)
+	}
+	// WBSIM_PROP_OFF (comma-separated switches) leaves fixes off: a way
+	// to check that the property finds the bug seeds.
+	if fx := propAllFixes(kernel, strings.Split(os.Getenv("WBSIM_PROP_OFF"), ",")...); len(fx) > 0 {
+		s.WithFixes(fx...)
+	}
+	if isAFS {
+		s.OnAFS(scenarios.AFS{Latency: rapid.SampledFrom([]sim.Time{100 * sim.Microsecond, sim.Millisecond}).Draw(rt, "latency")})
+		s.AddKey("alice", "")
+	} else {
+		s.OnBlockFS(scenarios.BlockFS{
+			BlockSize: rapid.SampledFrom([]int{4096, 1024, 2048, 512}).Draw(rt, "bs"),
+			Layout:    rapid.SampledFrom([]scenarios.Layout{scenarios.LayoutIndirect, scenarios.LayoutExtent}).Draw(rt, "layout"),
+			Allocator: rapid.SampledFrom([]scenarios.Allocator{scenarios.AllocContiguous, scenarios.AllocFragmented,
+				scenarios.AllocInterleaved}).Draw(rt, "alloc"),
+			Capacity: 16 << 20,
+			Latency:  rapid.SampledFrom([]sim.Time{50 * sim.Microsecond, sim.Millisecond}).Draw(rt, "latency"),
+		})
+	}
+	// Small memory: a few dirty pages start background writeback and
+	// throttle writers in balance_dirty_pages.
+	mem, ratio := int64(4096), 20
+	if rapid.Bool().Draw(rt, "small-memory") {
+		mem, ratio = 512, 2
+	}
+	s.WithVM(scenarios.VM{MemoryPages: mem, DirtyRatio: ratio, DirtyBackgroundRatio: ratio / 2,
+		Flusher: scenarios.Flusher{
+			Interval: rapid.SampledFrom([]sim.Time{2 * sim.Millisecond, 500 * sim.Microsecond, 5 * sim.Second}).Draw(rt, "interval"),
+			Expire:   rapid.SampledFrom([]sim.Time{sim.Millisecond, 30 * sim.Second}).Draw(rt, "expire"),
+		}})
+	// Not on afs: model/afs gives every vnode its own backing_dev_info
+	// (Iget passes no bdi to NewInode), so balance_dirty_pages, which
+	// writes back only its own bdi, never writes the other files' dirty
+	// pages and, with no flusher, throttles the writer for ever (a model
+	// bug, reported).
+	if !isAFS && rapid.IntRange(0, 3).Draw(rt, "flusher-off") == 0 {
+		s.VM.Flusher = scenarios.Flusher{Off: true}
+	}
+
+	// At most one fault rule.
+	if rapid.IntRange(0, 2).Draw(rt, "faults?") == 0 {
+		nth := int64(rapid.IntRange(0, 3).Draw(rt, "nth"))
+		var r faultdisk.Rule
+		if isAFS {
+			switch rapid.IntRange(0, 6).Draw(rt, "rule") {
+			case 0:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpStore), faultdisk.Fail{Errno: errno.EIO, Times: faultdisk.Once}
+			case 1:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpStore), faultdisk.Fail{Errno: errno.ENOSPC, Times: faultdisk.Once}
+			case 2:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpStore), faultdisk.Partial{Bytes: 512, Errno: errno.EREMOTEIO}
+			case 3:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpFetch), faultdisk.Fail{Errno: errno.EIO, Times: faultdisk.Once}
+			case 4:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpStore, faultdisk.OpFetch), faultdisk.Latency{Extra: int64(3 * sim.Millisecond)}
+			case 5:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpStore), faultdisk.Fail{Errno: errno.EKEYEXPIRED, Times: faultdisk.Once}
+			default:
+				r.Match.Ops, r.Match.Site = faultdisk.Ops(faultdisk.OpAlloc), "afs_writeback"
+				r.Action = faultdisk.Fail{Errno: errno.ENOMEM, Times: faultdisk.Once}
+			}
+		} else {
+			switch rapid.IntRange(0, 7).Draw(rt, "rule") {
+			case 0:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpWrite), faultdisk.Fail{Errno: errno.EIO, Times: faultdisk.Once}
+			case 1:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpWrite), faultdisk.Partial{Bytes: 512, Errno: errno.EIO}
+			case 2:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpFlush), faultdisk.Fail{Errno: errno.EIO, Times: faultdisk.Once}
+			case 3:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpRead), faultdisk.Fail{Errno: errno.EIO, Times: faultdisk.Once}
+			case 4:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpWrite), faultdisk.Misdirect{Delta: 8}
+			case 5:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpRead), faultdisk.Corrupt{}
+			case 6:
+				r.Match.Ops, r.Action = faultdisk.Ops(faultdisk.OpRead, faultdisk.OpWrite, faultdisk.OpFlush), faultdisk.Latency{Extra: int64(3 * sim.Millisecond)}
+			default:
+				r.Match.Ops, r.Match.Site = faultdisk.Ops(faultdisk.OpAlloc), "bio_alloc"
+				r.Action = faultdisk.Fail{Errno: errno.ENOMEM, Times: faultdisk.Once}
+			}
+		}
+		if nth > 0 {
+			r.Match.Nth = nth
+		}
+		s.WithFaults(&faultdisk.Plan{Rules: []faultdisk.Rule{r}})
+	}
+
+	// A pre-existing file only without faults: on blockfs the runner writes
+	// it through the fault plan and discards its init fsync's error, which
+	// the oracle then owes to the first scenario fsync (a harness bug,
+	// reported; see TestPropStack's doc).
+	if s.Faults == nil {
+		if pre := rapid.SampledFrom([]int64{0, 4096, 10000}).Draw(rt, "presize"); pre > 0 {
+			s.AddFile("/s", pre)
+		}
+	}
+
+	nTasks := rapid.IntRange(1, 3).Draw(rt, "tasks")
+	for i := range nTasks {
+		name := fmt.Sprintf("t%d", i)
+		own := fmt.Sprintf("/o%d", i)
+		tk := s.AddTask(name)
+		gen := 0
+		fdS, fdO := "", ""
+		open := func() {
+			gen++
+			fdS, fdO = fmt.Sprintf("s%d_%d", i, gen), fmt.Sprintf("o%d_%d", i, gen)
+			if isAFS {
+				tk.OpenAs(fdS, "/s", "alice", 0).OpenAs(fdO, own, "alice", 0)
+			} else {
+				tk.Open(fdS, "/s", 0).Open(fdO, own, 0)
+			}
+		}
+		open()
+		truncated, crashed := false, false
+		nOps := rapid.IntRange(1, 12).Draw(rt, "ops")
+		for range nOps {
+			if crashed {
+				break // the crash closed every fd, and ends the run
+			}
+			fd := fdS
+			if rapid.Bool().Draw(rt, "own") {
+				fd = fdO
+			}
+			switch k := rapid.IntRange(0, 10).Draw(rt, "op"); k {
+			case 0, 1, 2:
+				if fd == fdO && truncated {
+					fd = fdS
+				}
+				off := rapid.SampledFrom(propOffs).Draw(rt, "off")
+				if off > 1<<40 && (isAFS || s.FS.BlockFS.Layout != scenarios.LayoutExtent) {
+					// Past the indirect layout's largest file: the runner has
+					// no s_maxbytes check (EFBIG), see the doc comment.
+					off = 3 << 30
+				}
+				n := rapid.SampledFrom(propLens).Draw(rt, "len")
+				label := fmt.Sprintf("L%d_%d", i, len(tk.Ops))
+				if k == 2 {
+					tk.Write(fd, scenarios.AtPos, n, label)
+				} else {
+					tk.PWrite(fd, off, n, label)
+				}
+			case 3, 4:
+				if nTasks > 1 {
+					fd = fdO // see the doc comment: no read races a write of the same file
+				}
+				off := rapid.SampledFrom(propOffs).Draw(rt, "roff")
+				if off > 1<<40 && (isAFS || s.FS.BlockFS.Layout != scenarios.LayoutExtent) {
+					off = 3 << 30
+				}
+				tk.Read(fd, off, rapid.SampledFrom(propLens).Draw(rt, "rlen"))
+			case 5:
+				if rapid.Bool().Draw(rt, "datasync") {
+					tk.Fdatasync(fd)
+				} else {
+					tk.Fsync(fd)
+				}
+			case 6:
+				// Not with faults: the runner's sync(2) consumes AS_EIO
+				// (filemap_fdatawait) without telling the oracle, which
+				// then owes the error to the next fsync (reported).
+				if s.Faults == nil {
+					tk.Sync()
+				}
+			case 7:
+				if !truncated {
+					tk.Truncate(fdO, rapid.SampledFrom([]int64{0, 1000, 4096, 6000, 16384}).Draw(rt, "size"))
+					truncated = true
+				}
+			case 8:
+				// 5ms lets kupdate's first pass (at the interval) run; 1.1s
+				// its second (2.6 waits at least a second after a pass).
+				tk.Sleep(rapid.SampledFrom([]sim.Time{5 * sim.Millisecond, 1100 * sim.Millisecond, sim.Millisecond}).Draw(rt, "sleep"))
+			case 9:
+				tk.DropCaches()
+			case 10:
+				if !crashed && rapid.IntRange(0, 3).Draw(rt, "crash?") == 0 {
+					// The run ends at a crash (every other task is
+					// killed; the crashing one runs no further op).
+					tk.Crash()
+					crashed = true
+				}
+			}
+		}
+	}
+	s.ExpectOK()
+	return s
+}
+
+// propDataChecks are the invariants a fired fault legitimately breaks.
+var propDataChecks = []string{check.InvReadCorrect, check.InvFsyncDurable, check.InvCrash, check.InvNoLostWrite}
+
+// runStackCase runs s once under a rapid-driven scheduler and fails rt on
+// a failure that the property forbids.
+func runStackCase(rt *rapid.T, s *scenarios.Scenario, st *propStats) {
+	if err := s.Validate(); err != nil {
+		rt.Fatalf("invalid scenario: %v\n%s", err, s)
+	}
+	d := s.WithDefaults()
+	w := sim.New(sim.Config{Seed: 1, Strategy: sim.Rapid{T: rt}, MaxSteps: 2_000_000, MaxTime: 60 * sim.Second, TraceKeep: 64})
+	m, err := build(d, nil, nil, w, nil)
+	if err != nil {
+		rt.Fatalf("build: %v\n%s", err, s)
+	}
+	fired := 0
+	inAFSWriteback := map[int32]int{} // task id -> depth inside ->writepages
+	var failDepth map[int32]int       // inAFSWriteback when the run failed
+	w.Observe(func(_ *sim.World, ev *sim.Event) {
+		switch ev.Kind {
+		case sim.KindFault:
+			if !strings.HasPrefix(ev.Op, "latency") {
+				fired++ // added latency loses nothing: it excuses no check
+			}
+		case sim.KindFail:
+			// The world's end unwinds the daemons (their Leave events
+			// come after the failure): keep the depths as they were.
+			if failDepth == nil {
+				failDepth = maps.Clone(inAFSWriteback)
+			}
+		case sim.KindEnter, sim.KindLeave:
+			if ev.Op == "do_writepages" || ev.Op == "afs_writepages" || ev.Op == "afs_writepage" {
+				if ev.Kind == sim.KindEnter {
+					inAFSWriteback[ev.Task]++
+				} else {
+					inAFSWriteback[ev.Task]--
+				}
+			}
+		}
+		if fired > 0 && m.srv != nil {
+			// Workaround (harness bug, reported): the runner tells the
+			// oracle of refused AFS stores only when an fsync begins, so a
+			// store failing during an fsync that reports it is owed again
+			// to the next fsync. Tell the oracle as soon as the server
+			// has logged it.
+			m.noteErrors()
+		}
+	})
+	res := w.Run()
+	st.runs++
+	if st.kernel == nil {
+		st.kernel = map[scenarios.KernelVersion]int{}
+	}
+	st.kernel[s.Kernel]++
+	if s.Faults != nil {
+		st.plans++
+	}
+	if fired > 0 {
+		st.fired++
+	}
+	if s.HasOp(scenarios.OpCrash) {
+		st.crashes++
+	}
+	f := res.Failure
+	if f == nil || !counted(d, f) {
+		return
+	}
+	id := FailureID(f)
+	if fired > 0 && slices.Contains(propDataChecks, id) {
+		st.excused++
+		return
+	}
+	if fired > 0 && id == check.InvFsyncError && s.Kernel == scenarios.Kernel2_6_12 {
+		st.lost2612++ // the 2.6.12 bug of TestKernel2612LosesAsyncWriteError
+		return
+	}
+	if fired > 0 && id == check.InvFsyncError && (s.HasOp(scenarios.OpDropCaches) || s.HasOp(scenarios.OpTruncate)) {
+		st.lostEvicted++ // see TestDropCachesLosesAsyncWriteError
+		return           // a lost write under an injected fault (see the doc comment)
+	}
+	if bdevPagesMiscounted(m, f) {
+		st.bdev++
+		return
+	}
+	if propFlusherMidPass(m, f, failDepth) {
+		st.afsEnd++
+		return
+	}
+	rt.Fatalf("%s (faults fired: %d)\n%s\ndecision log (sim.NewReplay of it, seed 1, replays the run): %s\n--- shrunk scenario ---\n%s",
+		id, fired, f.Report(), res.Log, s)
+}
+
+// bdevPagesMiscounted says whether f is the closer's page-count check
+// counting the block device's own page cache (indirect blocks, bitmaps
+// read through sb_bread) as leaked: the runner's closer passes only the
+// files' mappings to CheckQuiescent. A harness bug (reported), not the
+// model's: f is tolerated exactly when the counts differ by the block
+// device mapping's pages.
+func bdevPagesMiscounted(m *machine, f *sim.Failure) bool {
+	if m.bdev == nil || f.Invariant != "page-ref" || !strings.Contains(f.Msg, "pages are allocated but") {
+		return false
+	}
+	var cached int64
+	for _, mf := range m.order {
+		cached += int64(mf.ino.Mapping.NrPages)
+	}
+	return m.k.NrAllocated() == cached+int64(m.bdev.Inode.Mapping.NrPages)
+}
+
+// propFlusherMidPass says whether f is an end-of-run quiescence check
+// (the closer's AFS page and record checks, or mm's CheckQuiescent)
+// firing while a daemon, the flusher, is still inside ->writepages: the
+// run ends when the foreground tasks do, and daemons and their timers do
+// not keep it going, so the "quiescent" check sees the pages the flusher
+// holds (a pagevec reference, a page locked or under writeback, a store
+// in flight). mm's check skips only when writeback is under way or
+// background writeback is pending, and the AFS check (with faults the
+// closer does no final sync) not even then. A harness bug (reported), not
+// the model's.
+func propFlusherMidPass(m *machine, f *sim.Failure, depth map[int32]int) bool {
+	if f.Task != "" {
+		return false
+	}
+	switch f.Invariant {
+	case "page-ref", "page-state", "wb-record":
+	default:
+		return false
+	}
+	for _, d := range depth {
+		if d > 0 {
+			return true
+		}
+	}
+	return false
+}
