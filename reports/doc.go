@@ -8,8 +8,8 @@
 //     pages, and the invariants checked;
 //   - junit.xml: one test case per program, for CI;
 //   - trace.txt: the narrated trace;
-//   - replay files: a failure's program, budgets and decision log in a
-//     small versioned text format.
+//   - replay files: a failure's program, kernel version and fix switches,
+//     budgets and decision log in a small versioned text format.
 //
 // The package only renders. It knows what a page is only through tables
 // (PageStates, Counters, Flows) that map the model's operation names to

@@ -44,8 +44,9 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes junit.xml: one test case per program result (later:
-// per scenario or bug seed), failing when the result is not OK. A
+// WriteJUnit writes junit.xml: one test case per program result (a
+// planted race, scenario or bug seed, with each strategy or fix setting
+// the command ran), failing when the result is not OK. A
 // failure's text is its report; properties give the seed, the replay file
 // and the schedule. There are no times, so the file is deterministic.
 func WriteJUnit(w io.Writer, r *Result) error {

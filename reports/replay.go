@@ -14,19 +14,24 @@ import (
 	"github.com/wbsim/wbsim/sim"
 )
 
-// ReplayVersion is the replay-file format version this code writes and
-// reads.
-const ReplayVersion = 1
+// ReplayVersion is the newest replay-file format version, the one this
+// code writes for a file with a Variant. v2 adds the keys kernel, fixes
+// and no-fixes; a file without them is written as v1, which builds that
+// know only v1 still read. This code reads both.
+const ReplayVersion = 2
 
 const replayMagic = "wbsim-replay"
 
 // ReplayFile is a failing (or any) schedule of a program, in a small
 // versioned text format that replays it exactly:
 //
-//	wbsim-replay v1
+//	wbsim-replay v2
 //	# lines starting with # are comments
 //	program: abba-deadlock
 //	strategy: pct depth=2 k=8
+//	kernel: 3.x
+//	fixes: sector-overflow, wb-integrity
+//	no-fixes: fill-page-offset
 //	max-steps: 1000000
 //	max-time: 3600s
 //	step-cost: 1us
@@ -36,13 +41,18 @@ const replayMagic = "wbsim-replay"
 //	schedule: wbsim-schedule v1 seed=1 steps=4 hash=a024e2c2c2de0ea5 : 1.2 1/2 0/2 1/2 0/2
 //
 // One "key: value" per line, each key at most once, in any order. program
-// and schedule are required; the rest is optional. A value that would not
+// and schedule are required; the rest is optional. kernel, fixes and
+// no-fixes (v2 only) are the Variant: fixes and no-fixes are lists
+// separated by commas. A value that would not
 // survive the line format (leading or trailing space, a newline, a control
 // character, a leading quote) is written as a Go-quoted string. Durations
 // use Go's syntax (1h, 1.5ms, 250ns).
 type ReplayFile struct {
-	Program  string // the program (later: scenario file path) to run
+	Program  string // the program to run: a built-in name or a scenario file path
 	Strategy string // how the schedule was found, for people; replay ignores it
+	// Variant is the kernel version and fix switches the run changed from
+	// the program's; replay runs the same.
+	Variant Variant
 	// Budgets; zero means sim's default.
 	MaxSteps int64
 	MaxTime  sim.Time
@@ -67,7 +77,11 @@ func (f *ReplayFile) Config() sim.Config {
 // Format writes the file's text form.
 func (f *ReplayFile) Format() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s v%d\n", replayMagic, ReplayVersion)
+	version := 1
+	if !f.Variant.IsZero() {
+		version = ReplayVersion
+	}
+	fmt.Fprintf(&b, "%s v%d\n", replayMagic, version)
 	b.WriteString("# A wbsim schedule. Reproduce it with: simrun replay FILE\n")
 	b.WriteString("#                  shrink it with:    simrun shrink FILE\n")
 	b.WriteString("#                  read it with:      simrun explain FILE\n")
@@ -78,6 +92,9 @@ func (f *ReplayFile) Format() string {
 	}
 	kv("program", f.Program)
 	kv("strategy", f.Strategy)
+	kv("kernel", f.Variant.Kernel)
+	kv("fixes", strings.Join(f.Variant.Fixes, ", "))
+	kv("no-fixes", strings.Join(f.Variant.NoFixes, ", "))
 	if f.MaxSteps != 0 {
 		kv("max-steps", strconv.FormatInt(f.MaxSteps, 10))
 	}
@@ -141,7 +158,7 @@ func ParseReplay(text string) (*ReplayFile, error) {
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(make([]byte, 0, 4096), maxReplayLine)
 	lineNo := 0
-	sawMagic := false
+	version := 0 // 0 until the magic line
 	seen := map[string]int{}
 	perr := func(line int, col int, format string, args ...any) error {
 		return &ParseError{Line: line, Col: col, Msg: fmt.Sprintf(format, args...)}
@@ -154,7 +171,7 @@ func ParseReplay(text string) (*ReplayFile, error) {
 			continue
 		}
 		indent := runeCol(line, len(line)-len(strings.TrimLeftFunc(line, unicode.IsSpace)))
-		if !sawMagic {
+		if version == 0 {
 			fields := strings.Fields(trimmed)
 			if fields[0] != replayMagic {
 				return nil, perr(lineNo, indent, "not a wbsim replay file: want %q on the first line", replayMagic+" v1")
@@ -166,10 +183,10 @@ func ParseReplay(text string) (*ReplayFile, error) {
 			if err != nil {
 				return nil, perr(lineNo, strings.Index(line, fields[1])+1, "bad version %q", fields[1])
 			}
-			if v != ReplayVersion {
-				return nil, perr(lineNo, strings.Index(line, fields[1])+1, "replay file version %d not supported (this build reads v%d)", v, ReplayVersion)
+			if v < 1 || v > ReplayVersion {
+				return nil, perr(lineNo, strings.Index(line, fields[1])+1, "replay file version %d not supported (this build reads v1 to v%d)", v, ReplayVersion)
 			}
-			sawMagic = true
+			version = v
 			continue
 		}
 		key, rest, ok := strings.Cut(line, ":")
@@ -193,6 +210,12 @@ func ParseReplay(text string) (*ReplayFile, error) {
 		}
 		var err error
 		switch key {
+		case "kernel", "fixes", "no-fixes":
+			if version < 2 {
+				return nil, perr(lineNo, indent, "%s needs %q (this file says v%d)", key, replayMagic+" v2", version)
+			}
+		}
+		switch key {
 		case "program":
 			if value == "" {
 				return nil, perr(lineNo, vcol, "program: empty")
@@ -200,6 +223,12 @@ func ParseReplay(text string) (*ReplayFile, error) {
 			f.Program = value
 		case "strategy":
 			f.Strategy = value
+		case "kernel":
+			f.Variant.Kernel = value
+		case "fixes":
+			f.Variant.Fixes, err = parseNames(value)
+		case "no-fixes":
+			f.Variant.NoFixes, err = parseNames(value)
 		case "failure":
 			f.Failure = value
 		case "signature":
@@ -234,7 +263,7 @@ func ParseReplay(text string) (*ReplayFile, error) {
 			}
 			f.Log = log
 		default:
-			return nil, perr(lineNo, indent, "unknown key %q (this build reads program, strategy, max-steps, max-time, step-cost, failure, signature, shrunk-from, schedule)", key)
+			return nil, perr(lineNo, indent, "unknown key %q (this build reads program, strategy, kernel, fixes, no-fixes, max-steps, max-time, step-cost, failure, signature, shrunk-from, schedule)", key)
 		}
 		if err != nil {
 			return nil, perr(lineNo, vcol, "%s: bad value %q: %v", key, value, unwrapNum(err))
@@ -243,7 +272,7 @@ func ParseReplay(text string) (*ReplayFile, error) {
 	if err := sc.Err(); err != nil {
 		return nil, perr(lineNo+1, 1, "%v", err)
 	}
-	if !sawMagic {
+	if version == 0 {
 		return nil, perr(max(lineNo, 1), 1, "empty file: want %q on the first line", replayMagic+" v1")
 	}
 	if f.Program == "" {
@@ -253,6 +282,23 @@ func ParseReplay(text string) (*ReplayFile, error) {
 		return nil, perr(lineNo, 1, "no schedule: line")
 	}
 	return f, nil
+}
+
+// parseNames parses a fixes list: names separated by commas, none empty,
+// none with a space inside.
+func parseNames(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" || strings.ContainsFunc(n, unicode.IsSpace) {
+			return nil, errors.New("want names separated by commas")
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func unwrapNum(err error) error {

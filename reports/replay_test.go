@@ -34,6 +34,17 @@ func genReplay(t *rapid.T) *ReplayFile {
 		Signature: text.Draw(t, "signature"),
 		Log:       genLog(t),
 	}
+	if rapid.Bool().Draw(t, "variant") {
+		name := rapid.StringMatching(`[a-z][a-z0-9.-]{0,20}`)
+		f.Variant = Variant{Kernel: rapid.OneOf(rapid.Just(""), text).Draw(t, "kernel"),
+			Fixes: rapid.SliceOf(name).Draw(t, "fixes"), NoFixes: rapid.SliceOf(name).Draw(t, "nofixes")}
+		if len(f.Variant.Fixes) == 0 {
+			f.Variant.Fixes = nil
+		}
+		if len(f.Variant.NoFixes) == 0 {
+			f.Variant.NoFixes = nil
+		}
+	}
 	if rapid.Bool().Draw(t, "shrunk") {
 		n := rapid.IntRange(0, 1000).Draw(t, "from")
 		f.ShrunkFrom = &n
@@ -53,6 +64,14 @@ func TestReplayRoundTrip(t *testing.T) {
 		}
 		if !reflect.DeepEqual(f, g) {
 			t.Fatalf("round trip changed the file:\n%#v\n%#v\n%s", f, g, text)
+		}
+		// v1 unless the file needs v2's keys, so older builds read it.
+		want := "wbsim-replay v1\n"
+		if !f.Variant.IsZero() {
+			want = "wbsim-replay v2\n"
+		}
+		if !strings.HasPrefix(text, want) {
+			t.Fatalf("variant %+v: the file starts %q, want %q", f.Variant, text[:min(len(text), 20)], want)
 		}
 	})
 }
@@ -85,6 +104,9 @@ func TestReplayParseErrors(t *testing.T) {
 		{"schedule version", "wbsim-replay v1\nprogram: a\nschedule: wbsim-schedule v7 : 1.2\n", 3, 26, "version 7"},
 		{"schedule no colon", "wbsim-replay v1\nprogram: a\nschedule: wbsim-schedule v1\n", 3, 28, `missing ":"`},
 		{"schedule magic", "wbsim-replay v1\nprogram: a\nschedule: nope v1 : 1.2\n", 3, 11, `must start with "wbsim-schedule"`},
+		{"variant in v1", "wbsim-replay v1\nprogram: a\nfixes: wb-integrity\n", 3, 1, `fixes needs "wbsim-replay v2"`},
+		{"empty fix name", "wbsim-replay v2\nprogram: a\nfixes: a,,b\n", 3, 8, "fixes: bad value"},
+		{"space in fix name", "wbsim-replay v2\nprogram: a\nno-fixes: a b\n", 3, 11, "no-fixes: bad value"},
 		{"unicode columns", "wbsim-replay v1\nprogram: a\nstrategy: ünïcode\nschedule: wbsim-schedule v1 : ✗\n", 4, 31, "want C/N"},
 	}
 	for _, c := range cases {
@@ -110,6 +132,8 @@ func FuzzParseReplay(f *testing.F) {
 	f.Add("wbsim-replay v1\nprogram: \"a\\nb\"\nschedule: wbsim-schedule v1 : \n")
 	f.Add("wbsim-replay v1\r\nprogram: x\r\nschedule: wbsim-schedule v1 seed=18446744073709551615 : 65534/65535*16777216\r\n")
 	f.Add("wbsim-replay v2\n")
+	f.Add("wbsim-replay v2\nprogram: sector-overflow-32bit\nkernel: 2.6.2x\nfixes: sector-overflow, wb-integrity\nno-fixes: x\n" +
+		"schedule: wbsim-schedule v1 seed=1 : 1.2\n")
 	f.Add("# c\nwbsim-replay   v1  \n  program :  p \nmax-time: 1.5ms\nschedule: wbsim-schedule v1 hash=zz : 0.2\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		r, err := ParseReplay(text)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/wbsim/wbsim/sim"
 )
@@ -49,7 +50,10 @@ type ProgramResult struct {
 	Tags        []string `json:"tags,omitempty"`
 	// Label tells runs of one program apart within a result (the tour runs
 	// each program with several strategies); "" when there is one.
-	Label     string       `json:"label,omitempty"`
+	Label string `json:"label,omitempty"`
+	// Variant is the kernel version and fix switches the run changed from
+	// the program's own (absent: none).
+	Variant   Variant      `json:"variant,omitzero"`
 	Strategy  StrategyInfo `json:"strategy"`
 	Seeds     SeedRange    `json:"seeds"`
 	Budget    Budget       `json:"budget"`
@@ -77,16 +81,48 @@ type ProgramResult struct {
 // Key identifies a program result for merging shards: everything but the
 // shard index and the outcome.
 func (p *ProgramResult) Key() string {
-	return fmt.Sprintf("%s|%s|%s|%d|%d|%d|%v|%d|%+v", p.Program, p.Label, p.Strategy.Text, p.Seeds.First, p.Seeds.Count,
-		p.Seeds.Shards, p.KeepGoing, p.MaxFailures, p.Budget)
+	return fmt.Sprintf("%s|%s|%s|%s|%d|%d|%d|%v|%d|%+v", p.Program, p.Label, p.Variant.Flags(), p.Strategy.Text, p.Seeds.First,
+		p.Seeds.Count, p.Seeds.Shards, p.KeepGoing, p.MaxFailures, p.Budget)
 }
 
-// Name is the program and label, for headings.
+// Name is the program, label and variant, for headings.
 func (p *ProgramResult) Name() string {
-	if p.Label == "" {
-		return p.Program
+	s := p.Program
+	if p.Label != "" {
+		s += " [" + p.Label + "]"
 	}
-	return p.Program + " [" + p.Label + "]"
+	if !p.Variant.IsZero() {
+		s += " (" + p.Variant.Flags() + ")"
+	}
+	return s
+}
+
+// Variant is how a run changes a scenario's kernel version and fix
+// switches (simrun's --version, --fix and --no-fix). The zero Variant runs
+// the program as it is. A replay file records it, so that a replay runs
+// the same code.
+type Variant struct {
+	Kernel  string   `json:"kernel,omitempty"`   // the kernel version instead of the scenario's
+	Fixes   []string `json:"fixes,omitempty"`    // fix switches turned on
+	NoFixes []string `json:"no_fixes,omitempty"` // fix switches left off
+}
+
+// IsZero reports whether v changes nothing.
+func (v Variant) IsZero() bool { return v.Kernel == "" && len(v.Fixes) == 0 && len(v.NoFixes) == 0 }
+
+// Flags is v as simrun's flags: "--version 3.x --fix a --no-fix b".
+func (v Variant) Flags() string {
+	var parts []string
+	if v.Kernel != "" {
+		parts = append(parts, "--version "+v.Kernel)
+	}
+	for _, f := range v.Fixes {
+		parts = append(parts, "--fix "+f)
+	}
+	for _, f := range v.NoFixes {
+		parts = append(parts, "--no-fix "+f)
+	}
+	return strings.Join(parts, " ")
 }
 
 // Judge sets OK from Expect and Failures.

@@ -15,7 +15,7 @@ type TaskInfo struct {
 // Run is one run captured with its whole trace, ready to render as a
 // narrated trace, a timeline and a Chrome trace.
 type Run struct {
-	Program  string // the program (later: scenario) name
+	Program  string // the program's name: a planted race, scenario or bug seed
 	Title    string // what this run is, e.g. "minimal failing schedule"
 	Strategy string // how its schedule was chosen, e.g. "pct depth=2 k=8"
 	Seed     uint64

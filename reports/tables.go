@@ -110,14 +110,20 @@ var CountPointsByOp = true
 
 // A Flow links an event to the one that completes it: from an event with
 // Op == From, to the next event on a different task with the same Obj (a
-// bio submitted by one task and completed in an interrupt).
+// request dispatched to the disk by one task and completed in an
+// interrupt). A flow that never completes is left out of the trace.
 type Flow struct {
 	From string
 	Name string // the flow's name in the trace viewer
 }
 
 // Flows lists the flow rules of trace.json.
+// faultdisk names a request by its sectors (Obj disk NAME, A sector, B
+// count) in request_fn, at dispatch, and in disk_complete, in the
+// completion interrupt; the block layer's bios are not named again at
+// completion, so the disk request is what links the two.
 var Flows = []Flow{
+	{From: "request_fn", Name: "disk I/O"},
 	{From: "submit_bio", Name: "bio"},
 	{From: "generic_make_request", Name: "bio"},
 	{From: "submit_bh", Name: "buffer I/O"},

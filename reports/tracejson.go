@@ -21,7 +21,8 @@ import (
 //   - i instants for faults (thread) and failures (global);
 //   - C counters from the Counters table, and one cumulative counter per
 //     point operation;
-//   - s/f flows from the Flows table (submit_bio -> its completion).
+//   - s/f flows from the Flows table (a disk request's dispatch -> its
+//     completion); a flow that never completes is left out.
 //
 // ts is virtual time in microseconds. Events at the same virtual instant
 // are spread spreadNS apart in recording order, so that every viewer
@@ -134,8 +135,13 @@ func traceEvents(r *Run, pid int, flowID *int) []traceEvent {
 		id   int
 		task int32
 		name string
+		at   int // index of its "s" event in out
 	}
 	pending := map[sim.Obj]pendingFlow{}
+	// unfinished are the "s" events of flows that never completed (a bio
+	// resubmitted before its completion, a run cut short): a viewer would
+	// draw them dangling, so they are dropped at the end.
+	unfinished := map[int]bool{}
 	// Counters start at zero at the run's first event, if they are used.
 	for _, c := range Counters {
 		for i := range evs {
@@ -208,8 +214,11 @@ func traceEvents(r *Run, pid int, flowID *int) []traceEvent {
 			}
 			for _, f := range Flows {
 				if ev.Op == f.From {
+					if p, ok := pending[ev.Obj]; ok {
+						unfinished[p.at] = true
+					}
 					*flowID++
-					pending[ev.Obj] = pendingFlow{id: *flowID, task: ev.Task, name: f.Name}
+					pending[ev.Obj] = pendingFlow{id: *flowID, task: ev.Task, name: f.Name, at: len(out)}
 					out = append(out, traceEvent{Name: f.Name, Cat: "flow", Ph: "s", ID: strconv.Itoa(*flowID), Ts: usTime(ts), Pid: pid, Tid: tid})
 					break
 				}
@@ -237,6 +246,18 @@ func traceEvents(r *Run, pid int, flowID *int) []traceEvent {
 			opCount[ev.Op]++
 			out = append(out, traceEvent{Name: "points: " + ev.Op, Ph: "C", Ts: usTime(ts), Pid: pid, Args: map[string]any{"count": opCount[ev.Op]}})
 		}
+	}
+	for _, p := range pending {
+		unfinished[p.at] = true
+	}
+	if len(unfinished) > 0 {
+		kept := out[:0]
+		for i, e := range out {
+			if !unfinished[i] {
+				kept = append(kept, e)
+			}
+		}
+		out = kept
 	}
 	// Close spans left open (a task stuck in a deadlock, a truncated
 	// trace), innermost first, after the last event.

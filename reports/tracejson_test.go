@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -93,19 +94,28 @@ func checkNesting(evs []chromeEvent) error {
 			return fmt.Errorf("track %v: %d spans never closed", k, len(st))
 		}
 	}
-	// Laminar: any two intervals on a track are disjoint or nested.
+	// Laminar: any two intervals on a track are disjoint or nested. In
+	// order of start (the longer first), each interval must end within
+	// the innermost one still open around its start.
 	for k := range lastTs {
 		all := append(slices.Clone(spans[k]), xs[k]...)
-		for i := range all {
-			for j := i + 1; j < len(all); j++ {
-				a, b := all[i], all[j]
-				disjoint := a.end <= b.start+eps || b.end <= a.start+eps
-				aInB := b.start <= a.start+eps && a.end <= b.end+eps
-				bInA := a.start <= b.start+eps && b.end <= a.end+eps
-				if !disjoint && !aInB && !bInA {
+		slices.SortFunc(all, func(a, b interval) int {
+			if c := cmp.Compare(a.start, b.start); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.end, a.end)
+		})
+		var open []interval
+		for _, b := range all {
+			for len(open) > 0 && open[len(open)-1].end <= b.start+eps {
+				open = open[:len(open)-1]
+			}
+			if len(open) > 0 {
+				if a := open[len(open)-1]; b.end > a.end+eps {
 					return fmt.Errorf("track %v: [%.3f, %.3f] and [%.3f, %.3f] overlap without nesting", k, a.start, a.end, b.start, b.end)
 				}
 			}
+			open = append(open, b)
 		}
 	}
 	return nil
@@ -193,10 +203,121 @@ func genProgram(t *rapid.T) func(w *sim.World) {
 	}
 }
 
-// TestTraceJSONNests renders random programs under random schedules and
-// checks that every track's spans nest, names are set for every thread,
-// and flows pair up.
-func TestTraceJSONNests(t *testing.T) {
+// checkTraceJSON checks the events of a trace.json written for runs
+// (process i+1 is runs[i]; parseChrome parses it) against what Perfetto needs and what the run had:
+//   - on every track (pid, tid) spans nest and every B has its E
+//     (checkNesting);
+//   - every task of a run, and the world (tid 0), has a thread_name, and
+//     so does every track with events;
+//   - every flow start "s" has exactly one finish "f" with the same id and
+//     name, in the same process, at a later time;
+//   - every counter "C" has args, all numbers;
+//   - an "i" instant per fault (category fault) and per failure (category
+//     fail) the run recorded, and one for the failure when the run failed.
+func checkTraceJSON(evs []chromeEvent, runs []*Run) error {
+	if err := checkNesting(evs); err != nil {
+		return err
+	}
+	type track struct{ pid, tid int }
+	named := map[track]bool{}
+	type flow struct {
+		starts, finishes []chromeEvent
+	}
+	flows := map[string]*flow{}
+	var flowIDs []string
+	instants := map[track]int{} // (pid, 0) faults, (pid, 1) failures
+	for i, e := range evs {
+		switch e.Ph {
+		case "M":
+			if e.Name == "thread_name" {
+				if n, _ := e.Args["name"].(string); n == "" {
+					return fmt.Errorf("event %d: thread_name of %d/%d without a name", i, e.Pid, e.Tid)
+				}
+				named[track{e.Pid, e.Tid}] = true
+			}
+		case "s", "f":
+			if e.ID == "" {
+				return fmt.Errorf("event %d: flow %q without an id", i, e.Ph)
+			}
+			f := flows[e.ID]
+			if f == nil {
+				f = &flow{}
+				flows[e.ID] = f
+				flowIDs = append(flowIDs, e.ID)
+			}
+			if e.Ph == "s" {
+				f.starts = append(f.starts, e)
+			} else {
+				f.finishes = append(f.finishes, e)
+			}
+		case "C":
+			if len(e.Args) == 0 {
+				return fmt.Errorf("event %d: counter %q without args", i, e.Name)
+			}
+			for k, v := range e.Args {
+				if _, ok := v.(float64); !ok {
+					return fmt.Errorf("event %d: counter %q: args.%s = %v is not a number", i, e.Name, k, v)
+				}
+			}
+		case "i":
+			switch {
+			case e.Cat == "fault" && e.S == "t":
+				instants[track{e.Pid, 0}]++
+			case e.Cat == "fail" && e.S == "g":
+				instants[track{e.Pid, 1}]++
+			default:
+				return fmt.Errorf("event %d: instant %q of category %q, scope %q", i, e.Name, e.Cat, e.S)
+			}
+		}
+	}
+	for i, e := range evs {
+		if e.Ph != "M" && e.Ph != "C" && !named[track{e.Pid, e.Tid}] {
+			return fmt.Errorf("event %d (%s %q): track %d/%d has no thread_name", i, e.Ph, e.Name, e.Pid, e.Tid)
+		}
+	}
+	for _, id := range flowIDs {
+		f := flows[id]
+		if len(f.starts) != 1 || len(f.finishes) != 1 {
+			return fmt.Errorf("flow %s: %d starts and %d finishes, want one each", id, len(f.starts), len(f.finishes))
+		}
+		s, e := f.starts[0], f.finishes[0]
+		if s.Name != e.Name || s.Pid != e.Pid || e.Ts <= s.Ts {
+			return fmt.Errorf("flow %s: start %q at %d/%d ts %.3f, finish %q at %d/%d ts %.3f", id, s.Name, s.Pid, s.Tid, s.Ts,
+				e.Name, e.Pid, e.Tid, e.Ts)
+		}
+	}
+	for ri, r := range runs {
+		pid := ri + 1
+		if !named[track{pid, 0}] {
+			return fmt.Errorf("run %d: the world has no thread_name", pid)
+		}
+		for _, t := range r.Tasks {
+			if !named[track{pid, int(t.ID) + 1}] {
+				return fmt.Errorf("run %d: task %s has no thread_name", pid, t.Name)
+			}
+		}
+		var faults, fails int
+		for _, ev := range r.Events {
+			switch ev.Kind {
+			case sim.KindFault:
+				faults++
+			case sim.KindFail:
+				fails++
+			}
+		}
+		if got := instants[track{pid, 0}]; got != faults {
+			return fmt.Errorf("run %d: %d fault instants for %d faults", pid, got, faults)
+		}
+		if got := instants[track{pid, 1}]; got != fails || r.Result.Failure != nil && got == 0 {
+			return fmt.Errorf("run %d: %d failure instants for %d failure events (failure: %v)", pid, got, fails, r.Result.Failure)
+		}
+	}
+	return nil
+}
+
+// TestTraceJSONIsWellFormed renders random programs under random
+// schedules and checks the trace (checkTraceJSON).
+func TestTraceJSONIsWellFormed(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		setup := genProgram(rt)
 		seed := rapid.Uint64().Draw(rt, "seed")
@@ -206,32 +327,8 @@ func TestTraceJSONNests(t *testing.T) {
 		if err := WriteTraceJSON(&buf, []*Run{run, run}); err != nil {
 			rt.Fatal(err)
 		}
-		evs := parseChrome(t, buf.Bytes())
-		if err := checkNesting(evs); err != nil {
+		if err := checkTraceJSON(parseChrome(t, buf.Bytes()), []*Run{run, run}); err != nil {
 			rt.Fatalf("%v\nschedule %s", err, run.Result.Log)
-		}
-		named := map[[2]int]bool{}
-		flows := map[string]int{}
-		for _, e := range evs {
-			if e.Ph == "M" && e.Name == "thread_name" {
-				named[[2]int{e.Pid, e.Tid}] = true
-			}
-			switch e.Ph {
-			case "s":
-				flows[e.ID]++
-			case "f":
-				flows[e.ID] += 10
-			}
-		}
-		for _, e := range evs {
-			if (e.Ph == "B" || e.Ph == "X") && !named[[2]int{e.Pid, e.Tid}] {
-				rt.Fatalf("track %d/%d has no thread_name", e.Pid, e.Tid)
-			}
-		}
-		for id, n := range flows {
-			if n != 1 && n != 11 {
-				rt.Fatalf("flow %s: %d starts and %d ends", id, n%10, n/10)
-			}
 		}
 	})
 }

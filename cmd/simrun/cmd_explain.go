@@ -17,21 +17,26 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			"and \"<= fn\" with the lines between indented, and every switch between tasks\n"+
 			"says why it happened.\n\n"+
 			"FILE is a replay file (its schedule is replayed); PROGRAM is a built-in program\n"+
-			"(run once with --seed and --strategy). --follow keeps the events about one\n"+
-			"object, e.g. --follow \"page 1:3\" or --follow \"mutex a\".\n\n"+
+			"or a .wbs scenario file (run once with --seed and --strategy). --follow keeps\n"+
+			"the events about one object, e.g. --follow \"page 1:3\" or --follow \"mutex a\".\n\n"+
+			variantHelp+
 			"Exit status: 0 explained (whether or not the run failed), 2 usage or input error.")
 	follow := fs.String("follow", "", "keep only the events about this object (\"page 1:3\", \"mutex a\", \"task B\")")
 	seed := fs.Uint64("seed", 1, "PROGRAM: the seed")
 	strategy := fs.String("strategy", "", "PROGRAM: random, pct or rr (default: the program's)")
 	depth := fs.Int("depth", 0, "PROGRAM: PCT depth (default: the program's)")
 	quantum := fs.Int("quantum", 0, "PROGRAM: rr quantum")
+	vf := addVariantFlags(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
 	}
 	arg := pos[0]
 	var run *reports.Run
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() && !strings.HasSuffix(arg, ".wbs") {
+		if !vf.variant().IsZero() {
+			return fail(stderr, "explain", fmt.Errorf("%s: a replay file runs the kernel version and fixes it records; --version, --fix and --no-fix apply to a PROGRAM", arg))
+		}
 		f, prog, err := loadReplay(arg)
 		if err != nil {
 			return fail(stderr, "explain", err)
@@ -44,6 +49,9 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		prog, err := lookupProgram(arg)
 		if err != nil {
 			return fail(stderr, "explain", fmt.Errorf("%q is neither a replay file nor a program: %v", arg, err))
+		}
+		if prog, err = prog.withVariant(vf.variant()); err != nil {
+			return fail(stderr, "explain", err)
 		}
 		spec := prog.Strategy
 		if *strategy != "" {

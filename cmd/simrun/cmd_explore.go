@@ -25,6 +25,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			"preempting every --quantum points; seeds vary only the model's random draws),\n"+
 			"dfs (every schedule with at most --bound preemptions, fewest first; one worker,\n"+
 			"not shardable; it runs until exhausted, or --schedules caps it).\n\n"+
+			variantHelp+
 			"Exit status: 0 no failure, 1 failures found, 2 usage or input error.")
 	strategy := fs.String("strategy", "", "random, pct, dfs or rr (default: the program's, see \"simrun list\")")
 	depth := fs.Int("depth", 0, "PCT depth d: finds bugs needing d ordering constraints (default: the program's)")
@@ -41,11 +42,12 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	maxFailures := fs.Int("max-failures", 1000, "with --keep-going: failures recorded with replay files, the lowest seeds (0 = all); the rest are counted")
 	shrinkRuns := fs.Int("shrink-runs", 2000, "runs the shrinker may use on the first failure (0 = do not shrink)")
 	progress := fs.String("progress", "auto", "progress on stderr: auto, live, lines or off (auto: live on a terminal, a line every 10s otherwise, none when CI is set)")
+	vf := addVariantFlags(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
 	}
-	prog, err := lookupProgram(pos[0])
+	prog, err := lookupVariant(pos[0], vf.variant())
 	if err != nil {
 		return fail(stderr, "explore", err)
 	}
@@ -121,7 +123,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		spec.K = k0
 	}
 	info := spec.info(k0)
-	label := fmt.Sprintf("%s %s", prog.Name, info.Text)
+	label := fmt.Sprintf("%s %s", prog.title(), info.Text)
 	if sn > 1 {
 		label += fmt.Sprintf(" shard %d/%d", si, sn)
 	}
@@ -233,7 +235,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	pr.Judge()
 	res := reports.NewResult("explore")
 	res.Programs = append(res.Programs, pr)
-	title := "simrun explore " + prog.Name
+	title := "simrun explore " + prog.title()
 	rate := 0.0
 	if oc.Elapsed > 0 {
 		rate = float64(oc.Schedules) / oc.Elapsed.Seconds()

@@ -35,7 +35,7 @@ func loadReplay(path string) (*reports.ReplayFile, *program, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s:%v", path, err)
 	}
-	p, err := lookupProgram(f.Program)
+	p, err := lookupVariant(f.Program, f.Variant)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
@@ -117,7 +117,7 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "replaying %s: program %s, seed %d, %d decisions, %d preemptions\n",
-		pos[0], prog.Name, f.Log.Seed, len(f.Log.Choices), f.Log.Preemptions())
+		pos[0], prog.title(), f.Log.Seed, len(f.Log.Choices), f.Log.Preemptions())
 	_, msg := verdict(f, res)
 	fmt.Fprintf(stdout, "replay: %s\n", msg)
 	switch {
@@ -194,7 +194,7 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if dst == "" {
 		dst = minName(pos[0])
 	}
-	nf := &reports.ReplayFile{Program: f.Program, Strategy: f.Strategy, MaxSteps: f.MaxSteps, MaxTime: f.MaxTime,
+	nf := &reports.ReplayFile{Program: f.Program, Strategy: f.Strategy, Variant: f.Variant, MaxSteps: f.MaxSteps, MaxTime: f.MaxTime,
 		StepCost: f.StepCost, Failure: sr.Failure.Error(), Signature: sr.Failure.Signature(), Log: small}
 	if nf.Strategy != "" {
 		nf.Strategy += ", shrunk"

@@ -14,6 +14,7 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		"Runs PROGRAM once, under one schedule, and says whether it failed. With --trace\n"+
 			"it prints the narrated trace; with --out it writes a report and, if the run\n"+
 			"failed, its replay file.\n\n"+
+			variantHelp+
 			"PCT's k is measured from this seed's round-robin run (explore measures it from\n"+
 			"its first seed), so to reproduce an explore failure use its replay file.\n\n"+
 			"Exit status: 0 the run passed, 1 it failed, 2 usage or input error.")
@@ -24,11 +25,12 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	k := fs.Int64("k", 0, "pct: steps per run estimate (0 = measure it)")
 	trace := fs.Bool("trace", false, "print the narrated trace")
 	out := fs.String("out", "", "write a report to this directory (default: none)")
+	vf := addVariantFlags(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
 	}
-	prog, err := lookupProgram(pos[0])
+	prog, err := lookupVariant(pos[0], vf.variant())
 	if err != nil {
 		return fail(stderr, "run", err)
 	}
@@ -56,7 +58,7 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "%s, seed %d, %s: ", prog.Name, *seed, info.Text)
+	fmt.Fprintf(stdout, "%s, seed %d, %s: ", prog.title(), *seed, info.Text)
 	if res.Failure != nil {
 		fmt.Fprintf(stdout, "FAILED\n  %s\n", res.Failure.Error())
 	} else {
@@ -83,7 +85,7 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		pr.Judge()
 		result := reports.NewResult("run")
 		result.Programs = append(result.Programs, pr)
-		index, err := writeReport(*out, &reports.Report{Title: "simrun run " + prog.Name, Result: result, Runs: []*reports.Run{run}})
+		index, err := writeReport(*out, &reports.Report{Title: "simrun run " + prog.title(), Result: result, Runs: []*reports.Run{run}})
 		if err != nil {
 			return fail(stderr, "run", err)
 		}

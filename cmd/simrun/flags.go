@@ -18,8 +18,10 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
-// fail prints err for command name and returns its exit code: 2 for input
-// errors, 1 otherwise. Messages are one line, never a stack.
+// fail prints err for command name, one line and never a stack, and
+// returns exit code 2: what reaches it is an input error (a bad flag value,
+// program or file) or an output directory that cannot be written. A
+// *usageError adds a line pointing at --help.
 func fail(stderr io.Writer, name string, err error) int {
 	fmt.Fprintf(stderr, "simrun %s: %v\n", name, err)
 	var ue *usageError

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 )
 
@@ -63,15 +65,29 @@ func TestTourFindsEveryExpectedBug(t *testing.T) {
 	if r.Command != "tour" || len(r.Programs) < 12+2*7+len(tourExploration) {
 		t.Fatalf("tour result: %s with %d program results, want 12 planted, 2 per bug seed, and the scenarios", r.Command, len(r.Programs))
 	}
+	html, _ := os.ReadFile(filepath.Join(out, "index.html"))
+	pctScenarios := 0
 	for _, p := range r.Programs {
 		if !p.OK {
 			t.Errorf("%s not ok", p.Name())
+		}
+		// PCT's k is the one measured and used, in result.json and the report.
+		if s := p.Strategy; s.Name == "pct" {
+			if want := fmt.Sprintf("pct depth=%d k=%d", s.Depth, s.K); s.K <= 0 || s.Text != want || !strings.Contains(string(html), want) {
+				t.Errorf("%s: strategy %+v: want k > 0, text %q, and the report to show it", p.Name(), s, want)
+			}
+			if p.Label == "fix-off" || p.Label == "fix-on" {
+				pctScenarios++
+			}
 		}
 		for _, f := range p.Failures {
 			if _, err := os.Stat(filepath.Join(out, f.Replay)); err != nil {
 				t.Errorf("%s: replay file %s missing", p.Name(), f.Replay)
 			}
 		}
+	}
+	if pctScenarios == 0 {
+		t.Error("no bug seed explored with PCT in the tour: the k check above checked only planted races")
 	}
 }
 
@@ -114,6 +130,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"list", "--tag", "nosuch"}, `no program has tag "nosuch"`},
 		{[]string{"run"}, "missing an argument"},
 		{[]string{"run", "abba-deadlok"}, `did you mean "abba-deadlock"`},
+		{[]string{"run", "first-writebak"}, `did you mean "first-writeback"`},
 		{[]string{"run", "abba-deadlock", "lost-update"}, `unexpected argument "lost-update"`},
 		{[]string{"run", "abba-deadlock", "--strategy", "dfs"}, "use \"simrun explore\""},
 		{[]string{"run", "abba-deadlock", "--strategy", "magic"}, `unknown strategy "magic"`},
@@ -484,10 +501,37 @@ func TestProgressModes(t *testing.T) {
 	}
 	p := newProgress(&b, progressOff, "x", 100, time.Time{})
 	p.update(sim.Progress{Done: 50, Total: 100, Failures: 1, Elapsed: time.Second})
-	if l := p.line(); l != "x: 50/100 schedules (50%), 50/s, 1 failure, ETA 1s" {
+	if l := p.line(); l != "x: 50/100 schedules (50%), 50 schedules/s, 1 failure, ETA 1s" {
 		t.Errorf("progress line %q", l)
 	}
 	p.finish()
+	// dfs until exhausted: no total, so no ETA; a slow rate keeps a decimal.
+	p = newProgress(&b, progressOff, "y", 0, time.Time{})
+	p.update(sim.Progress{Done: 3, Failures: 2, Elapsed: 10 * time.Second})
+	if l := p.line(); l != "y: 3 schedules, 0.3 schedules/s, 2 failures" {
+		t.Errorf("progress line %q", l)
+	}
+	p.finish()
+	if b.Len() != 0 {
+		t.Errorf("progress off printed %q", b.String())
+	}
+	// live redraws one line in place and clears it at the end; lines
+	// prints whole lines.
+	p = newProgress(&b, progressLive, "z", 10, time.Time{})
+	p.update(sim.Progress{Done: 5, Total: 10, Elapsed: time.Second})
+	p.draw()
+	p.finish()
+	if s := b.String(); !strings.HasPrefix(s, "\r\033[Kz: 5/10 schedules (50%), 5.0 schedules/s, 0 failures, ETA 1s") || !strings.HasSuffix(s, "\r\033[K") {
+		t.Errorf("live progress %q", s)
+	}
+	b.Reset()
+	p = newProgress(&b, progressLines, "z", 10, time.Time{})
+	p.update(sim.Progress{Done: 5, Total: 10, Elapsed: time.Second})
+	p.draw()
+	p.finish()
+	if s := b.String(); s != "z: 5/10 schedules (50%), 5.0 schedules/s, 0 failures, ETA 1s\n" {
+		t.Errorf("lines progress %q", s)
+	}
 }
 
 // buildBinary builds simrun once for the tests that run it as a user would.
@@ -526,6 +570,7 @@ func TestBinary(t *testing.T) {
 			t.Errorf("%v: stderr %q: want a message and no stack", args, errb.String())
 		}
 	}
+	t.Run("variant", func(t *testing.T) { testVariantFlags(t, work, cmd) })
 	// The default tour writes its report under ./out/tour.
 	out, err := cmd(nil, "--schedules", "100").Output()
 	if err != nil {
@@ -625,4 +670,120 @@ func teachingScenarios(t *testing.T) []string {
 		t.Fatalf("%d teaching scenarios, want at least 5", len(names))
 	}
 	return names
+}
+
+// testVariantFlags runs the built binary with --version, --fix and
+// --no-fix: each changes what a bug seed does, a replay file records them
+// and reproduces the run, and every bad value is exit 2 with one line
+// naming what is valid.
+func testVariantFlags(t *testing.T, work string, cmd func(env []string, args ...string) *exec.Cmd) {
+	exit := func(args ...string) (int, string, string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		c := cmd([]string{"CI=true"}, args...)
+		c.Stdout, c.Stderr = &out, &errb
+		err := c.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return code, out.String(), errb.String()
+	}
+	// sector-overflow-32bit fails on 2.6.12 with the fix off, passes with
+	// it on, and passes on 2.6.2x, which casts before shifting.
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"run", "sector-overflow-32bit"}, exitFailures, "sector-overflow-32bit, seed 1, random: FAILED"},
+		{[]string{"run", "sector-overflow-32bit", "--fix", "sector-overflow"}, exitOK, "(--fix sector-overflow), seed 1, random: passed"},
+		{[]string{"run", "sector-overflow-32bit", "--version", "2.6.2x"}, exitOK, "(--version 2.6.2x), seed 1, random: passed"},
+		{[]string{"explore", "sector-overflow-32bit", "--schedules", "5", "--out", "ex-off"}, exitFailures, "1 schedule, 1 failure"},
+		{[]string{"explore", "sector-overflow-32bit", "--schedules", "5", "--fix", "sector-overflow", "--out", "ex-on"}, exitOK, "5 schedules, 0 failures"},
+		{[]string{"explain", "sector-overflow-32bit"}, exitOK, "read-correct"},
+		// A baseline fix left off brings its seed bug back.
+		{[]string{"run", "conc-afs-two-keys"}, exitOK, "passed"},
+		{[]string{"run", "conc-afs-two-keys", "--no-fix", "flush-conflict-double-put", "--out", "nofix"}, exitFailures, "wb-record"},
+	} {
+		code, out, errs := exit(c.args...)
+		if code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s%s", c.args, code, c.code, c.want, out, errs)
+		}
+	}
+	if _, out, _ := exit("explain", "sector-overflow-32bit", "--fix", "sector-overflow"); strings.Contains(out, "read-correct") {
+		t.Errorf("explain --fix sector-overflow still fails:\n%s", out)
+	}
+	if r := readResult(t, filepath.Join(work, "ex-on")); r.Programs[0].Variant.Flags() != "--fix sector-overflow" {
+		t.Errorf("result.json variant %+v", r.Programs[0].Variant)
+	}
+	// The replay file records the variant and reproduces the failure;
+	// without its no-fixes line it runs the fixed code and does not fit.
+	file := filepath.Join(work, "nofix", "replays", "conc-afs-two-keys-seed1.replay")
+	text, err := os.ReadFile(file)
+	if err != nil || !strings.HasPrefix(string(text), "wbsim-replay v2\n") || !strings.Contains(string(text), "\nno-fixes: flush-conflict-double-put\n") {
+		t.Fatalf("replay file: %v\n%s", err, text)
+	}
+	if code, out, _ := exit("replay", file); code != exitFailures || !strings.Contains(out, "replay: exact") || !strings.Contains(out, "FAILED the same way") {
+		t.Errorf("replay of the --no-fix failure: exit %d\n%s", code, out)
+	}
+	v1 := filepath.Join(work, "v1.replay")
+	os.WriteFile(v1, []byte(strings.Replace(strings.Replace(string(text), "v2\n", "v1\n", 1), "no-fixes: flush-conflict-double-put\n", "", 1)), 0o644)
+	if code, out, _ := exit("replay", v1); code != exitOK || !strings.Contains(out, "DIVERGED") {
+		t.Errorf("replay without the variant: exit %d\n%s", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "sector-overflow-32bit", "--version", "4.0"}, `unknown --version "4.0": blockfs scenarios run on 2.6.12, 2.6.2x, 3.x`},
+		{[]string{"run", "conc-afs-two-keys", "--version", "3.x"}, "--version applies to blockfs scenarios"},
+		{[]string{"run", "abba-deadlock", "--fix", "x"}, "abba-deadlock is a planted race"},
+		{[]string{"run", "sector-overflow-32bit", "--fix", "bogus"}, "--fix bogus: no such fix switch; kernel 2.6.12 takes: " + strings.Join(scenarios.FixesFor(scenarios.Kernel2_6_12), ", ")},
+		{[]string{"explore", "first-writeback", "--no-fix", "wb-integrity"}, "--no-fix wb-integrity: a fix switch of 2.6.12 only; kernel 3.x takes: " + strings.Join(scenarios.FixesFor(scenarios.Kernel3x), ", ")},
+		{[]string{"explain", "sector-overflow-32bit", "--version", "2.6.12", "--fix", "fill-page-offset"}, "a fix switch of afs-2.6.3x only"},
+		{[]string{"run", "sector-overflow-32bit", "--fix", "cyclic-wrap", "--no-fix", "cyclic-wrap"}, "contradict each other"},
+		{[]string{"explain", file, "--fix", "flush-conflict-double-put"}, "a replay file runs the kernel version and fixes it records"},
+	} {
+		code, _, errs := exit(c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+func TestDiffVersions(t *testing.T) {
+	code, out, errs := runCLI(t, "diff-versions", "basics-fsync-3.x")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// Every version calls get_block, and each section has a line per version.
+	calls := regexp.MustCompile(`(?m)^  (2\.6\.12|2\.6\.2x|3\.x) +([0-9]+)$`).FindAllStringSubmatch(out, -1)
+	if len(calls) != 3 {
+		t.Fatalf("want a get_block count per version:\n%s", out)
+	}
+	for _, c := range calls {
+		if n, _ := strconv.Atoi(c[2]); n == 0 {
+			t.Errorf("%s: no get_block call:\n%s", c[1], out)
+		}
+	}
+	for _, want := range []string{"write requests (", "get_block calls (", "fsync returns (", "final disk (", "failure ("} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff-versions lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errs := runCLI(t, "diff-versions", "basics-fsync-afs"); code != exitUsage || !strings.Contains(errs, "only blockfs") {
+		t.Errorf("an AFS scenario: exit %d, %q", code, errs)
+	}
+}
+
+// TestExplainScenarioFile: a .wbs path is a program to explain, not a
+// replay file.
+func TestExplainScenarioFile(t *testing.T) {
+	code, out, errs := runCLI(t, "explain", filepath.Join("..", "..", "scenarios", "builtin", "first-writeback.wbs"))
+	if code != exitOK || !strings.Contains(out, "=> mpage_writepages") {
+		t.Fatalf("exit %d, stderr %q:\n%.500s", code, errs, out)
+	}
 }

@@ -14,12 +14,10 @@ import (
 
 // A program is anything simrun can run: a name, a description, tags, a
 // setup that populates a world, budgets, and defaults for exploring it.
-// Today the programs are the planted races of package scenarios; scenario
-// files and bug seeds will become programs the same way, through
-// lookupProgram, without changing the commands.
-//
-// This adapter (and lookupProgram) lives here until package scenarios has
-// its own catalogue with lookup by name or path.
+// The programs are the planted races (scenarios.PlantedRaces), the
+// built-in scenarios and bug seeds (scenarios.Builtin) and scenario files
+// given by path; lookupProgram finds one by name or path, and
+// withVariant changes a scenario's kernel version or fix switches.
 type program struct {
 	Name        string
 	Description string
@@ -33,11 +31,15 @@ type program struct {
 	Planted *scenarios.Planted
 	// Scenario is set for a scenario (a built-in or a file).
 	Scenario *scenarios.Scenario
+	// Variant is how the scenario was changed (--version, --fix,
+	// --no-fix); replay files and results record it.
+	Variant reports.Variant
 }
 
-// scenarioProgram makes a program of a parsed scenario.
-func scenarioProgram(s *scenarios.Scenario) (*program, error) {
-	setup, cfg, err := srun.Build(s)
+// scenarioProgram makes a program of a parsed scenario, built with o's
+// fix switches.
+func scenarioProgram(s *scenarios.Scenario, o srun.Options) (*program, error) {
+	setup, cfg, err := srun.BuildWith(s, o)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +53,9 @@ func scenarioProgram(s *scenarios.Scenario) (*program, error) {
 		Setup: setup, Config: cfg, Strategy: st, Schedules: d.Explore.Schedules, Invariants: inv, Scenario: s}, nil
 }
 
-// programs lists every built-in program in a stable order.
+// programs lists the planted races in a stable order. The built-in
+// scenarios and bug seeds are programs too: lookupProgram finds them by
+// name, and listings lists them all.
 func programs() []*program {
 	var out []*program
 	for _, p := range scenarios.PlantedRaces() {
@@ -71,28 +75,32 @@ func programs() []*program {
 	return out
 }
 
-// plantedInvariants names what each planted program checks beyond sim's
-// own (progress, lock). The scenario catalogue will declare this itself.
+// plantedInvariants names what each planted race checks: sim's own
+// invariants (progress, lock) and, for lost-update, the no-lost-write
+// check of its AtEnd. Planted races are plain sim programs, with no
+// scenario to declare them.
 var plantedInvariants = map[string][]string{
 	"abba-deadlock": {"progress", "lock"},
 	"lost-update":   {"progress", "lock", "no-lost-write"},
 	"pct-hard-case": {"progress", "lock"},
 }
 
-// invariantText describes the invariant ids of ARCHITECTURE.md's table,
-// for reports. package check will own this table.
+// invariantText describes the invariant ids (ARCHITECTURE.md's table and
+// scenarios.InvCyclicComplete) for reports.
 var invariantText = map[string]string{
 	"page-state":    "page flags change only along legal transitions: lock held for set/clear of writeback and dirty-for-io, no end_page_writeback on a page not under writeback, no unlock of an unlocked page",
 	"page-ref":      "every page reference taken is dropped; no access to a freed page; no page freed while referenced",
 	"wb-record":     "AFS writeback record usage equals the pages (and fsync markers) that point to it; freed exactly once; never used after free; list membership consistent",
 	"bio-shape":     "each bio covers contiguous sectors, in page order, no partial page except at EOF, within the queue's limits",
-	"lock":          "no sleeping in atomic context, no lock released by a non-owner, no recursive locking",
+	"lock":          "no sleeping in atomic context, no lock released by a non-owner, no recursive locking, page locks taken in index order within one task",
 	"progress":      "every task finishes within the step and virtual-time budgets; no deadlock",
 	"read-correct":  "a read returns the oracle's bytes: written data, zeros in holes and past EOF",
 	"fsync-durable": "when fsync returns 0, every byte written to that file before fsync began is on stable storage",
 	"fsync-error":   "when writeback of data written before fsync failed, fsync reports it",
 	"crash":         "after a crash, stable storage holds, for every fsync that returned 0, at least what that fsync promised",
 	"no-lost-write": "with no faults and a final sync, the result equals the oracle: no update is lost",
+	"cyclic-complete": "a cyclic WB_SYNC_NONE writeback pass with enough nr_to_write writes every page that was dirty, " +
+		"unlocked and not under writeback when it began",
 }
 
 func (p *program) invariantInfos() []reports.InvariantInfo {
@@ -115,23 +123,24 @@ func lookupProgram(name string) (*program, error) {
 			if err != nil {
 				return nil, err
 			}
-			return scenarioProgram(s)
+			return scenarioProgram(s, srun.Options{})
 		}
 	}
-	all := programs()
-	for _, p := range all {
+	for _, p := range programs() {
 		if p.Name == name {
 			return p, nil
 		}
 	}
-	// The built-in scenarios are programs too (not listed by programs(),
-	// whose goldens cover the planted races).
 	if s, err := scenarios.Builtin(name); err == nil {
-		return scenarioProgram(s)
+		return scenarioProgram(s, srun.Options{})
+	}
+	all, err := listings()
+	if err != nil {
+		return nil, err
 	}
 	var names []string
-	for _, p := range all {
-		names = append(names, p.Name)
+	for _, l := range all {
+		names = append(names, l.Name)
 	}
 	msg := fmt.Sprintf("unknown program %q", name)
 	if _, err := os.Stat(name); err == nil || strings.ContainsAny(name, `/\`) {
@@ -140,7 +149,7 @@ func lookupProgram(name string) (*program, error) {
 	if s := closest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
-	return nil, fmt.Errorf("%s (programs: %s; see \"simrun list\")", msg, strings.Join(names, ", "))
+	return nil, fmt.Errorf("%s (\"simrun list\" lists the programs)", msg)
 }
 
 // closest is the name within edit distance 3 of s, or one s is a prefix

@@ -107,7 +107,11 @@ func (p *progressPrinter) line() string {
 		s += " schedules"
 	}
 	rate := pr.Rate()
-	s += fmt.Sprintf(", %.0f/s, %d failure", rate, pr.Failures)
+	prec := 0
+	if rate < 10 {
+		prec = 1 // slow programs: "0.4 schedules/s", not "0"
+	}
+	s += fmt.Sprintf(", %.*f schedules/s, %d failure", prec, rate, pr.Failures)
 	if pr.Failures != 1 {
 		s += "s"
 	}

@@ -42,7 +42,7 @@ func replayRel(prog, label string, seed uint64, minimal bool) string {
 // replayFor makes the replay file of a run's result.
 func replayFor(p *program, strategy string, r *sim.Result) *reports.ReplayFile {
 	b := reports.BudgetOf(p.Config)
-	f := &reports.ReplayFile{Program: p.Name, Strategy: strategy, MaxSteps: b.MaxSteps,
+	f := &reports.ReplayFile{Program: p.Name, Strategy: strategy, Variant: p.Variant, MaxSteps: b.MaxSteps,
 		MaxTime: sim.Time(b.MaxTimeNS), StepCost: sim.Time(b.StepCostNS), Log: r.Log}
 	if r.Failure != nil {
 		f.Failure = r.Failure.Error()
@@ -60,7 +60,7 @@ func writeReplay(out, rel string, f *reports.ReplayFile) error {
 func newProgramResult(p *program, label string, info reports.StrategyInfo, first uint64, count, shard, shards int,
 	keepGoing bool, expect string) reports.ProgramResult {
 	return reports.ProgramResult{
-		Program: p.Name, Description: p.Description, Tags: p.Tags, Label: label, Strategy: info,
+		Program: p.Name, Description: p.Description, Tags: p.Tags, Label: label, Variant: p.Variant, Strategy: info,
 		Seeds:  reports.SeedRange{First: first, Count: count, Shards: max(shards, 1), Done: []int{shard}},
 		Budget: reports.BudgetOf(p.Config), KeepGoing: keepGoing, Expect: expect,
 		Failures: []reports.FailureInfo{}, Invariants: p.invariantInfos(),

@@ -63,7 +63,8 @@ func (s strategySpec) factory() sim.StrategyFactory {
 	}
 }
 
-// info describes the strategy for reports; k is PCT's step estimate used.
+// info describes the strategy for reports; k is PCT's step estimate used
+// (0: not measured yet, as in "simrun list", where the text leaves it out).
 func (s strategySpec) info(k int64) reports.StrategyInfo {
 	in := reports.StrategyInfo{Name: s.Name}
 	switch s.Name {
@@ -72,7 +73,10 @@ func (s strategySpec) info(k int64) reports.StrategyInfo {
 			k = s.K
 		}
 		in.Depth, in.K = s.Depth, k
-		in.Text = fmt.Sprintf("pct depth=%d k=%d", s.Depth, k)
+		in.Text = fmt.Sprintf("pct depth=%d", s.Depth)
+		if k > 0 {
+			in.Text += fmt.Sprintf(" k=%d", k)
+		}
 	case "dfs":
 		in.Bound = s.Bound
 		in.Text = fmt.Sprintf("dfs bound=%d", s.Bound)

@@ -104,7 +104,7 @@ func tourScenarios(ctx context.Context, stdout io.Writer, result *reports.Result
 
 // addVerdict adds a scenario's verdict to the tour's result.
 func addVerdict(result *reports.Result, s *scenarios.Scenario, label, expect string, v srun.Verdict) error {
-	p, err := scenarioProgram(s)
+	p, err := scenarioProgram(s, srun.Options{})
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func addVerdict(result *reports.Result, s *scenarios.Scenario, label, expect str
 	if v.SchedulesToFind > 0 {
 		n = v.SchedulesToFind
 	}
-	pr := newProgramResult(p, label, p.Strategy.info(0), d.Explore.Seed, n, 0, 1, false, expect)
+	pr := newProgramResult(p, label, p.Strategy.info(v.K), d.Explore.Seed, n, 0, 1, false, expect)
 	pr.Schedules = n
 	if v.Failure != nil && v.Result != nil {
 		pr.Failures = append(pr.Failures, reports.NewFailureInfo(v.Result))

@@ -83,6 +83,9 @@ type Verdict struct {
 	// Ignored counts schedules that failed on an invariant the scenario
 	// does not check (they count as passing).
 	Ignored int
+	// K is PCT's steps estimate, measured from the first seed (0 for the
+	// other strategies).
+	K       int64
 	Elapsed time.Duration
 	// Msg says why the verdict is what it is.
 	Msg string
@@ -207,7 +210,7 @@ func CheckWith(s *scenarios.Scenario, o Options) Verdict {
 		opts.CalibrateK = strat.Kind == scenarios.StrategyPCT
 		opts.OnFailure = func(r *sim.Result) { onFailure(r, int(r.Seed-first)+1) }
 		res := sim.Explore(ctx, setup, opts)
-		v.Schedules = res.Schedules
+		v.Schedules, v.K = res.Schedules, res.K
 	}
 	if v.Failure == nil && v.Result != nil {
 		v.Failure = v.Result.Failure

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
+	srun "github.com/wbsim/wbsim/scenarios/run"
+)
+
+// nameList is a repeatable flag of names; a value may also hold several,
+// separated by commas ("--fix a --fix b" or "--fix a,b").
+type nameList []string
+
+func (l *nameList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+func (l *nameList) Set(s string) error {
+	for _, n := range strings.Split(s, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			return errors.New("empty name")
+		}
+		if !slices.Contains(*l, n) {
+			*l = append(*l, n)
+		}
+	}
+	return nil
+}
+
+// variantFlags are --version, --fix and --no-fix: how a run changes a
+// scenario's kernel version and fix switches.
+type variantFlags struct {
+	version        string
+	fixes, noFixes nameList
+}
+
+func addVariantFlags(fs *flag.FlagSet) *variantFlags {
+	v := &variantFlags{}
+	fs.StringVar(&v.version, "version", "", "blockfs scenarios: run on this kernel version instead: 2.6.12, 2.6.2x or 3.x")
+	fs.Var(&v.fixes, "fix", "turn this fix switch `NAME` on (repeatable; a wrong name lists the valid ones)")
+	fs.Var(&v.noFixes, "no-fix", "leave this fix switch `NAME` off: a baseline fix or one the scenario turns on (repeatable)")
+	return v
+}
+
+func (v *variantFlags) variant() reports.Variant {
+	return reports.Variant{Kernel: v.version, Fixes: v.fixes, NoFixes: v.noFixes}
+}
+
+// variantHelp is the help text of the variant flags.
+const variantHelp = "--version runs a blockfs scenario on another kernel version (a fix switch the\n" +
+	"version has no bug for is dropped); --fix turns a fix switch on, --no-fix leaves\n" +
+	"one off (a baseline fix, or one the scenario's fixes line names). A replay file\n" +
+	"records them.\n\n"
+
+// title is the program's name and, if it has one, its variant.
+func (p *program) title() string {
+	if p.Variant.IsZero() {
+		return p.Name
+	}
+	return p.Name + " (" + p.Variant.Flags() + ")"
+}
+
+// blockfsVersions are the kernel versions --version takes.
+var blockfsVersions = []scenarios.KernelVersion{scenarios.Kernel2_6_12, scenarios.Kernel2_6_2x, scenarios.Kernel3x}
+
+// withVariant is p changed by v: a scenario on another kernel version, or
+// with fix switches turned on or left off. Errors are input errors, one
+// line each, naming what is valid.
+func (p *program) withVariant(v reports.Variant) (*program, error) {
+	if v.IsZero() {
+		return p, nil
+	}
+	if p.Scenario == nil {
+		return nil, fmt.Errorf("%s is a planted race: it has no kernel version or fix switches (--version, --fix and --no-fix apply to scenarios)", p.Name)
+	}
+	s := p.Scenario.Clone()
+	if v.Kernel != "" {
+		k := scenarios.KernelVersion(v.Kernel)
+		if s.FS.BlockFS == nil {
+			return nil, fmt.Errorf("--version applies to blockfs scenarios (%s); %s runs on AFS, modelled in one version (%s)",
+				joinVersions(blockfsVersions), p.Name, s.Kernel)
+		}
+		if !slices.Contains(blockfsVersions, k) {
+			return nil, fmt.Errorf("unknown --version %q: blockfs scenarios run on %s", v.Kernel, joinVersions(blockfsVersions))
+		}
+		// A switch for a bug the version does not have goes: its code is
+		// already the fixed one.
+		s.Kernel = k
+		s.Fixes = slices.DeleteFunc(s.Fixes, func(f string) bool { return !slices.Contains(scenarios.FixesFor(k), f) })
+		if s.Bug != nil && !slices.Contains(scenarios.FixesFor(k), s.Bug.Switch) {
+			s.Bug.Switch = ""
+		}
+	}
+	valid := scenarios.FixesFor(s.Kernel)
+	for _, l := range []struct {
+		flag  string
+		names []string
+	}{{"--fix", v.Fixes}, {"--no-fix", v.NoFixes}} {
+		for _, n := range l.names {
+			if slices.Contains(valid, n) {
+				continue
+			}
+			why := "no such fix switch"
+			if f, ok := scenarios.LookupFix(n); ok {
+				why = "a fix switch of " + joinVersions(f.Versions) + " only"
+			}
+			return nil, fmt.Errorf("%s %s: %s; kernel %s takes: %s", l.flag, n, why, s.Kernel, strings.Join(valid, ", "))
+		}
+	}
+	for _, n := range v.Fixes {
+		if slices.Contains(v.NoFixes, n) {
+			return nil, fmt.Errorf("--fix %s and --no-fix %s contradict each other", n, n)
+		}
+	}
+	s.Fixes = slices.DeleteFunc(s.Fixes, func(f string) bool { return slices.Contains(v.NoFixes, f) })
+	q, err := scenarioProgram(s, srun.Options{Fixes: v.Fixes, Off: v.NoFixes})
+	if err != nil {
+		return nil, fmt.Errorf("%s with %s: %v", p.Name, v.Flags(), err)
+	}
+	q.Variant = v
+	return q, nil
+}
+
+// lookupVariant finds a program (lookupProgram) and changes it by v.
+func lookupVariant(name string, v reports.Variant) (*program, error) {
+	p, err := lookupProgram(name)
+	if err != nil {
+		return nil, err
+	}
+	return p.withVariant(v)
+}
+
+func joinVersions(vs []scenarios.KernelVersion) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}
