@@ -88,13 +88,31 @@ func Explore(ctx context.Context, setup func(w *World), opts ExploreOptions) Exp
 		setup(w)
 		k = w.Run().Steps
 	}
+	// Only a failure's trace is ever read (its decision log names the
+	// hash), and tracing is a fifth of a run's work: a passing run skips
+	// it, and a failing one is replayed from its log traced. Once a run
+	// has failed, more failures are likely (KeepGoing), so every later run
+	// is traced as it goes rather than run twice.
+	var failed atomic.Bool
 	runOne := func(seed uint64) *Result {
 		cfg := opts.Config
 		cfg.Seed = seed
 		cfg.Strategy = opts.Strategy(seed, k)
+		retrace := !cfg.Untraced && !opts.CheckDeterminism && !failed.Load()
+		cfg.Untraced = cfg.Untraced || retrace
 		w := New(cfg)
 		setup(w)
 		r := w.Run()
+		if r.Failure != nil && retrace {
+			failed.Store(true)
+			cfg.Untraced = false
+			cfg.Strategy = NewReplay(r.Log)
+			w := New(cfg)
+			setup(w)
+			div := r.Divergence // of a replaying strategy's own log
+			r = w.Run()
+			r.Divergence = cmp.Or(div, r.Divergence)
+		}
 		if opts.CheckDeterminism && r.Failure == nil {
 			cfg.Strategy = NewReplay(r.Log)
 			w2 := New(cfg)

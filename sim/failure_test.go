@@ -2,6 +2,7 @@ package sim
 
 import (
 	"github.com/google/go-cmp/cmp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -259,5 +260,51 @@ func TestKill(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"holder", "survivor"}, order); d != "" || deferred != 1 {
 		t.Fatalf("order (-want +got):\n%s deferred=%d", d, deferred)
+	}
+}
+
+// scripted is a strategy that takes choice 1 at the decisions in at and 0
+// elsewhere, and remembers what it chose.
+type scripted struct {
+	at   map[int]bool
+	made []Choice
+}
+
+func (s *scripted) Choose(d *Decision) int {
+	c := 0
+	if s.at[len(s.made)] {
+		c = 1
+	}
+	s.made = append(s.made, Choice{C: uint16(c), N: uint16(len(d.Candidates)), Preemptible: d.CurrentRunnable})
+	return c
+}
+
+// TestDecisionLogKeepsLongRuns: the world keeps its choices run-length
+// encoded; a run longer than one encoded run holds (65535), then a
+// preemption, must come out as every decision in order, and replay.
+func TestDecisionLogKeepsLongRuns(t *testing.T) {
+	setup := func(w *World) {
+		for _, name := range []string{"A", "B"} {
+			w.Spawn(name, func(t *Task) {
+				for range 70_000 {
+					t.Yield()
+				}
+			})
+		}
+	}
+	s := &scripted{at: map[int]bool{65535: true, 65536: true, 69_000: true}}
+	w := New(Config{Seed: 1, Strategy: s, MaxSteps: 1 << 20, TraceKeep: 1})
+	setup(w)
+	r := w.Run()
+	if !r.OK() {
+		t.Fatal(r.Failure.Report())
+	}
+	if !slices.Equal(s.made, r.Log.Choices) {
+		t.Fatalf("log of %d choices differs from the %d decisions made", len(r.Log.Choices), len(s.made))
+	}
+	w2 := New(Config{Seed: 1, Strategy: NewReplay(r.Log), MaxSteps: 1 << 20, TraceKeep: 1})
+	setup(w2)
+	if r2 := w2.Run(); r2.Hash != r.Hash || r2.Divergence != nil {
+		t.Fatalf("replay: hash %x, want %x; divergence %+v", r2.Hash, r.Hash, r2.Divergence)
 	}
 }

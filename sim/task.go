@@ -42,7 +42,8 @@ type Task struct {
 	waitWhat      string
 	waitHolder    *Task
 	interruptible bool
-	woken         bool // woken by a signal while interruptible
+	woken         bool   // woken by a signal while interruptible
+	wakeFn        func() // t.wake, for Sleep's timers
 }
 
 type abortPanic struct{}
@@ -79,6 +80,7 @@ func (w *World) spawn(name string, irq bool, body func(t *Task)) *Task {
 		t.atomic = 1
 	}
 	w.fgTasks++
+	w.runnable++ // a new task is runnable
 	w.all = append(w.all, t)
 	w.tasks = append(w.tasks, t)
 	t.resumeFn, t.stopFn = iter.Pull(func(yield func(struct{}) bool) {
@@ -93,7 +95,7 @@ func (w *World) spawn(name string, irq bool, body func(t *Task)) *Task {
 // exit runs when the task body returns or unwinds. It turns a Go panic or a
 // BUG into a Failure with the task's own stack, which iter.Pull would lose.
 func (t *Task) exit() {
-	t.state = taskDone
+	t.setState(taskDone)
 	r := recover()
 	if r == nil {
 		t.w.Record(KindExit, "", t.obj(), 0, "")
@@ -124,13 +126,25 @@ func (w *World) failFromExit(t *Task, f *Failure) {
 func (t *Task) resume() {
 	t.started = true
 	if _, ok := t.resumeFn(); !ok {
-		t.state = taskDone
+		t.setState(taskDone)
 	}
 }
 
 func (t *Task) stop() {
 	t.stopFn()
-	t.state = taskDone
+	t.setState(taskDone)
+}
+
+// setState moves the task to state s, keeping the world's count of
+// runnable tasks.
+func (t *Task) setState(s taskState) {
+	if t.state == taskRunnable {
+		t.w.runnable--
+	}
+	if s == taskRunnable {
+		t.w.runnable++
+	}
+	t.state = s
 }
 
 // park hands control back to the scheduler. It returns when the scheduler
@@ -173,7 +187,7 @@ func (t *Task) sched() {
 // block puts the task to sleep on obj until wake is called. The caller has
 // already queued the task where a waker will find it.
 func (t *Task) block(obj Obj, what string, holder *Task) {
-	t.state = taskBlocked
+	t.setState(taskBlocked)
 	t.waitObj, t.waitWhat, t.waitHolder = obj, what, holder
 	t.w.Record(KindBlock, what, obj, 0, "")
 	t.w.next = nil
@@ -186,7 +200,7 @@ func (t *Task) wake() {
 	if t.state != taskBlocked {
 		return
 	}
-	t.state = taskRunnable
+	t.setState(taskRunnable)
 	t.w.Record(KindWake, t.waitWhat, t.obj(), 0, "")
 }
 
@@ -290,7 +304,10 @@ func (t *Task) mightSleep(op string, obj Obj) {
 func (t *Task) Sleep(d Time) {
 	t.mightSleep("schedule_timeout", Obj{})
 	t.sched()
-	t.w.After(d, "timer", t.wake)
+	if t.wakeFn == nil {
+		t.wakeFn = t.wake // one closure per task, not per sleep
+	}
+	t.w.After(d, "timer", t.wakeFn)
 	t.block(Obj{Class: "timer", A: int64(t.w.now + d)}, "schedule_timeout", nil)
 }
 
@@ -336,7 +353,7 @@ func (w *World) Kill(t *Task) {
 	} else {
 		t.stopFn()
 	}
-	t.state = taskDone
+	t.setState(taskDone)
 	w.reap(t)
 	w.Record(KindExit, "kill", t.obj(), 0, "killed")
 	if w.next == t {

@@ -89,11 +89,12 @@ type Event struct {
 // hashes the whole run. With Keep < 0 it keeps every event (for narrated
 // traces of short runs).
 type Trace struct {
-	keep  int
-	ring  []Event
-	next  int // next ring slot
-	total int64
-	hash  uint64
+	keep   int
+	ring   []Event
+	next   int // next ring slot
+	total  int64
+	hash   uint64
+	traced bool // false: no hash and no ring (Config.Untraced)
 }
 
 const (
@@ -101,13 +102,44 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-func newTrace(keep int) Trace {
+func newTrace(keep int, traced bool) Trace {
 	// The ring grows on demand, so a short run does not pay for a long one.
-	return Trace{keep: keep, hash: fnvOffset}
+	t := Trace{keep: keep, traced: traced}
+	if traced {
+		t.hash = fnvOffset
+	}
+	return t
 }
 
+// slot returns where the next event goes: its place in the ring, or
+// scratch when the trace keeps none, so that Record writes each event once
+// and copies it nowhere.
+func (tr *Trace) slot(scratch *Event) *Event {
+	switch {
+	case tr.keep == 0 || !tr.traced:
+		return scratch
+	case tr.keep < 0 || len(tr.ring) < tr.keep:
+		if tr.ring == nil && tr.keep > 0 {
+			// A small ring at once, not a series of doublings.
+			tr.ring = make([]Event, 0, min(tr.keep, 64))
+		}
+		tr.ring = append(tr.ring, Event{})
+		return &tr.ring[len(tr.ring)-1]
+	}
+	ev := &tr.ring[tr.next]
+	tr.next++
+	if tr.next == tr.keep {
+		tr.next = 0
+	}
+	return ev
+}
+
+// add counts and hashes ev, which is already in its slot.
 func (tr *Trace) add(ev *Event) {
 	tr.total++
+	if !tr.traced {
+		return
+	}
 	h := tr.hash
 	h = mix(h, uint64(ev.Time))
 	h = mix(h, uint64(ev.Step))
@@ -120,19 +152,6 @@ func (tr *Trace) add(ev *Event) {
 	h = mix(h, uint64(ev.Obj.B))
 	h = mix(h, uint64(ev.Arg))
 	tr.hash = mixString(h, ev.Msg)
-	switch {
-	case tr.keep < 0:
-		tr.ring = append(tr.ring, *ev)
-	case tr.keep == 0:
-	case len(tr.ring) < tr.keep:
-		tr.ring = append(tr.ring, *ev)
-	default:
-		tr.ring[tr.next] = *ev
-		tr.next++
-		if tr.next == tr.keep {
-			tr.next = 0
-		}
-	}
 }
 
 // mix folds one 64-bit word into an FNV-style running hash, a word at a
@@ -150,9 +169,17 @@ func mixString(h uint64, s string) uint64 {
 		h = mix(h, binary.LittleEndian.Uint64(b))
 		b = b[8:]
 	}
+	// The last 0 to 7 bytes, little-endian, in at most three loads.
 	var v uint64
-	for i, c := range b {
-		v |= uint64(c) << (8 * i)
+	var shift uint
+	if len(b) >= 4 {
+		v, shift, b = uint64(binary.LittleEndian.Uint32(b)), 32, b[4:]
+	}
+	if len(b) >= 2 {
+		v, shift, b = v|uint64(binary.LittleEndian.Uint16(b))<<shift, shift+16, b[2:]
+	}
+	if len(b) == 1 {
+		v |= uint64(b[0]) << shift
 	}
 	return mix(h, v)
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"container/heap"
 	"fmt"
+	"math"
 	"math/rand/v2"
 )
 
@@ -21,6 +22,10 @@ type Config struct {
 	// TraceKeep is how many recent events the trace keeps in full; the
 	// hash always covers all of them. Negative keeps everything.
 	TraceKeep int
+	// Untraced neither hashes nor keeps the trace (Result.Hash and the
+	// log's hash are 0); observers still see every event. Explore runs
+	// schedules untraced and replays a failing one traced.
+	Untraced bool
 }
 
 // Defaults for the zero Config fields.
@@ -62,18 +67,21 @@ type World struct {
 	step     int64
 	rng      *rand.Rand
 	events   eventQueue
+	spare    []*event // fired events, for At to reuse
 	eventSeq uint64
 	nextID   int64 // object ids handed out by ID
 
-	tasks   []*Task // live tasks in id order
-	all     []*Task // every task ever spawned, by id
-	cands   []*Task // scratch: candidates of the current decision
-	dec     Decision
-	ev      Event // scratch: the event being recorded (observers must not keep the pointer)
-	current *Task // the task running now, nil in scheduler context
-	next    *Task // the task a scheduling point chose to run next
+	tasks    []*Task // live tasks in id order
+	all      []*Task // every task ever spawned, by id
+	cands    []*Task // scratch: candidates of the current decision
+	runnable int     // tasks in state taskRunnable (Task.setState)
+	dec      Decision
+	ev       Event // scratch: the event being recorded when the trace keeps none (observers must not keep the pointer)
+	current  *Task // the task running now, nil in scheduler context
+	next     *Task // the task a scheduling point chose to run next
 
-	log       DecisionLog
+	log       DecisionLog   // Choices stays empty until Run ends: see runs
+	runs      []recordedRun // the choices so far, run-length encoded
 	trace     Trace
 	observers []Observer
 	atEnd     []func()
@@ -94,7 +102,7 @@ func New(cfg Config) *World {
 	w := &World{
 		cfg:   cfg,
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
-		trace: newTrace(cfg.TraceKeep),
+		trace: newTrace(cfg.TraceKeep, !cfg.Untraced),
 		log:   DecisionLog{Version: LogVersion, Seed: cfg.Seed},
 	}
 	return w
@@ -147,11 +155,14 @@ func (w *World) AtEnd(f func()) { w.atEnd = append(w.atEnd, f) }
 // Record adds an event to the trace on behalf of the current task (or the
 // world) and runs the observers. It is not a scheduling point.
 func (w *World) Record(kind Kind, op string, obj Obj, arg int64, msg string) {
-	ev := &w.ev
-	*ev = Event{Time: w.now, Step: w.step, Task: -1, Kind: kind, Op: op, Obj: obj, Arg: arg, Msg: msg}
+	// Field by field into the ring slot: one write of each field, no
+	// zeroing and no copy of a whole Event.
+	ev := w.trace.slot(&w.ev)
+	ev.Time, ev.Step, ev.Kind, ev.Op, ev.Obj, ev.Arg, ev.Msg = w.now, w.step, kind, op, obj, arg, msg
 	if t := w.current; t != nil {
-		ev.Task = t.id
-		ev.Fn = t.fn()
+		ev.Task, ev.Fn = t.id, t.fn()
+	} else {
+		ev.Task, ev.Fn = -1, ""
 	}
 	w.trace.add(ev)
 	for _, o := range w.observers {
@@ -229,13 +240,14 @@ func (w *World) Run() *Result {
 	w.stopAll()
 	w.log.Steps = w.step
 	w.log.Hash = w.trace.Hash()
-	log := w.log.Clone()
+	log := w.log
+	log.Choices = expandRuns(w.runs)
 	res := &Result{
 		Seed: w.cfg.Seed, Failure: w.failure, Steps: w.step, Time: w.now,
-		Hash: w.trace.Hash(), Events: w.trace.Total(), Log: log,
+		Hash: w.trace.Hash(), Events: w.trace.Total(), Log: &log,
 	}
 	if w.failure != nil {
-		w.failure.Log = log
+		w.failure.Log = &log
 	}
 	if d, ok := w.cfg.Strategy.(interface{ Divergence() *Divergence }); ok {
 		res.Divergence = d.Divergence()
@@ -317,7 +329,10 @@ func (w *World) fireDue() {
 		cur := w.current
 		w.current = nil
 		w.Record(KindTimer, ev.name, Obj{}, int64(ev.at), "")
-		ev.fn()
+		fn := ev.fn
+		*ev = event{}
+		w.spare = append(w.spare, ev)
+		fn()
 		w.current = cur
 		if w.failure != nil {
 			return
@@ -338,7 +353,16 @@ func (w *World) At(at Time, name string, fn func()) {
 	if !daemon {
 		w.fgEvents++
 	}
-	heap.Push(&w.events, &event{at: at, seq: w.eventSeq, name: name, fn: fn, daemon: daemon})
+	// A fired timer's event is reused: a run arms hundreds of timers but
+	// has few pending at once.
+	var ev *event
+	if n := len(w.spare); n > 0 {
+		ev, w.spare = w.spare[n-1], w.spare[:n-1]
+	} else {
+		ev = new(event)
+	}
+	*ev = event{at: at, seq: w.eventSeq, name: name, fn: fn, daemon: daemon}
+	heap.Push(&w.events, ev)
 }
 
 // After is At(Now()+d).
@@ -386,8 +410,16 @@ func (w *World) decide(cur *Task) *Task {
 	if w.failure != nil {
 		return nil
 	}
-	c := w.cands[:0]
 	curRunnable := cur != nil && cur.state == taskRunnable
+	// Most points have one runnable task, the current one: nothing to
+	// choose, so no list of candidates to build.
+	switch {
+	case w.runnable == 0:
+		return nil
+	case w.runnable == 1 && curRunnable:
+		return cur
+	}
+	c := w.cands[:0]
 	if curRunnable {
 		c = append(c, cur)
 	}
@@ -426,8 +458,46 @@ func (w *World) decide(cur *Task) *Task {
 	if i < 0 || i >= len(c) {
 		panic(fmt.Sprintf("sim: strategy %T chose %d of %d", w.cfg.Strategy, i, len(c)))
 	}
-	w.log.Choices = append(w.log.Choices, Choice{C: uint16(i), N: uint16(len(c)), Preemptible: curRunnable})
+	w.record(Choice{C: uint16(i), N: uint16(len(c)), Preemptible: curRunnable})
 	return c[i]
+}
+
+// recordedRun is reps repeats of one choice. A long serial run (one task
+// writing a 4 GiB file while completions wait) makes tens of millions of
+// choices, nearly all the same, so the world keeps them run-length
+// encoded and expands them once, into the result's exact-size log. It is
+// the parser's choiceRun in 8 bytes, as a random walk records one per
+// decision.
+type recordedRun struct {
+	c    Choice
+	reps uint16
+}
+
+// record appends c to the world's choices.
+func (w *World) record(c Choice) {
+	if n := len(w.runs); n > 0 && w.runs[n-1].c == c && w.runs[n-1].reps < math.MaxUint16 {
+		w.runs[n-1].reps++
+		return
+	}
+	w.runs = append(w.runs, recordedRun{c: c, reps: 1})
+}
+
+// expandRuns decodes run-length encoded choices.
+func expandRuns(runs []recordedRun) []Choice {
+	n := 0
+	for _, r := range runs {
+		n += int(r.reps)
+	}
+	if n == 0 {
+		return nil // as a log with no choices decodes
+	}
+	out := make([]Choice, 0, n)
+	for _, r := range runs {
+		for range r.reps {
+			out = append(out, r.c)
+		}
+	}
+	return out
 }
 
 // choose asks the strategy, catching a panic from it (rapid uses panics

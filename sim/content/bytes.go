@@ -76,6 +76,11 @@ func (b Bytes) Overwrite(off int64, x Bytes) Bytes {
 		panic(fmt.Sprintf("content: Overwrite(%d, %d bytes): out of range", off, n))
 	}
 	l, end := b.Len(), off+n
+	if off == 0 && end >= l {
+		// x replaces all of b (a whole page copied in): share x's runs
+		// rather than hold a fresh, mostly empty slice per page.
+		return x
+	}
 	out := make([]Run, 0, len(b.runs)+len(x.runs)+1)
 	out = addRange(out, b.runs, 0, min(off, l), 0)
 	if off > l {

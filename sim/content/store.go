@@ -164,25 +164,49 @@ func (s *Store) Read(off, n int64) Bytes {
 		return Bytes{}
 	}
 	end := off + n
-	var buf [4]Run
-	got := buf[:0]
-	if s.t != nil {
-		if r, ok := s.floor(off); ok && r.End() > off {
-			got = append(got, r)
-		}
-		got = s.appendRange(got, off, end-1)
+	if s.t == nil {
+		return Zeros(n)
 	}
-	out := make([]Run, 0, 2*len(got)+1)
-	pos := off
-	for _, r := range got {
-		if r.Off > pos {
-			out = add(out, Run{Off: pos - off, Len: r.Off - pos})
+	// Two walks over the runs, the first to count the result's runs (add
+	// merges some), so that a Read allocates once, at the exact size.
+	var buf [2]Run
+	last, count := buf[:0], 0
+	s.readRuns(off, end, func(r Run) {
+		last = add(last, r)
+		if len(last) == 2 { // last[0] is final
+			count++
+			last[0] = last[1]
+			last = last[:1]
 		}
-		out = add(out, clip(r, off, end, -off))
+	})
+	out := make([]Run, 0, count+len(last))
+	s.readRuns(off, end, func(r Run) { out = add(out, r) })
+	return Bytes{out}
+}
+
+// readRuns calls f with the runs of [off, end) in order, moved to start at
+// 0, with the zeros between stored runs as runs of their own; add merges
+// them into canonical form.
+func (s *Store) readRuns(off, end int64, f func(Run)) {
+	pos := off
+	visit := func(r Run) {
+		if r.Off > pos {
+			f(Run{Off: pos - off, Len: r.Off - pos})
+		}
+		f(clip(r, off, end, -off))
 		pos = min(r.End(), end)
 	}
-	out = add(out, Run{Off: pos - off, Len: end - pos})
-	return Bytes{out}
+	if r, ok := s.floor(off); ok && r.End() > off {
+		visit(r)
+	}
+	s.t.AscendGreaterOrEqual(Run{Off: off + 1}, func(x Run) bool {
+		if x.Off >= end {
+			return false
+		}
+		visit(x)
+		return true
+	})
+	f(Run{Off: pos - off, Len: end - pos})
 }
 
 // Truncate sets the size to n: runs past n are dropped, and growing the size
