@@ -7,19 +7,21 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
 	"github.com/wbsim/wbsim/sim/errno"
 )
 
-// tenv is a world with a kernel, a MemDevice, a block device, and one
-// file (inode 5) whose byte x lives at sector fileBase + x/512, except
-// where moved says otherwise (page index -> sector of its first byte).
+// tenv is a world with a kernel, a faultdisk disk behind DiskDevice (the
+// product's device), a block device, and one file (inode 5) whose byte x
+// lives at sector fileBase + x/512, except where moved says otherwise
+// (page index -> sector of its first byte).
 type tenv struct {
 	w     *sim.World
 	k     *mm.Kernel
-	dev   *MemDevice
+	dev   *logDevice
 	bdev  *BlockDevice
 	file  *mm.Inode
 	moved map[uint64]int64
@@ -27,10 +29,27 @@ type tenv struct {
 
 const fileBase = 8192
 
-func newTenv(seed uint64, v mm.Version) *tenv {
+// logDevice is DiskDevice with the list of requests it was given, in
+// dispatch order (block/blocktest has more, but imports this package).
+type logDevice struct {
+	DiskDevice
+	Log []*Request
+}
+
+func (d *logDevice) Submit(t *sim.Task, rq *Request) {
+	d.Log = append(d.Log, rq)
+	d.DiskDevice.Submit(t, rq)
+}
+
+// newTenv builds the machine; plan (nil: none) is the disk's fault plan.
+func newTenv(seed uint64, v mm.Version, plan *faultdisk.Plan) *tenv {
 	w := sim.New(sim.Config{Seed: seed, TraceKeep: 64})
 	k := mm.NewKernel(w, v)
-	dev := NewMemDevice(w)
+	disk, err := faultdisk.New(w, faultdisk.Config{Sectors: 1 << 20, Plan: plan})
+	if err != nil {
+		panic(err)
+	}
+	dev := &logDevice{DiskDevice: NewDiskDevice(Init(k), disk)}
 	bdev := NewBlockDevice(k, "sda", dev, 1<<20, 1024)
 	e := &tenv{w: w, k: k, dev: dev, bdev: bdev, moved: map[uint64]int64{}}
 	e.file = k.NewInode(5, 12, nil, nil)
@@ -66,6 +85,22 @@ func (e *tenv) readBio(t *sim.Task, pages []*mm.Page) *Bio {
 	return bio
 }
 
+// preload writes data at byte off of the disk (into its volatile cache)
+// before the test's own I/O, from t.
+func (e *tenv) preload(t *sim.Task, off int64, data content.Bytes) {
+	var done sim.Completion
+	e.dev.Disk.Submit(t, &faultdisk.IO{Op: faultdisk.OpWrite, Sector: off / SectorSize,
+		Count: data.Len() / SectorSize, Data: data, Done: func(it *sim.Task, _ *faultdisk.IO) { done.Complete(it) }})
+	done.Wait(t)
+}
+
+// failReadsAfterPage is a plan that fails every read with EIO after its
+// first page.
+var failReadsAfterPage = &faultdisk.Plan{Rules: []faultdisk.Rule{{
+	Match:  faultdisk.Match{Ops: faultdisk.Ops(faultdisk.OpRead)},
+	Action: faultdisk.Partial{Bytes: mm.PageSize, Errno: errno.EIO},
+}}}
+
 func runOne(e *tenv, body func(t *sim.Task)) *sim.Result {
 	e.w.Spawn("test", body)
 	return e.w.Run()
@@ -84,9 +119,9 @@ func endPagesRead(t *sim.Task, bio *Bio, err int) {
 }
 
 func TestBioShapeGoodBioPasses(t *testing.T) {
-	e := newTenv(1, mm.V2_6_2x)
-	e.dev.Cache.Write(fileBase*SectorSize, content.Fill(3*mm.PageSize, 9, 0))
+	e := newTenv(1, mm.V2_6_2x, nil)
 	res := runOne(e, func(tk *sim.Task) {
+		e.preload(tk, fileBase*SectorSize, content.Fill(3*mm.PageSize, 9, 0))
 		pages := []*mm.Page{e.page(tk, 0), e.page(tk, 1), e.page(tk, 2)}
 		bio := e.readBio(tk, pages)
 		bio.EndIO = endPagesRead
@@ -189,7 +224,7 @@ func TestBioShapeViolations(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newTenv(2, mm.V2_6_2x)
+			e := newTenv(2, mm.V2_6_2x, nil)
 			res := runOne(e, func(tk *sim.Task) {
 				bio := c.make(e, tk)
 				bio.EndIO = endPagesRead
@@ -214,7 +249,7 @@ func TestBioShapeViolations(t *testing.T) {
 }
 
 func TestBioAddPageLimits(t *testing.T) {
-	e := newTenv(3, mm.V2_6_2x)
+	e := newTenv(3, mm.V2_6_2x, nil)
 	e.bdev.Limits = QueueLimits{MaxSectors: 32, MaxHWSectors: 64, MaxSegments: 128}
 	res := runOne(e, func(tk *sim.Task) {
 		if n := BioGetNrVecs(e.bdev); n != 4 {
@@ -255,7 +290,7 @@ func TestBioAddPageLimits(t *testing.T) {
 }
 
 func TestBioAllocFault(t *testing.T) {
-	e := newTenv(4, mm.V2_6_2x)
+	e := newTenv(4, mm.V2_6_2x, nil)
 	var sites []string
 	e.bdev.Layer().AllocFault = func(site string) bool { sites = append(sites, site); return len(sites) == 2 }
 	res := runOne(e, func(tk *sim.Task) {
@@ -277,8 +312,7 @@ func TestBioAllocFault(t *testing.T) {
 // handler twice, first for the good bytes (handler returns 1: not done),
 // then for the rest with -EIO.
 func TestEndIO2612PartialCompletion(t *testing.T) {
-	e := newTenv(5, mm.V2_6_12)
-	e.dev.Fail = func(rq *Request) (errno.Errno, int64) { return errno.EIO, mm.PageSize }
+	e := newTenv(5, mm.V2_6_12, failReadsAfterPage)
 	type call struct {
 		BytesDone, SizeLeft uint
 		Err, Ret            int
@@ -319,11 +353,10 @@ func TestEndIO2612PartialCompletion(t *testing.T) {
 
 // The 2.6.24+ form: one call, when the whole bio is done, with the error.
 func TestEndIOPartialCompletionModern(t *testing.T) {
-	e := newTenv(6, mm.V2_6_2x)
-	e.dev.Cache.Write(fileBase*SectorSize, content.Fill(2*mm.PageSize, 4, 0))
-	e.dev.Fail = func(rq *Request) (errno.Errno, int64) { return errno.EIO, mm.PageSize }
+	e := newTenv(6, mm.V2_6_2x, failReadsAfterPage)
 	var errs []int
 	res := runOne(e, func(tk *sim.Task) {
+		e.preload(tk, fileBase*SectorSize, content.Fill(2*mm.PageSize, 4, 0))
 		pages := []*mm.Page{e.page(tk, 0), e.page(tk, 1)}
 		bio := e.readBio(tk, pages)
 		bio.EndIO = func(t *sim.Task, bio *Bio, err int) {
@@ -348,7 +381,7 @@ func TestEndIOPartialCompletionModern(t *testing.T) {
 }
 
 func TestBioBeyondEndOfDevice(t *testing.T) {
-	e := newTenv(7, mm.V2_6_2x)
+	e := newTenv(7, mm.V2_6_2x, nil)
 	var errs []int
 	res := runOne(e, func(tk *sim.Task) {
 		e.moved[0] = e.bdev.Capacity - 4
@@ -371,7 +404,7 @@ func TestBioBeyondEndOfDevice(t *testing.T) {
 
 // 3.x plugging: bios collect and merge in the plug until blk_finish_plug.
 func TestPlugMergesAndFlushesAtFinish(t *testing.T) {
-	e := newTenv(8, mm.V3x)
+	e := newTenv(8, mm.V3x, nil)
 	res := runOne(e, func(tk *sim.Task) {
 		var plug BlkPlug
 		BlkStartPlug(tk, &plug)
@@ -408,7 +441,7 @@ func TestPlugMergesAndFlushesAtFinish(t *testing.T) {
 // A task that sleeps with I/O in its plug must not wait for itself:
 // schedule() flushes the plug (sched_submit_work) and kblockd sends it.
 func TestPlugFlushedWhenTaskSleeps(t *testing.T) {
-	e := newTenv(9, mm.V3x)
+	e := newTenv(9, mm.V3x, nil)
 	res := runOne(e, func(tk *sim.Task) {
 		var plug BlkPlug
 		BlkStartPlug(tk, &plug)
@@ -432,9 +465,13 @@ func TestPlugFlushedWhenTaskSleeps(t *testing.T) {
 }
 
 func TestBlkdevIssueFlush(t *testing.T) {
-	e := newTenv(10, mm.V2_6_2x)
-	e.dev.Cache.Write(0, content.Fill(512, 3, 0))
+	e := newTenv(10, mm.V2_6_2x, nil)
+	data := content.Fill(512, 3, 0)
 	res := runOne(e, func(tk *sim.Task) {
+		e.preload(tk, 0, data)
+		if e.dev.Disk.Stable(0, 1).Equal(data) {
+			t.Errorf("the write is stable before the flush")
+		}
 		if r := BlkdevIssueFlush(tk, e.bdev); r != 0 {
 			t.Errorf("blkdev_issue_flush = %d", r)
 		}
@@ -442,7 +479,7 @@ func TestBlkdevIssueFlush(t *testing.T) {
 	if res.Failure != nil {
 		t.Fatal(res.Failure.Report())
 	}
-	if !e.dev.Stable.Equal(e.dev.Cache) {
+	if !e.dev.Disk.Stable(0, 1).Equal(data) {
 		t.Errorf("flush did not make the cache stable")
 	}
 	if len(e.dev.Log) != 1 || e.dev.Log[0].Op != ReqFlush {
@@ -451,7 +488,7 @@ func TestBlkdevIssueFlush(t *testing.T) {
 }
 
 func TestBioPutTwiceIsABug(t *testing.T) {
-	e := newTenv(11, mm.V2_6_2x)
+	e := newTenv(11, mm.V2_6_2x, nil)
 	res := runOne(e, func(tk *sim.Task) {
 		bio := BioAlloc(tk, GFP_KERNEL, 1)
 		BioPut(tk, bio)
@@ -468,7 +505,7 @@ func TestLayersPerWorld(t *testing.T) {
 	done := make(chan error)
 	for i := range 8 {
 		go func() {
-			e := newTenv(uint64(100+i), mm.V3x)
+			e := newTenv(uint64(100+i), mm.V3x, nil)
 			e.bdev.Layer().BufferHeadsOverLimit = i%2 == 0
 			res := runOne(e, func(tk *sim.Task) {
 				if BufferHeadsOverLimit(tk) != (i%2 == 0) {
@@ -502,7 +539,7 @@ func TestLayersPerWorld(t *testing.T) {
 	}
 	before := countLayers()
 	for range 50 {
-		e := newTenv(1, mm.V2_6_2x)
+		e := newTenv(1, mm.V2_6_2x, nil)
 		runOne(e, func(tk *sim.Task) {})
 	}
 	for range 5 {

@@ -3,6 +3,7 @@ package blockfs
 import (
 	"testing"
 
+	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -11,10 +12,7 @@ import (
 
 func benchEnv(opts Options) *env {
 	w := sim.New(sim.Config{Seed: 1, TraceKeep: 1, MaxSteps: 1 << 62, MaxTime: 1 << 62})
-	k := mm.NewKernel(w, mm.V2_6_2x)
-	dev := block.NewMemDevice(w)
-	bdev := block.NewBlockDevice(k, "sda", dev, 1<<24, 512)
-	return &env{w: w, k: k, dev: dev, bdev: bdev, fs: NewFs(k, bdev, opts)}
+	return newEnvOn(w, mm.V2_6_2x, opts, 1<<24, faultdisk.Config{})
 }
 
 // BenchmarkGetBlock measures a get_block lookup (create == 0, one block)

@@ -5,19 +5,17 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/block/blocktest"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
 	"pgregory.net/rapid"
 )
 
-func newEnvStrategy(seed uint64, v mm.Version, opts Options, s sim.Strategy) *env {
-	w := sim.New(sim.Config{Seed: seed, TraceKeep: 64, Strategy: s})
-	k := mm.NewKernel(w, v)
-	dev := block.NewMemDevice(w)
-	bdev := block.NewBlockDevice(k, "sda", dev, 1<<20, 512)
-	return &env{w: w, k: k, dev: dev, bdev: bdev, fs: NewFs(k, bdev, opts)}
+func newEnvStrategy(seed uint64, v mm.Version, opts Options, s sim.Strategy, cfg faultdisk.Config) *env {
+	return newEnvOn(sim.New(sim.Config{Seed: seed, TraceKeep: 64, Strategy: s}), v, opts, 1<<20, cfg)
 }
 
 // TestConcurrentGetBlock: several tasks allocate blocks of the same file
@@ -38,7 +36,7 @@ func TestConcurrentGetBlock(t *testing.T) {
 					MaxBlocks: rapid.Uint64Range(1, 8).Draw(rt, "max"), Create: true}
 			}), 1, 6).Draw(rt, fmt.Sprint("ops", i))
 		}
-		e := newEnvStrategy(1, mm.V2_6_2x, Options{BlockSize: bs, Layout: layout, Blocks: 8192}, sim.Rapid{T: rt})
+		e := newEnvStrategy(1, mm.V2_6_2x, Options{BlockSize: bs, Layout: layout, Blocks: 8192}, sim.Rapid{T: rt}, faultdisk.Config{})
 		ei := e.fs.NewInode(10)
 		seen := make([]map[uint64]uint64, ntasks)
 		for i := range ntasks {
@@ -80,8 +78,8 @@ func TestConcurrentReadWrite(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		bs := rapid.SampledFrom([]uint{512, 1024, 2048}).Draw(rt, "blocksize")
 		version := rapid.SampledFrom([]mm.Version{mm.V2_6_12, mm.V2_6_2x, mm.V3x}).Draw(rt, "version")
-		e := newEnvStrategy(2, version, Options{BlockSize: bs, Blocks: 4096}, sim.Rapid{T: rt})
-		e.dev.Latency = sim.Time(rapid.IntRange(1, 30).Draw(rt, "latency")) * sim.Microsecond
+		latency := sim.Time(rapid.IntRange(1, 30).Draw(rt, "latency")) * sim.Microsecond
+		e := newEnvStrategy(2, version, Options{BlockSize: bs, Blocks: 4096}, sim.Rapid{T: rt}, blocktest.Latency(latency))
 		ei := e.fs.NewInode(10)
 		const npages = 4
 		size := int64(2 * npages * mm.PageSize)

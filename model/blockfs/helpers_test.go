@@ -3,26 +3,33 @@ package blockfs
 import (
 	"testing"
 
+	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/block/blocktest"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
 )
 
-// env is one world with a kernel, a MemDevice, a block device and a file
-// system on it.
+// env is one world with a kernel, a faultdisk disk (the product's, with
+// blocktest's request log and failures), a block device and a file system
+// on it.
 type env struct {
 	w    *sim.World
 	k    *mm.Kernel
-	dev  *block.MemDevice
+	dev  *blocktest.Device
 	bdev *block.BlockDevice
 	fs   *Fs
 }
 
 func newEnv(seed uint64, v mm.Version, opts Options, capacitySectors int64) *env {
-	w := sim.New(sim.Config{Seed: seed, TraceKeep: 64})
+	return newEnvOn(sim.New(sim.Config{Seed: seed, TraceKeep: 64}), v, opts, capacitySectors, faultdisk.Config{})
+}
+
+// newEnvOn builds the machine on w with a disk configured by cfg.
+func newEnvOn(w *sim.World, v mm.Version, opts Options, capacitySectors int64, cfg faultdisk.Config) *env {
 	k := mm.NewKernel(w, v)
-	dev := block.NewMemDevice(w)
+	dev := blocktest.New(w, k, capacitySectors, cfg)
 	bdev := block.NewBlockDevice(k, "sda", dev, capacitySectors, 512)
 	fs := NewFs(k, bdev, opts)
 	return &env{w: w, k: k, dev: dev, bdev: bdev, fs: fs}

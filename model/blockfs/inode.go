@@ -356,7 +356,7 @@ func ext2SpliceBranch(t *sim.Task, inode *mm.Inode, blk uint64, where []indirect
 	}
 
 	// The model's record of what is mapped (the bio-shape oracle).
-	ei.shadow = insertExtent(ei.shadow, blk, uint64(where[num].key), blks)
+	ei.shadowSet(blk, uint64(where[num].key), blks)
 
 	// We are done with atomic stuff, now do the rest of housekeeping
 
@@ -429,6 +429,9 @@ func ext2GetBlocks(t *sim.Task, inode *mm.Inode, iblock uint64, maxblocks uint64
 
 	// Next simple case - plain lookup or failed read of indirect block
 	if create == 0 || err == eio {
+		if create == 0 && err == 0 {
+			ei.shadowSet(iblock, 0, 1) // the tree says: a hole
+		}
 		goto cleanup
 	}
 
@@ -484,6 +487,7 @@ func ext2GetBlocks(t *sim.Task, inode *mm.Inode, iblock uint64, maxblocks uint64
 	ei.TruncateMutex.Unlock(t)
 	block.SetBufferNew(t, bhResult)
 gotIt:
+	ei.shadowSet(iblock, uint64(chain[depth-1].key), count)
 	block.MapBh(t, bhResult, fs.Bdev, fs.Opts.BlockSize, uint64(chain[depth-1].key))
 	if count > uint64(blocksToBoundary) {
 		block.SetBufferBoundary(t, bhResult)
@@ -497,6 +501,38 @@ cleanup:
 		partial--
 	}
 	return err
+}
+
+// shadowSet makes the model's record of what is mapped (Inode.shadow, the
+// bio-shape oracle) say what the block tree just said: logical blocks
+// [l, l+n) are at p, p+1, ... (p == 0: a hole). Not kernel code. The two
+// differ only when the tree forgot blocks: when the write of an indirect
+// block fails, end_buffer_write_sync clears its uptodate bit and the next
+// sb_bread reads the old block back from the disk, so the blocks it
+// pointed to are holes again, and may be allocated anew (the old ones stay
+// allocated, lost, as in the kernel until fsck).
+func (ei *Inode) shadowSet(l, p, n uint64) {
+	same, overlap := true, false
+	for b := l; b < l+n; b++ {
+		i := findExtent(ei.shadow, b)
+		overlap = overlap || i >= 0
+		if p == 0 {
+			same = same && i < 0
+		} else {
+			same = same && i >= 0 && ei.shadow[i].Phys+(b-ei.shadow[i].Logical) == p+(b-l)
+		}
+	}
+	if same {
+		return
+	}
+	if overlap {
+		low, rest := cutExtents(ei.shadow, l)
+		_, high := cutExtents(rest, l+n)
+		ei.shadow = append(low, high...)
+	}
+	if p != 0 {
+		ei.shadow = insertExtent(ei.shadow, l, p, n)
+	}
 }
 
 // ext2GetBlock is ext2_get_block(inode, iblock, bh_result, create),

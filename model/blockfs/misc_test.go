@@ -3,6 +3,7 @@ package blockfs
 import (
 	"testing"
 
+	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -96,7 +97,7 @@ func TestTryToFreeBuffers(t *testing.T) {
 // TestDeterministic: the same seed gives the same trace.
 func TestDeterministic(t *testing.T) {
 	run := func() uint64 {
-		e := newEnvStrategy(7, mm.V3x, Options{BlockSize: 1024, Policy: AllocFragmented}, sim.NewRandom(7))
+		e := newEnvStrategy(7, mm.V3x, Options{BlockSize: 1024, Policy: AllocFragmented}, sim.NewRandom(7), faultdisk.Config{})
 		ei := e.fs.NewInode(10)
 		f := &failer{}
 		for i := range 2 {

@@ -12,7 +12,10 @@ import (
 // glue between the VFS and them.
 //
 // Versions: ext2_truncate, ext2_find_shared, ext2_free_data,
-// ext2_free_branches and all_zeroes are Linux 2.6.32's (3.2 moved the
+// ext2_free_branches and all_zeroes are Linux 2.6.32's (checked against
+// a 2.6.3x fs/ext2/inode.c with truncate_mutex and a 2.6.1x one with
+// ext2_discard_prealloc and the two-argument nobh_truncate_page, both
+// read via the search tool as unnamed file texts; 3.2 moved the
 // block-freeing half verbatim into __ext2_truncate_blocks, which
 // ext2TruncateBlocks is, and 2.6.12's differs only in having no
 // truncate_mutex and an ext2_discard_prealloc call; the model takes

@@ -31,7 +31,7 @@ func (o truncOp) String() string {
 }
 
 // diskRead reads what the device holds (its cache: what a read sees).
-func (e *env) diskRead(off, n int64) content.Bytes { return e.dev.Cache.Read(off, n) }
+func (e *env) diskRead(off, n int64) content.Bytes { return e.dev.Read(off, n) }
 
 // usedBlocks is the number of allocated blocks.
 func (e *env) usedBlocks() uint64 { return e.fs.NBlocks() - e.fs.FreeBlocks() }

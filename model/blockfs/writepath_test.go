@@ -124,7 +124,7 @@ func TestWritePaths(t *testing.T) {
 		if d := cmp.Diff(want.String(), got.String()); d != "" {
 			rt.Fatalf("file contents (-want +got):\n%s", d)
 		}
-		if err := e.fs.Fsck(e.dev.Cache.Read); err != nil {
+		if err := e.fs.Fsck(e.dev.Read); err != nil {
 			rt.Fatal(err)
 		}
 	})

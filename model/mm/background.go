@@ -6,10 +6,18 @@ import (
 
 // Background writeback: the periodic kupdate flush, background writeout
 // above the dirty threshold, and throttling of dirtiers. Translated from
-// mm/page-writeback.c and fs/fs-writeback.c of the pdflush era (Linux
-// 2.6.22, read, for wb_kupdate, background_writeout and the global
-// balance_dirty_pages; 2.6.32 for writeback_single_inode's requeueing),
-// with these simplifications:
+// mm/page-writeback.c and fs/fs-writeback.c of the pdflush era for every
+// modelled kernel: Linux 2.6.23 (torvalds/linux 00128188, mm/page-
+// writeback.c, read via the search tool: global dirty limits, pdflush,
+// no per-bdi proportions; 2.6.22 is the same in what is modelled) for
+// wb_kupdate, background_writeout, get_dirty_limits and
+// balance_dirty_pages; sync_sb_inodes from memory of 2.6.22's
+// fs/fs-writeback.c; Linux 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d,
+// fs/fs-writeback.c, read) for writeback_single_inode, redirty_tail and
+// requeue_io. The 2.6.32 bdi flusher threads (wb_writeback,
+// bdi_start_writeback, per-bdi dirty limits) and 3.2's IO-less
+// balance_dirty_pages are not modelled: every era runs the pdflush
+// design. Further simplifications:
 //
 //   - one superblock and one dirty-inode list (oldest first) instead of
 //     sb->s_dirty/s_io/s_more_io or the per-bdi b_dirty/b_io/b_more_io;
@@ -38,7 +46,8 @@ type flusher struct {
 	k          *Kernel
 	opts       FlusherOptions
 	kupdate    *sim.Task
-	background int // background writeout tasks running
+	worker     *sim.Task // the background writeout task, while it runs
+	background int       // background writeout tasks running (0 or 1)
 }
 
 // StartFlusher spawns the kupdate daemon: every dirty_writeback_interval
@@ -52,8 +61,10 @@ func StartFlusher(k *Kernel, opts FlusherOptions) {
 		return
 	}
 	f.kupdate = k.W.SpawnDaemon("kupdate", func(t *sim.Task) {
+		// page_writeback_init arms wb_timer dirty_writeback_interval
+		// after boot; each wb_kupdate re-arms it for the time it returns.
+		t.Sleep(k.DirtyWritebackInterval)
 		for {
-			t.Sleep(k.DirtyWritebackInterval)
 			next := WbKupdate(t, k)
 			if d := next - t.World().Now(); d > 0 {
 				t.Sleep(d)
@@ -79,8 +90,8 @@ func (k *Kernel) spawnBackground(nrPages int64) {
 		return // a pdflush thread is already working the queue
 	}
 	f.background++
-	k.W.SpawnDaemon("pdflush", func(t *sim.Task) {
-		defer func() { f.background-- }()
+	f.worker = k.W.SpawnDaemon("pdflush", func(t *sim.Task) {
+		defer func() { f.background--; f.worker = nil }()
 		BackgroundWriteout(t, k, nrPages)
 	})
 }
@@ -97,11 +108,17 @@ func WakeupFlusherThreads(t *sim.Task, k *Kernel, nrPages int64) {
 }
 
 // GetDirtyLimits is get_dirty_limits(&background, &dirty, mapping), Linux
-// 2.6.22 without the mapped-memory clamp (nothing is mapped): the
-// background and throttling thresholds in pages.
+// 2.6.23 (read): the background and throttling thresholds in pages.
+// Simplified: dirtyable memory is all of RAM, nothing counts as mapped or
+// anonymous (so unmapped_ratio is 100 and its clamp caps dirty_ratio at
+// 50), and no task is PF_LESS_THROTTLE or real-time.
 func GetDirtyLimits(k *Kernel) (background, dirty int64) {
 	available := k.TotalRAMPages + 1 // determine_dirtyable_memory never returns 0
+	const unmappedRatio = 100
 	dirtyRatio := int64(k.DirtyRatio)
+	if dirtyRatio > unmappedRatio/2 {
+		dirtyRatio = unmappedRatio / 2
+	}
 	if dirtyRatio < 5 {
 		dirtyRatio = 5
 	}
@@ -112,14 +129,13 @@ func GetDirtyLimits(k *Kernel) (background, dirty int64) {
 	return backgroundRatio * available / 100, dirtyRatio * available / 100
 }
 
-// BackgroundWriteout is background_writeout(min_pages), Linux 2.6.22:
-// write back at least minPages, and keep going while dirty memory is
-// above the background threshold or until everything is clean.
+// BackgroundWriteout is background_writeout(min_pages), Linux 2.6.23
+// (read): write back at least minPages, and keep going while dirty memory
+// is above the background threshold or until everything is clean.
 func BackgroundWriteout(t *sim.Task, k *Kernel, minPages int64) {
 	t.Enter("background_writeout")
 	defer t.Leave()
-	wbc := &WritebackControl{SyncMode: WB_SYNC_NONE, Nonblocking: true, RangeCyclic: true,
-		ForBackground: true}
+	wbc := &WritebackControl{SyncMode: WB_SYNC_NONE, Nonblocking: true, RangeCyclic: true}
 	for {
 		backgroundThresh, _ := GetDirtyLimits(k)
 		if k.NrFileDirty+k.NrUnstableNFS < backgroundThresh && minPages <= 0 {
@@ -140,7 +156,9 @@ func BackgroundWriteout(t *sim.Task, k *Kernel, minPages int64) {
 	}
 }
 
-// WbKupdate is wb_kupdate, Linux 2.6.22: write back the inodes dirtied
+// WbKupdate is wb_kupdate, Linux 2.6.23 (read; sync_supers writes no super
+// block in the model, and the inodes in use are those on the dirty
+// list): write back the inodes dirtied
 // longer than dirty_expire_interval ago, MAX_WRITEBACK_PAGES at a time.
 // It returns when the next run is due.
 func WbKupdate(t *sim.Task, k *Kernel) sim.Time {
@@ -172,11 +190,16 @@ func WbKupdate(t *sim.Task, k *Kernel) sim.Time {
 }
 
 // WritebackInodes is writeback_inodes(wbc) with sync_sb_inodes, fs/fs-
-// writeback.c, Linux 2.6.22, over the model's one dirty list: take the
-// inodes dirty now, oldest first, and write each back until nr_to_write
-// runs out. It stops at an inode dirtied after the call began (livelock
-// avoidance) or, for kupdate, after *older_than_this; with nonblocking it
-// stops at a congested queue.
+// writeback.c, Linux 2.6.22 (from memory; its 2.6.32 successor
+// writeback_inodes_wb, read, keeps these tests), over the model's one
+// dirty list: take the inodes dirty now, oldest first, and write each
+// back until nr_to_write runs out. It stops at an inode dirtied after the
+// call began (livelock avoidance) or, for kupdate, after
+// *older_than_this; with nonblocking it stops at a congested queue; a
+// pdflush thread stops where another pdflush holds the queue
+// (writeback_acquire). An inode of the wrong queue (wbc->bdi) is skipped,
+// not the rest of the list: the model has one super block for all
+// queues.
 func WritebackInodes(t *sim.Task, k *Kernel, wbc *WritebackControl) {
 	t.Enter("writeback_inodes")
 	defer t.Leave()
@@ -204,12 +227,18 @@ func WritebackInodes(t *sim.Task, k *Kernel, wbc *WritebackControl) {
 		if wbc.OlderThanThis != nil && inode.DirtiedWhen > *wbc.OlderThanThis {
 			break
 		}
-		bdi.WritebackCount++ // writeback_acquire
+		// Is another pdflush already flushing this queue?
+		pdflush := k.currentIsPdflush(t)
+		if pdflush && !writebackAcquire(bdi) {
+			break
+		}
 		pagesSkipped := wbc.PagesSkipped
 		k.InodeLock.Unlock(t)
 		writebackSingleInode(t, inode, wbc)
 		k.InodeLock.Lock(t)
-		bdi.WritebackCount--
+		if pdflush {
+			bdi.pdflushBusy = false // writeback_release
+		}
 		if wbc.PagesSkipped != pagesSkipped {
 			// writeback is not making progress due to locked buffers.
 			// Skip this inode for now.
@@ -239,11 +268,20 @@ func WriteInodeNow(t *sim.Task, inode *Inode, sync bool) int {
 }
 
 // writebackSingleInode is writeback_single_inode(inode, wbc),
-// fs/fs-writeback.c, Linux 2.6.32 (called without inode_lock here; it
-// takes it): wait for or skip an inode already being synced (I_SYNC), set
-// I_SYNC and clear I_DIRTY_PAGES, do_writepages, wait on the pages for
-// WB_SYNC_ALL, write the inode if it is dirty, then clear I_SYNC and put
-// the inode back on the dirty list if it is (still, or again) dirty.
+// fs/fs-writeback.c (called without inode_lock here; it takes it): wait
+// for or skip an inode already being synced (I_SYNC), set I_SYNC,
+// do_writepages, write the inode if it was dirty, wait on the pages for
+// WB_SYNC_ALL, then clear I_SYNC and put the inode back on the dirty list
+// if it is (still, or again) dirty.
+//
+// The 2.6.12 and 2.6.2x eras run Linux 2.6.32's text (zybsyzlz/linux-
+// 2.6.32 ec78931d, fs/fs-writeback.c, read via the search tool; 2.6.12's
+// __sync_single_inode has the same order): all of I_DIRTY is cleared
+// before the pages are written, and ->write_inode runs before the wait on
+// the data. The 3.x and afs-2.6.3x eras run the 2.6.35+ order (from
+// memory of 3.2; not checked against a source): only I_DIRTY_PAGES is
+// cleared first, the data is waited on, and then the metadata flags are
+// taken and the inode written.
 func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int {
 	t.Enter("writeback_single_inode")
 	defer t.Leave()
@@ -268,43 +306,68 @@ func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int 
 			k.InodeLock.Lock(t)
 		}
 	}
-	// Set I_SYNC, reset I_DIRTY_PAGES
+	old := k.Version == V2_6_12 || k.Version == V2_6_2x
+	var dirty uint64
 	inode.State |= I_SYNC
-	inode.State &^= I_DIRTY_PAGES
+	if old {
+		// Set I_SYNC, reset I_DIRTY
+		dirty = inode.State & I_DIRTY
+		inode.State &^= I_DIRTY
+	} else {
+		// Set I_SYNC, reset I_DIRTY_PAGES
+		inode.State &^= I_DIRTY_PAGES
+	}
 	k.delDirty(inode)
 	k.InodeLock.Unlock(t)
 
 	ret := DoWritepages(t, mapping, wbc)
 
-	if wait {
+	if !old {
+		// Make sure to wait on the data before writing out the metadata.
+		if wait {
+			if err := FilemapFdatawait(t, mapping); ret == 0 {
+				ret = err
+			}
+		}
+		k.InodeLock.Lock(t)
+		dirty = inode.State & I_DIRTY
+		inode.State &^= I_DIRTY_SYNC | I_DIRTY_DATASYNC
+		k.InodeLock.Unlock(t)
+	}
+	// Don't write the inode if only I_DIRTY_PAGES was set
+	if dirty&(I_DIRTY_SYNC|I_DIRTY_DATASYNC) != 0 && k.WriteInode != nil {
+		if err := k.WriteInode(t, inode, wait); ret == 0 {
+			ret = err
+		}
+	}
+	if old && wait {
 		if err := FilemapFdatawait(t, mapping); ret == 0 {
 			ret = err
 		}
 	}
 
 	k.InodeLock.Lock(t)
-	dirty := inode.State & I_DIRTY
-	inode.State &^= I_DIRTY_SYNC | I_DIRTY_DATASYNC
-	k.InodeLock.Unlock(t)
-	if dirty&(I_DIRTY_SYNC|I_DIRTY_DATASYNC) != 0 && k.WriteInode != nil {
-		if err := k.WriteInode(t, inode, wait); ret == 0 {
-			ret = err
-		}
+	if k.plant != plantKeepISync {
+		inode.State &^= I_SYNC
 	}
-
-	k.InodeLock.Lock(t)
-	inode.State &^= I_SYNC
 	if inode.State&(I_FREEING|I_CLEAR) == 0 {
 		switch {
 		case inode.State&I_DIRTY_PAGES != 0 && wbc.ForKupdate:
 			// More pages get dirtied by a fast dirtier.
-			selectQueue(k, inode, wbc)
+			selectQueue(t, k, inode, wbc)
 		case inode.State&I_DIRTY != 0:
 			redirtyTail(t, k, inode)
 		case MappingTagged(mapping, PAGECACHE_TAG_DIRTY):
-			// We didn't write back all the pages. Redirty the inode.
+			// We didn't write back all the pages. Redirty the inode:
+			// for kupdate so that it gets more writeout as soon as the
+			// queue becomes uncongested, otherwise fully, so that other
+			// inodes get some writeout too.
 			inode.State |= I_DIRTY_PAGES
-			selectQueue(k, inode, wbc)
+			if wbc.ForKupdate {
+				selectQueue(t, k, inode, wbc)
+			} else {
+				redirtyTail(t, k, inode)
+			}
 		default:
 			// The inode is clean.
 		}
@@ -314,19 +377,18 @@ func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int 
 	return ret
 }
 
-func selectQueue(k *Kernel, inode *Inode, wbc *WritebackControl) {
+// selectQueue is writeback_single_inode's select_queue label.
+func selectQueue(t *sim.Task, k *Kernel, inode *Inode, wbc *WritebackControl) {
 	if wbc.NrToWrite <= 0 {
-		k.moveToDirty(inode, true) // slice used up: queue for next turn
+		k.moveToDirty(inode, true) // slice used up: queue for next turn (requeue_io)
 	} else {
-		if !inode.onDirty {
-			inode.DirtiedWhen = k.W.Now()
-		}
-		k.moveToDirty(inode, false) // somehow blocked: retry later
+		redirtyTail(t, k, inode) // somehow blocked: retry later
 	}
 }
 
-// redirtyTail is redirty_tail(inode): refile at the young end, refreshing
-// dirtied_when if it would break the list's time order.
+// redirtyTail is redirty_tail(inode), Linux 2.6.32 (read): refile at the
+// young end, refreshing dirtied_when if it would break the list's time
+// order.
 func redirtyTail(t *sim.Task, k *Kernel, inode *Inode) {
 	if n := len(k.dirtyInodes); n > 0 {
 		if tail := k.dirtyInodes[n-1]; tail != inode && inode.DirtiedWhen < tail.DirtiedWhen {
@@ -337,7 +399,8 @@ func redirtyTail(t *sim.Task, k *Kernel, inode *Inode) {
 }
 
 // BalanceDirtyPagesRatelimited is balance_dirty_pages_ratelimited(mapping)
-// (balance_dirty_pages_ratelimited_nr with 1), Linux 2.6.22: once per
+// (balance_dirty_pages_ratelimited_nr with 1), Linux 2.6.23 (read; one
+// CPU's counter): once per
 // ratelimit_pages dirtied pages (8 while over the limit), check the dirty
 // limits.
 func BalanceDirtyPagesRatelimited(t *sim.Task, mapping *AddressSpace) {
@@ -359,7 +422,7 @@ func BalanceDirtyPagesRatelimitedNr(t *sim.Task, mapping *AddressSpace, nrPagesD
 }
 
 // BalanceDirtyPages is balance_dirty_pages(mapping), mm/page-writeback.c,
-// Linux 2.6.22: while dirty plus writeback pages exceed the dirty
+// Linux 2.6.23 (read; laptop_mode off): while dirty plus writeback pages exceed the dirty
 // threshold, the dirtier itself writes back up to write_chunk pages of
 // this queue (writeback_inodes) and sleeps in congestion_wait; afterwards
 // it starts background writeout if dirty memory is above the background
@@ -395,6 +458,10 @@ func BalanceDirtyPages(t *sim.Task, mapping *AddressSpace) {
 				break // We've done our duty
 			}
 		}
+		if k.plant == plantBdpSpin {
+			t.CondResched()
+			continue
+		}
 		CongestionWait(t, 100*sim.Millisecond)
 	}
 	if nrReclaimable+k.NrWriteback <= dirtyThresh && k.dirtyExceeded {
@@ -404,6 +471,28 @@ func BalanceDirtyPages(t *sim.Task, mapping *AddressSpace) {
 		return // pdflush is already working this queue
 	}
 	if nrReclaimable > backgroundThresh {
-		WakeupFlusherThreads(t, k, 0)
+		// pdflush_operation(background_writeout, 0): min_pages 0, so
+		// the worker stops once below the background threshold (not
+		// wakeup_pdflush(0), which would ask for every dirty page).
+		t.World().Record(sim.KindPoint, "pdflush_operation", sim.Obj{}, 0, "background_writeout")
+		k.spawnBackground(0)
 	}
+}
+
+// currentIsPdflush is current_is_pdflush(): whether t is one of the
+// flusher's daemons (kupdate or a background writeout worker).
+func (k *Kernel) currentIsPdflush(t *sim.Task) bool {
+	f := k.flusher
+	return f != nil && (t == f.kupdate || t == f.worker)
+}
+
+// writebackAcquire is writeback_acquire(bdi), Linux 2.6.23:
+// !test_and_set_bit(BDI_pdflush): at most one pdflush thread works a
+// queue at a time.
+func writebackAcquire(bdi *BackingDevInfo) bool {
+	if bdi.pdflushBusy {
+		return false
+	}
+	bdi.pdflushBusy = true
+	return true
 }

@@ -140,3 +140,84 @@ func TestReclaimTruncateWritebackPCT(t *testing.T) {
 		}
 	}
 }
+
+// wb_kupdate re-arms its timer for the time it returns (the start of the
+// pass plus dirty_writeback_interval, at least a second on): with a 1 s
+// interval, passes run at 1 s, 2 s, 3 s..., so a page dirtied at 1.5 s
+// is clean by 2.5 s.
+func TestKupdatePeriod(t *testing.T) {
+	w := sim.New(sim.Config{Seed: 1})
+	fs := &testFS{Latency: sim.Millisecond}
+	k, ino := newTestKernel(w, V2_6_2x, fs)
+	k.DirtyWritebackInterval = sim.Second
+	k.DirtyExpireInterval = 0
+	StartFlusher(k, FlusherOptions{})
+	var dirty int64
+	w.Spawn("writer", func(t *sim.Task) {
+		t.Sleep(1500 * sim.Millisecond)
+		writePage(t, ino.Mapping, 0, 1)
+		t.Sleep(sim.Second)
+		dirty = k.NrFileDirty
+	})
+	if r := w.Run(); r.Failure != nil {
+		t.Fatal(r.Failure.Report())
+	}
+	if dirty != 0 {
+		t.Errorf("at 2.5 s %d pages still dirty: kupdate did not run at 2 s", dirty)
+	}
+}
+
+// balance_dirty_pages starts background writeout with min_pages 0
+// (pdflush_operation(background_writeout, 0)): it stops once below the
+// background threshold and leaves the rest dirty.
+func TestBalanceDirtyPagesBackgroundStopsAtThreshold(t *testing.T) {
+	w := sim.New(sim.Config{Seed: 1})
+	fs := &testFS{Latency: sim.Millisecond}
+	k, ino := newTestKernel(w, V2_6_2x, fs)
+	k.TotalRAMPages = 10000 // dirty threshold 2000 pages, background 1000
+	m := ino.Mapping
+	var dirty int64
+	w.Spawn("writer", func(t *sim.Task) {
+		for i := range uint64(3000) {
+			writePage(t, m, i, 1)
+		}
+		BalanceDirtyPages(t, m)
+		t.Sleep(5 * sim.Second)
+		dirty = k.NrFileDirty
+	})
+	if r := w.Run(); r.Failure != nil {
+		t.Fatal(r.Failure.Report())
+	}
+	if bg, _ := GetDirtyLimits(k); dirty == 0 || dirty >= bg {
+		t.Errorf("%d pages dirty after background writeout, want some, fewer than the background threshold %d", dirty, bg)
+	}
+}
+
+// writeback_single_inode of the 2.6 eras (2.6.32's text) writes the inode
+// before it waits on the data; 3.x waits on the data first.
+func TestWritebackSingleInodeOrder(t *testing.T) {
+	for _, tc := range []struct {
+		v           Version
+		dataPending bool
+	}{{V2_6_2x, true}, {V3x, false}} {
+		w := sim.New(sim.Config{Seed: 1})
+		fs := &testFS{Latency: sim.Millisecond}
+		k, ino := newTestKernel(w, tc.v, fs)
+		var pending, called bool
+		k.WriteInode = func(t *sim.Task, _ *Inode, _ bool) int {
+			called, pending = true, k.NrWriteback > 0
+			return 0
+		}
+		w.Spawn("sync", func(t *sim.Task) {
+			writePage(t, ino.Mapping, 0, 1)
+			MarkInodeDirty(t, ino, I_DIRTY_SYNC)
+			WriteInodeNow(t, ino, true)
+		})
+		if r := w.Run(); r.Failure != nil {
+			t.Fatalf("%s: %v", tc.v, r.Failure.Report())
+		}
+		if !called || pending != tc.dataPending {
+			t.Errorf("%s: write_inode called %v, with data under writeback %v; want true, %v", tc.v, called, pending, tc.dataPending)
+		}
+	}
+}

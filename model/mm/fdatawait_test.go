@@ -80,13 +80,14 @@ func TestFdatawaitMissesEndedPageError(t *testing.T) {
 
 // A failure completing while the waiter sleeps on the page is found and
 // reported. Whether a later wait on the rewritten (now successful) page
-// reports it again depends on the era: 2.6.12 tests PageError and leaves
-// it set, so the stale error comes back; later eras TestClearPageError.
+// reports it again depends on the era: 2.6.12 and 2.6.2x (2.6.32) test
+// PageError and leave it set, so the stale error comes back; 3.x
+// TestClearPageError.
 func TestFdatawaitPageErrorDuringWait(t *testing.T) {
 	for _, tc := range []struct {
 		v      Version
 		second int
-	}{{V2_6_12, errno.EIO.Neg()}, {V2_6_2x, 0}, {V3x, 0}} {
+	}{{V2_6_12, errno.EIO.Neg()}, {V2_6_2x, errno.EIO.Neg()}, {V3x, 0}} {
 		w := sim.New(sim.Config{Seed: 1})
 		fs := &testFS{Latency: 10 * sim.Millisecond}
 		_, ino := newTestKernel(w, tc.v, fs)

@@ -5,8 +5,13 @@ import (
 	"github.com/wbsim/wbsim/sim/errno"
 )
 
-// Page-cache insertion, removal and lookup: mm/filemap.c, Linux 2.6.32,
-// except where a function names another version. The kernel's lookups are
+// Page-cache insertion, removal and lookup: mm/filemap.c, Linux 2.6.32
+// (zybsyzlz/linux-2.6.32 ec78931d and Edgar86/boston-2.6.32.x fc2d0360,
+// read via the search tool), except where a function names another
+// version. 2.6.11's text (pwanbul/linux-2.6.11 6489c21e, read) takes the
+// page cache's reference and sets PG_locked inside tree_lock in
+// add_to_page_cache and rechecks page->index in find_lock_page; the
+// results are the same. The kernel's lookups are
 // lockless (RCU with page_cache_get_speculative) from 2.6.27 on; the model
 // takes tree_lock around them as 2.6.2x did before, which keeps their
 // results (a page with a reference, or none) and makes each lookup one

@@ -81,10 +81,10 @@ type Kernel struct {
 	dirtyExceeded  bool
 
 	// PageErrorSticky selects wait_on_page_writeback_range's handling of
-	// PG_error: true is the 2.6.12 text (PageError, the flag stays and
-	// every later fdatawait reports -EIO again), false is the later
-	// TestClearPageError (the first waiter consumes it). NewKernel sets it
-	// from the version.
+	// PG_error: true is the 2.6.12 to 2.6.32 text (PageError, the flag
+	// stays and every later fdatawait over the page reports -EIO again),
+	// false is the TestClearPageError of 3.0 and later (the first waiter
+	// consumes it). NewKernel sets it from the version.
 	PageErrorSticky bool
 
 	// Buffer-layer entry points, set by model/block. fs/buffer.c sits above
@@ -114,7 +114,22 @@ type Kernel struct {
 	// trylock_page and still holds (lockorder.go). Looked up, never
 	// iterated.
 	pageLocks map[*sim.Task][]*Page
+
+	// plant is a deliberate fault in a background path, set only by the
+	// mutation checks (background_mutation_test.go) to show that the
+	// invariants catch it; NewKernel leaves it plantNone.
+	plant plant
 }
+
+// plant names a fault the mutation checks can plant.
+type plant uint8
+
+const (
+	plantNone      plant = iota
+	plantKeepISync       // writeback_single_inode never clears I_SYNC
+	plantReclaimWB       // shrink_page_list reclaims a page under writeback
+	plantBdpSpin         // balance_dirty_pages spins instead of sleeping in congestion_wait
+)
 
 // NewKernel makes a kernel of version v on world w with the era's default
 // tunables: 2.6.30+ vm_dirty_ratio 20 and dirty_background_ratio 10 (2.6.12:
@@ -134,8 +149,8 @@ func NewKernel(w *sim.World, v Version) *Kernel {
 	}
 	if v == V2_6_12 {
 		k.DirtyRatio = 40
-		k.PageErrorSticky = true
 	}
+	k.PageErrorSticky = v == V2_6_12 || v == V2_6_2x
 	k.lru.init()
 	return k
 }

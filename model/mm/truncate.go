@@ -5,10 +5,17 @@ import (
 	"github.com/wbsim/wbsim/sim/errno"
 )
 
-// Truncation and invalidation: mm/truncate.c, Linux 2.6.32, used for all
-// eras (2.6.12's truncate_complete_page differs in cosmetics: it clears
-// the dirty bit with clear_page_dirty, which also drops the DIRTY tag, and
-// ClearPageUptodate; the page leaves the tree right after either way).
+// Truncation and invalidation: mm/truncate.c, Linux 2.6.32
+// (Edgar86/boston-2.6.32.x fc2d0360, read via the search tool; its
+// cleancache calls are a vendor addition and not modelled), used for all
+// eras but invalidate_mapping_pages in 3.x (see there). truncate_inode_page
+// unmaps a mapped page first; the model has no page tables, so it is
+// truncate_complete_page. 3.1+ rewrote truncate_inode_pages_range's loops
+// (not checked against a source); they remove the same pages for the
+// whole-file truncates the model makes. 2.6.12's truncate_complete_page
+// differs in cosmetics: it clears the dirty bit with clear_page_dirty,
+// which also drops the DIRTY tag, and ClearPageUptodate; the page leaves
+// the tree right after either way.
 
 // DoInvalidatepage is do_invalidatepage(page, offset): the mapping's
 // ->invalidatepage, or block_invalidatepage when it has none.
@@ -132,11 +139,11 @@ func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend in
 			}
 			LockPage(t, page)
 			WaitOnPageWriteback(t, page)
+			truncateCompletePage(t, mapping, page)
 			if page.Index > next {
 				next = page.Index
 			}
 			next++
-			truncateCompletePage(t, mapping, page)
 			UnlockPage(t, page)
 		}
 		PagevecRelease(t, &pvec)
@@ -217,8 +224,10 @@ func InvalidateMappingPages(t *sim.Task, mapping *AddressSpace, start, end uint6
 }
 
 // invalidateMappingPages3x is invalidate_mapping_pages, mm/truncate.c,
-// Linux 3.2 (deactivate_page of a busy page is a no-op in the model's
-// single LRU).
+// Linux 3.2 (from memory, not checked against a source; deactivate_page
+// of a busy page is a no-op in the model's single LRU). The break when
+// index wraps to 0 is the model's: 3.2 would start over at 0 when a page
+// sits at the last index and end is -1.
 func invalidateMappingPages3x(t *sim.Task, mapping *AddressSpace, start, end uint64) uint64 {
 	var pvec Pagevec
 	index := start

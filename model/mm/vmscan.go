@@ -99,8 +99,11 @@ func handleWriteError(t *sim.Task, mapping *AddressSpace, p *Page, err int) {
 }
 
 // pageout is pageout(page, mapping, PAGEOUT_IO_ASYNC), mm/vmscan.c, Linux
-// 2.6.32: write a dirty, locked, otherwise unused page with ->writepage for
-// reclaim, marking it PG_reclaim so that end_page_writeback rotates it.
+// 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d, read via the search tool): write
+// a dirty, locked, otherwise unused page with ->writepage for reclaim,
+// marking it PG_reclaim so that end_page_writeback rotates it.
+// may_write_to_queue is reduced to "the queue is not congested" (no
+// PF_SWAPWRITE, and current->backing_dev_info is not tracked).
 func pageout(t *sim.Task, p *Page, mapping *AddressSpace) pageoutT {
 	t.Enter("pageout")
 	defer t.Leave()
@@ -152,10 +155,25 @@ func pageout(t *sim.Task, p *Page, mapping *AddressSpace) pageoutT {
 }
 
 // shrinkPageList is shrink_page_list(page_list, sc, PAGEOUT_IO_ASYNC),
-// mm/vmscan.c, Linux 2.6.32 (3.2 for the 3.x era's rule that direct
-// reclaim does not write file pages: it marks them PG_reclaim, wakes the
-// flusher and moves on). pages were isolated from the LRU, each with a
-// reference. Survivors are returned to the LRU; freed pages are counted.
+// mm/vmscan.c, Linux 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d, read via the
+// search tool), with the 3.x era's rule that direct reclaim does not
+// write file pages: it marks them PG_reclaim and keeps them (checked
+// against a 3.x mm/vmscan.c of the sc->priority form and Mel Gorman's 2011
+// linux-mm series that brought it in, NR_VMSCAN_WRITE_SKIP then
+// NR_VMSCAN_IMMEDIATE, both read via the search tool as unnamed texts; the
+// series went into 3.2 by memory). The model then wakes the flusher here,
+// where 3.2 does so from do_try_to_free_pages. pages were isolated from
+// the LRU, each with a reference. Survivors are returned to the LRU;
+// freed pages are counted.
+//
+// Simplified on purpose: 2.6.32 activates a referenced page only if
+// page_mapping_inuse (mapped, or its file mmapped), and otherwise keeps a
+// referenced dirty page without writing it and frees a referenced clean
+// one. The model has no page tables and no active list, and
+// mark_page_accessed only sets PG_referenced, so PG_referenced stands in
+// for the activation a second touch would have done: a referenced page
+// with a mapping is rotated to the LRU head, neither written nor freed.
+// No sc->may_writepage, may_enter_fs, swap or mlock paths.
 func shrinkPageList(t *sim.Task, k *Kernel, pages []*Page) int {
 	t.Enter("shrink_page_list")
 	defer t.Leave()
@@ -167,7 +185,7 @@ func shrinkPageList(t *sim.Task, k *Kernel, pages []*Page) int {
 		if !TrylockPage(t, page) {
 			goto keep
 		}
-		if PageWriteback(page) {
+		if PageWriteback(page) && k.plant != plantReclaimWB {
 			goto keepLocked
 		}
 		if TestClearPageReferenced(t, page) && page.Mapping != nil {

@@ -48,12 +48,9 @@ type WritebackControl struct {
 	Nonblocking           bool // 2.6.12-2.6.3x: don't get stuck on request queues
 	EncounteredCongestion bool // 2.6.12-2.6.3x: an output: a queue is full
 	ForKupdate            bool // a kupdate writeback
-	ForBackground         bool // 2.6.31+: a background writeback
 	ForReclaim            bool // invoked from the page allocator (pageout)
 	ForWritepages         bool // 2.6.12-2.6.30: this is a writepages() call
 	RangeCyclic           bool // 2.6.17+: range_start is cyclic (start at writeback_index)
-	RangeCont             bool // 2.6.25-2.6.28 (ext4): update range_start after the call
-	MoreIO                bool // 2.6.2x-2.6.3x: more I/O to be dispatched
 	// NoNrwriteIndexUpdate is 2.6.29-2.6.34: write_cache_pages leaves
 	// nr_to_write and writeback_index alone (ext4 delalloc).
 	NoNrwriteIndexUpdate bool
@@ -87,9 +84,9 @@ type BackingDevInfo struct {
 
 	Stat          [NR_BDI_STAT_ITEMS]int64
 	DirtyExceeded bool
-	// WritebackCount is the number of tasks writing to this queue now
-	// (writeback_in_progress); the flusher holds it while it works.
-	WritebackCount int
+	// pdflushBusy is the BDI_pdflush bit: a pdflush thread is writing
+	// this queue (writeback_acquire/writeback_release).
+	pdflushBusy bool
 }
 
 // NewBackingDevInfo makes a queue that is never congested until the
@@ -124,14 +121,17 @@ func CongestionWait(t *sim.Task, timeout sim.Time) {
 	t.Sleep(timeout)
 }
 
-// WritebackInProgress is writeback_in_progress(bdi).
-func WritebackInProgress(bdi *BackingDevInfo) bool { return bdi.WritebackCount > 0 }
+// WritebackInProgress is writeback_in_progress(bdi), Linux 2.6.23:
+// test_bit(BDI_pdflush).
+func WritebackInProgress(bdi *BackingDevInfo) bool { return bdi.pdflushBusy }
 
 // Dirty and writeback page-flag operations, mm/page-writeback.c.
 
 // TestSetPageWriteback is test_set_page_writeback(page), mm/page-writeback.c,
-// Linux 2.6.30 (read) for 2.6.12/2.6.2x and 3.2 for 3.x (which also clears
-// PAGECACHE_TAG_TOWRITE): under tree_lock, set PG_writeback and tag the page
+// Linux 2.6.32 for 2.6.12/2.6.2x (zybsyzlz/linux-2.6.32 ec78931d,
+// mm/page-writeback.c, read via the search tool) and Linux 3.1.10 for 3.x
+// (AICP/kernel_asus_grouper 5635ba2d, read; 3.1 to 3.13 share it), which
+// also clears PAGECACHE_TAG_TOWRITE: under tree_lock, set PG_writeback and tag the page
 // WRITEBACK, clear the DIRTY tag if the page is no longer dirty, and count
 // NR_WRITEBACK. It returns whether the page was already under writeback.
 //
@@ -179,7 +179,9 @@ func TestSetPageWriteback(t *sim.Task, p *Page) bool {
 func SetPageWriteback(t *sim.Task, p *Page) { TestSetPageWriteback(t, p) }
 
 // TestClearPageWriteback is test_clear_page_writeback(page),
-// mm/page-writeback.c, Linux 2.6.30: under tree_lock clear PG_writeback and
+// mm/page-writeback.c, Linux 2.6.32 and 3.1.10 (both read via the search
+// tool; the same but for 3.x's NR_WRITTEN and both eras' per-bdi writeout
+// proportions, which the model does not keep): under tree_lock clear PG_writeback and
 // the WRITEBACK tag, and uncount NR_WRITEBACK.
 func TestClearPageWriteback(t *sim.Task, p *Page) bool {
 	flagOp(t, p, "test_clear_page_writeback")
@@ -205,7 +207,9 @@ func TestClearPageWriteback(t *sim.Task, p *Page) bool {
 	return ret
 }
 
-// EndPageWriteback is end_page_writeback(page), mm/filemap.c, Linux 2.6.32:
+// EndPageWriteback is end_page_writeback(page), mm/filemap.c, Linux 2.6.32
+// (zybsyzlz/linux-2.6.32 ec78931d, read via the search tool; 3.0 is the
+// same):
 // if reclaim started this writeback (PG_reclaim), rotate the page to the
 // tail of the inactive list so it is freed soon; clear PG_writeback (BUG()
 // if it was not set); wake the page's PG_writeback waiters. It runs from
@@ -242,7 +246,9 @@ func accountPageCleaned(p *Page, m *AddressSpace) {
 }
 
 // SetPageDirtyNobuffers is __set_page_dirty_nobuffers(page),
-// mm/page-writeback.c, Linux 2.6.30: if the page was clean, set PG_dirty,
+// mm/page-writeback.c, Linux 2.6.32 and 3.1.10 (read via the search tool;
+// identical; the WARN_ON_ONCE for a page neither private nor uptodate is
+// not modelled): if the page was clean, set PG_dirty,
 // then under tree_lock (rechecking page->mapping against a racing
 // truncate) account it and tag it DIRTY, and mark the inode
 // I_DIRTY_PAGES. Returns 1 if the page became dirty.
@@ -278,12 +284,22 @@ func RedirtyPageForWritepage(t *sim.Task, wbc *WritebackControl, p *Page) int {
 	return SetPageDirtyNobuffers(t, p)
 }
 
-// SetPageDirty is set_page_dirty(page), mm/page-writeback.c, Linux 2.6.30:
-// the mapping's ->set_page_dirty, or __set_page_dirty_buffers when it has
-// none (CONFIG_BLOCK); for a page with no mapping, just the flag.
+// SetPageDirty is set_page_dirty(page), mm/page-writeback.c: Linux 2.6.32
+// (zybsyzlz/linux-2.6.32 ec78931d, read via the search tool) for 2.6.12
+// and 2.6.2x, Linux 3.1.10 (AICP/kernel_asus_grouper 5635ba2d, read) for
+// 3.x and afs-2.6.3x: the mapping's ->set_page_dirty, or
+// __set_page_dirty_buffers when it has none (CONFIG_BLOCK); for a page
+// with no mapping, just the flag. From 2.6.39 a page with a mapping first
+// loses PG_reclaim here (clear_page_dirty_for_io stopped clearing it in
+// the same change), so a page redirtied after lru_deactivate_page or
+// reclaim marked it is not rotated by its next end_page_writeback. The
+// model takes that from the same kernels as ClearPageDirtyForIO does.
 func SetPageDirty(t *sim.Task, p *Page) int {
 	mapping := p.Mapping
 	if mapping != nil {
+		if k := p.k; k.era3x() || k.Version == VAFS {
+			ClearPageReclaim(t, p)
+		}
 		if spd, ok := mapping.AOps.(SetPageDirtyOp); ok {
 			return spd.SetPageDirty(t, p)
 		}
@@ -312,8 +328,10 @@ func SetPageDirtyLock(t *sim.Task, p *Page) int {
 }
 
 // ClearPageDirtyForIO is clear_page_dirty_for_io(page),
-// mm/page-writeback.c: Linux 2.6.30 (read) for 2.6.12/2.6.2x, which first
-// clears PG_reclaim, and 3.2 for 3.x, which does not. BUG unless the page
+// mm/page-writeback.c: Linux 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d, read
+// via the search tool) for 2.6.12/2.6.2x, which first clears PG_reclaim,
+// and Linux 3.1.10 (AICP/kernel_asus_grouper 5635ba2d, read) for 3.x and
+// afs-2.6.3x, which does not (set_page_dirty clears it instead). BUG unless the page
 // is locked. The DIRTY tag stays set (a concurrent tagged walk can still
 // find the page) until ->writepage calls set_page_writeback or
 // set_page_dirty; the flag and the tag disagree only while the page is

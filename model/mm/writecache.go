@@ -25,9 +25,12 @@ func WriteCachePages(t *sim.Task, m *AddressSpace, wbc *WritebackControl, writep
 }
 
 // writeCachePages2_6_2x is write_cache_pages, mm/page-writeback.c, Linux
-// 2.6.30 (read; the loop of 2.6.29 to 2.6.34: done_index, cycled, the
-// local nr_to_write, no_nrwrite_index_update, and the nonblocking
-// congestion bail-out). It walks PAGECACHE_TAG_DIRTY from
+// 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d, read via the search tool; the
+// loop of 2.6.29 to 2.6.34: done_index, cycled, the local nr_to_write,
+// no_nrwrite_index_update, and the nonblocking congestion bail-out). The
+// 2.6.24 to 2.6.28 loop (scanned, no done_index, page->index > end checked
+// under the page lock; Linux 2.6.23's text read in torvalds/linux
+// 00128188) is not modelled. It walks PAGECACHE_TAG_DIRTY from
 // writeback_index (range_cyclic) or range_start, a pagevec at a time.
 func writeCachePages2_6_2x(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl, writepage WritepageFunc, data any) int {
 	t.Enter("write_cache_pages")
@@ -165,7 +168,9 @@ retry:
 const WRITEBACK_TAG_BATCH = 4096
 
 // TagPagesForWriteback is tag_pages_for_writeback(mapping, start, end),
-// mm/page-writeback.c, Linux 3.2: copy the DIRTY tag to TOWRITE on every
+// mm/page-writeback.c, Linux 3.1.10 (AICP/kernel_asus_grouper 5635ba2d,
+// read via the search tool; the same from 2.6.35 to 3.13; its
+// WARN_ON_ONCE(tagged > WRITEBACK_TAG_BATCH) cannot fire here): copy the DIRTY tag to TOWRITE on every
 // page in [start, end], WRITEBACK_TAG_BATCH at a time with tree_lock
 // dropped (and cond_resched) in between, so that pages dirtied after this
 // point are not written by the integrity sync that tagged.
@@ -185,8 +190,9 @@ func TagPagesForWriteback(t *sim.Task, mapping *AddressSpace, start, end uint64)
 	}
 }
 
-// writeCachePages3x is write_cache_pages, mm/page-writeback.c, Linux 3.2
-// (3.1 to 3.13 share this loop): integrity writeback (WB_SYNC_ALL) and
+// writeCachePages3x is write_cache_pages, mm/page-writeback.c, Linux
+// 3.1.10 (AICP/kernel_asus_grouper 5635ba2d, read via the search tool; 3.1
+// to 3.13 share this loop, 3.2 included): integrity writeback (WB_SYNC_ALL) and
 // tagged_writepages first tag DIRTY pages TOWRITE and then write only
 // TOWRITE pages, so a writer that keeps dirtying cannot livelock it;
 // nr_to_write is decremented in wbc directly; no congestion bail-out.
@@ -312,7 +318,8 @@ retry:
 	return ret
 }
 
-// writepageData is __writepage, mm/page-writeback.c, 2.6.2x/3.x: the
+// writepageData is __writepage, mm/page-writeback.c, 2.6.32 and 3.1.10
+// (read): the
 // callback generic_writepages hands write_cache_pages: the mapping's
 // ->writepage, and mapping_set_error on failure.
 func writepageData(t *sim.Task, p *Page, wbc *WritebackControl, data any) int {
@@ -323,8 +330,11 @@ func writepageData(t *sim.Task, p *Page, wbc *WritebackControl, data any) int {
 }
 
 // GenericWritepages is generic_writepages(mapping, wbc),
-// mm/page-writeback.c, 2.6.2x/3.x: write_cache_pages with ->writepage; 0
-// for a mapping without ->writepage (chardevs and other special files).
+// mm/page-writeback.c, 2.6.32 and 3.1.10 (read): write_cache_pages with
+// ->writepage; 0 for a mapping without ->writepage (chardevs and other
+// special files). 3.x wraps the walk in blk_start_plug/blk_finish_plug;
+// the model's writepage paths plug where they need to (mpage), so this
+// one does not.
 // In 2.6.12 generic_writepages is mpage_writepages(mapping, wbc, NULL),
 // which lives in model/mpage: it is called through Kernel.MpageWritepages.
 func GenericWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl) int {
@@ -342,9 +352,10 @@ func GenericWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl
 	return WriteCachePages(t, mapping, wbc, writepageData, mapping)
 }
 
-// DoWritepages is do_writepages(mapping, wbc), mm/page-writeback.c, Linux
-// 2.6.30 (2.6.12 to 2.6.30 set wbc->for_writepages around the call; 3.x
-// does not): ->writepages if the mapping has it, else generic_writepages.
+// DoWritepages is do_writepages(mapping, wbc), mm/page-writeback.c (2.6.12
+// to 2.6.30 set wbc->for_writepages around the call, as 2.6.23's text in
+// torvalds/linux 00128188 does; 2.6.32 and 3.1.10, read, do not; the
+// model keeps the flag for the whole 2.6.2x era, where nothing reads it): ->writepages if the mapping has it, else generic_writepages.
 func DoWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl) int {
 	t.Enter("do_writepages")
 	defer t.Leave()
@@ -368,7 +379,7 @@ func DoWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl) int
 }
 
 // WriteOnePage is write_one_page(page, wait), mm/page-writeback.c, Linux
-// 2.6.30: write a locked page with ->writepage and optionally wait for
+// 2.6.32 (read; 3.1.10 is the same): write a locked page with ->writepage and optionally wait for
 // it; the page is unlocked on return. Returns -EIO if the write failed.
 func WriteOnePage(t *sim.Task, p *Page, wait bool) int {
 	mapping := p.Mapping
@@ -397,8 +408,10 @@ func WriteOnePage(t *sim.Task, p *Page, wait bool) int {
 }
 
 // FilemapFdatawriteRangeMode is __filemap_fdatawrite_range(mapping, start,
-// end, sync_mode), mm/filemap.c: Linux 2.6.32 (nr_to_write LONG_MAX,
-// range_start/range_end) for 2.6.2x and 3.x; 2.6.12's version asks for
+// end, sync_mode), mm/filemap.c: Linux 2.6.32 (zybsyzlz/linux-2.6.32
+// ec78931d and Edgar86/boston-2.6.32.x fc2d0360, read via the search
+// tool; 3.0's is the same) (nr_to_write LONG_MAX, range_start/range_end)
+// for 2.6.2x and 3.x; 2.6.12's version asks for
 // nrpages*2 pages and passes the range in wbc->start/end, where 0,0 means
 // the whole file.
 func FilemapFdatawriteRangeMode(t *sim.Task, mapping *AddressSpace, start, end int64, syncMode WritebackSyncMode) int {
@@ -436,17 +449,21 @@ func FilemapFlush(t *sim.Task, mapping *AddressSpace) int {
 }
 
 // WaitOnPageWritebackRange is wait_on_page_writeback_range(mapping, start,
-// end), mm/filemap.c (filemap_fdatawait_range's body in 3.x): wait for
+// end), mm/filemap.c, Linux 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d and
+// Edgar86/boston-2.6.32.x fc2d0360, read via the search tool), and
+// filemap_fdatawait_range's body in 3.x (Linux 3.0,
+// CyanogenMod/android_kernel_samsung_smdk4412 01444eec, read): wait for
 // every page in [start, end] tagged WRITEBACK, then report errors.
 //
 // The error semantics are what the fsync-error checks are about, so
 // precisely:
 //
 //   - A page that ends writeback with PG_error set gives -EIO. In 2.6.12
-//     (PageError) the flag stays, so every later wait over that page
-//     reports -EIO again (until the page is rewritten or dropped); from
-//     2.6.2x on (TestClearPageError) the first waiter clears it and later
-//     ones see nothing. Only pages still tagged WRITEBACK when the walk
+//     and 2.6.2x (PageError; 2.6.32 still reads so) the flag stays, so
+//     every later wait over that page while it is under writeback reports
+//     -EIO again (nothing but a read or the page leaving the cache clears
+//     it); in 3.x and afs-2.6.3x (TestClearPageError, read in 3.0) the
+//     first waiter clears it and later ones see nothing. Only pages still tagged WRITEBACK when the walk
 //     reaches them are looked at: a page whose failed write completed
 //     before the walk is not found here at all.
 //   - Then AS_ENOSPC and AS_EIO on the mapping, each with
@@ -504,13 +521,16 @@ func WaitOnPageWritebackRange(t *sim.Task, mapping *AddressSpace, start, end uin
 }
 
 // FilemapFdatawaitRange is filemap_fdatawait_range(mapping, start_byte,
-// end_byte) (2.6.30+): wait_on_page_writeback_range over the pages
-// covering the bytes.
+// end_byte): wait_on_page_writeback_range over the pages covering the
+// bytes. 2.6.32's (read) converts to page indexes first, so an empty byte
+// range inside one page still waits on that page and consumes AS_EIO;
+// 3.0's (read), which inlines the loop, returns 0 for end_byte <
+// start_byte first.
 func FilemapFdatawaitRange(t *sim.Task, mapping *AddressSpace, startByte, endByte int64) int {
-	if endByte < startByte {
+	k := mapping.Host.Kernel
+	if endByte < startByte && (k.era3x() || k.Version == VAFS) {
 		return 0
 	}
-	k := mapping.Host.Kernel
 	return WaitOnPageWritebackRange(t, mapping, k.ULong(uint64(startByte>>PageCacheShift)),
 		k.ULong(uint64(endByte>>PageCacheShift)))
 }
@@ -528,7 +548,7 @@ func FilemapFdatawait(t *sim.Task, mapping *AddressSpace) int {
 }
 
 // FilemapWriteAndWait is filemap_write_and_wait(mapping), mm/filemap.c:
-// Linux 2.6.32 for 2.6.2x and 3.x (wait even after a write error, except
+// Linux 2.6.32 (read via the search tool; 3.0 the same) for 2.6.2x and 3.x (wait even after a write error, except
 // -EIO); 2.6.12 waits only if the write returned 0.
 func FilemapWriteAndWait(t *sim.Task, mapping *AddressSpace) int {
 	err := 0
@@ -554,7 +574,8 @@ func FilemapWriteAndWait(t *sim.Task, mapping *AddressSpace) int {
 }
 
 // FilemapWriteAndWaitRange is filemap_write_and_wait_range(mapping,
-// lstart, lend), mm/filemap.c, Linux 2.6.32.
+// lstart, lend), mm/filemap.c, Linux 2.6.32 (read via the search tool;
+// 3.0 calls filemap_fdatawait_range, the same pages).
 func FilemapWriteAndWaitRange(t *sim.Task, mapping *AddressSpace, lstart, lend int64) int {
 	err := 0
 	if mapping.NrPages != 0 {

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/block/blocktest"
 	"github.com/wbsim/wbsim/model/blockfs"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/model/mpage"
@@ -27,12 +29,13 @@ type envOpts struct {
 	maxSteps int64
 }
 
-// env is one world with a kernel, a MemDevice, a block device, a blockfs
-// file system using mpage, and the files made on it with their oracles.
+// env is one world with a kernel, a faultdisk disk (block/blocktest), a
+// block device, a blockfs file system using mpage, and the files made on
+// it with their oracles.
 type env struct {
 	w     *sim.World
 	k     *mm.Kernel
-	dev   *block.MemDevice
+	dev   *blocktest.Device
 	bdev  *block.BlockDevice
 	fs    *blockfs.Fs
 	files []*file
@@ -56,13 +59,14 @@ func newEnvOn(w *sim.World, o envOpts) *env {
 	k := mm.NewKernel(w, o.version)
 	k.Bits32 = o.bits32
 	mpage.Setup(k, o.cfg)
-	dev := block.NewMemDevice(w)
+	var cfg faultdisk.Config
 	if o.latency != 0 {
-		dev.Latency = o.latency
+		cfg = blocktest.Latency(o.latency)
 	}
 	if o.sectors == 0 {
 		o.sectors = 1 << 22
 	}
+	dev := blocktest.New(w, k, o.sectors, cfg)
 	bdev := block.NewBlockDevice(k, "sda", dev, o.sectors, 512)
 	if o.fs.BlockSize == 0 {
 		o.fs.BlockSize = 4096
@@ -232,7 +236,7 @@ func (f *file) diskImage() content.Bytes {
 			continue
 		}
 		cnt := min(int64(n), nblocks-b)
-		img = img.Append(f.e.dev.Cache.Read(int64(phys)*bs, cnt*bs))
+		img = img.Append(f.e.dev.Read(int64(phys)*bs, cnt*bs))
 		b += cnt
 	}
 	return img

@@ -18,14 +18,14 @@ import (
 // The seed bugs, each found by sim.Explore with a strategy and a budget
 // on its version with its fix off, and not found with the fix on.
 
-// checkDisk compares n bytes of the file from off, as the store holds
+// checkDisk compares n bytes of the file from off, as read (from the disk) gets
 // them through the file system's map, with the oracle; "" if they match.
-func (f *file) checkDisk(store *content.Store, off, n int64) string {
+func (f *file) checkDisk(read func(off, n int64) content.Bytes, off, n int64) string {
 	bs := int64(f.e.fs.BlockSize())
 	var got content.Bytes
 	for b := off / bs; b*bs < off+n; b++ {
 		if phys, _, ok := f.ei.Lookup(uint64(b)); ok {
-			got = got.Append(store.Read(int64(phys)*bs, bs))
+			got = got.Append(read(int64(phys)*bs, bs))
 		} else {
 			got = got.Append(content.Zeros(bs))
 		}
@@ -127,7 +127,7 @@ func sectorOverflowWorld(v mm.Version, fixes mpage.Fixes, withOracle bool) func(
 		})
 		w.AtEnd(func() {
 			for _, off := range []int64{0, far} {
-				if d := f.checkDisk(e.dev.Cache, off, mm.PageSize); d != "" {
+				if d := f.checkDisk(e.dev.Read, off, mm.PageSize); d != "" {
 					w.Failf("no-lost-write", sim.Obj{Class: "inode", A: 50}, "disk differs from the oracle: %s", d)
 				}
 			}

@@ -18,7 +18,8 @@ func DropCaches(t *sim.Task, v *VFS) {
 }
 
 // DropPagecacheSb is drop_pagecache_sb(sb), fs/drop_caches.c, Linux
-// 2.6.32: invalidate_mapping_pages(mapping, 0, -1) of every inode of the
+// 2.6.32 (the 2.6.29-2.6.34 text with __iget and toput_inode, read via the
+// search tool): invalidate_mapping_pages(mapping, 0, -1) of every inode of the
 // super block that has pages and is not being created or freed. Dirty,
 // locked, under-writeback and mapped pages stay.
 func DropPagecacheSb(t *sim.Task, sb *SuperBlock) {

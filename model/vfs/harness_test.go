@@ -4,8 +4,10 @@ import (
 	"fmt"
 
 	"github.com/wbsim/wbsim/check"
+	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/afs"
 	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/block/blocktest"
 	"github.com/wbsim/wbsim/model/blockfs"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/model/mpage"
@@ -16,7 +18,7 @@ import (
 )
 
 // config is one simulated machine: a kernel era and architecture, and
-// either a blockfs file system on a MemDevice mounted as ext2, or an AFS
+// either a blockfs file system on a faultdisk disk mounted as ext2, or an AFS
 // volume on a simulated server.
 type config struct {
 	afs       bool
@@ -59,7 +61,7 @@ type machine struct {
 	k       *mm.Kernel
 	v       *vfs.VFS
 	sb      *vfs.SuperBlock
-	dev     *block.MemDevice
+	dev     *blocktest.Device
 	fs      *blockfs.Fs
 	srv     *afs.Server
 	afs     *afs.FS
@@ -94,10 +96,10 @@ func newMachine(w *sim.World, c config) *machine {
 		return m
 	}
 	mpage.Setup(k, mpage.Config{Fixes: c.mpageFix})
-	m.dev = block.NewMemDevice(w)
 	if c.sectors == 0 {
 		c.sectors = 1 << 16
 	}
+	m.dev = blocktest.New(w, k, c.sectors, faultdisk.Config{})
 	if c.bs == 0 {
 		c.bs = 4096
 	}
@@ -156,7 +158,7 @@ func (f *mfile) disk(off, n int64) content.Bytes {
 	if f.m.srv != nil {
 		return f.m.srv.File(f.id).Data.Read(off, n)
 	}
-	return ext2.DiskReader(f.ino, f.m.dev.Cache)(off, n)
+	return ext2.DiskReader(f.ino, f.m.dev.Read)(off, n)
 }
 
 // fail fails the run with a check's failure, if there is one.
@@ -221,7 +223,7 @@ func (m *machine) quiescent() {
 	}
 	m.k.CheckQuiescent(append(ms, m.fs.Bdev.Inode.Mapping)...)
 	m.w.AtEnd(func() {
-		if err := m.fs.Fsck(m.dev.Cache.Read); err != nil {
+		if err := m.fs.Fsck(m.dev.Read); err != nil {
 			m.w.Failf("fsck", sim.Obj{Class: "fs"}, "%v", err)
 		}
 	})

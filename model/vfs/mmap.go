@@ -347,7 +347,9 @@ unwritablePage:
 	return ret
 }
 
-// FilemapFault is filemap_fault(vma, vmf), mm/filemap.c, Linux 2.6.32:
+// FilemapFault is filemap_fault(vma, vmf), mm/filemap.c, Linux 2.6.32
+// (zybsyzlz/linux-2.6.32 ec78931d, read via the search tool; no divergence
+// found):
 // the page at vmf.Pgoff, locked and uptodate, with a reference
 // (VM_FAULT_LOCKED), reading it in if needed (read-around: a fixed window
 // centred on the page, as do_sync_mmap_readahead's); VM_FAULT_SIGBUS past

@@ -116,7 +116,8 @@ func FileReadActor(t *sim.Task, desc *ReadDescriptor, page *mm.Page, offset, siz
 }
 
 // DoGenericFileRead is do_generic_file_read(filp, ppos, desc, actor),
-// mm/filemap.c, Linux 2.6.32, or 2.6.12's do_generic_mapping_read: read
+// mm/filemap.c, Linux 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d, read via the
+// search tool; no divergence found), or 2.6.12's do_generic_mapping_read: read
 // page by page from the page cache into desc, reading missing pages in
 // (readahead, or ->readpage of a page it adds itself), stopping at
 // i_size; a page past i_size, or beyond the end of the last page's data,

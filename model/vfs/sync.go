@@ -6,9 +6,14 @@ import (
 	"github.com/wbsim/wbsim/sim/errno"
 )
 
-// fsync, fdatasync and sync: fs/sync.c of Linux 2.6.32 (2.6.35 is the same
-// here), 3.2, and the 2.6.12 era's sys_fsync and do_sync (fs/buffer.c and
-// fs/fs-writeback.c of 2.6.12, read from memory of that tree).
+// fsync, fdatasync and sync: fs/sync.c of Linux 2.6.32 (a 2.6.32-2.6.34
+// fs/sync.c with s_need_sync, the static mutex and
+// __put_super_and_need_restart, read via the search tool as an unnamed
+// file text: sys_sync, sync_filesystems, __sync_filesystem,
+// vfs_fsync_range, vfs_fsync, do_fsync all as modelled; 2.6.35 is the
+// same here), 3.2 (from memory), and the 2.6.12 era's sys_fsync and
+// do_sync (fs/buffer.c and fs/fs-writeback.c of 2.6.12, read from memory
+// of that tree).
 
 // Fsync is fsync(2): do_fsync(fd, 0).
 func Fsync(t *sim.Task, f *File) int { return doFsync(t, f, 0) }

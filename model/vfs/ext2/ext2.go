@@ -68,11 +68,7 @@ func Mount(v *vfs.VFS, fs *blockfs.Fs, opts Options) *vfs.SuperBlock {
 	k := fs.K
 	info := &sbInfo{fs: fs, opts: opts}
 	sb := &vfs.SuperBlock{Type: "ext2", Op: superOps{}, FsInfo: info, BdevMapping: fs.Bdev.Inode.Mapping}
-	if fs.Opts.Layout == blockfs.LayoutExtent {
-		sb.MaxBytes = vfs.MaxLFSFilesize(k)
-	} else {
-		sb.MaxBytes = ext2MaxSize(k, fs.Blkbits)
-	}
+	sb.MaxBytes = SMaxbytes(fs)
 	if !fs.Opts.NoBarrier {
 		bdev := fs.Bdev
 		sb.Barrier = func(t *sim.Task) int {
@@ -85,6 +81,15 @@ func Mount(v *vfs.VFS, fs *blockfs.Fs, opts Options) *vfs.SuperBlock {
 	}
 	fs.AOps = wrapAOps(k, fs)
 	return v.Mount(sb)
+}
+
+// SMaxbytes is the s_maxbytes Mount gives fs's super block: ext2_max_size
+// for the indirect layout, MAX_LFS_FILESIZE for the extent layout.
+func SMaxbytes(fs *blockfs.Fs) int64 {
+	if fs.Opts.Layout == blockfs.LayoutExtent {
+		return vfs.MaxLFSFilesize(fs.K)
+	}
+	return ext2MaxSize(fs.K, fs.Blkbits)
 }
 
 // ext2MaxSize is ext2_max_size(bits), fs/ext2/super.c: the largest file
@@ -146,11 +151,12 @@ func Create(sb *vfs.SuperBlock, ino uint64) *vfs.Inode {
 func EXT2_I(ino *vfs.Inode) *blockfs.Inode { return ino.Private.(*blockfs.Inode) }
 
 // DiskReader returns a reader of file bytes [off, off+n) as the device
-// store holds them, through the file's block map as it is now (holes read
-// as zeros): with the MemDevice's Stable store it is the durable view that
-// check.File.CheckDurable takes, with its Cache store what a read from
-// the disk would see. Model-level: it reads the in-memory block map.
-func DiskReader(ino *vfs.Inode, store *content.Store) func(off, n int64) content.Bytes {
+// holds them, read with read (byte offsets on the device), through the
+// file's block map as it is now (holes read as zeros): with the disk's
+// durable view it is what check.File.CheckDurable takes, with its cached
+// view what a read from the disk would see. Model-level: it reads the
+// in-memory block map.
+func DiskReader(ino *vfs.Inode, read func(off, n int64) content.Bytes) func(off, n int64) content.Bytes {
 	ei := EXT2_I(ino)
 	bs := int64(ino.SB.FsInfo.(*sbInfo).fs.BlockSize())
 	return func(off, n int64) content.Bytes {
@@ -169,7 +175,7 @@ func DiskReader(ino *vfs.Inode, store *content.Store) func(off, n int64) content
 				pos = xs
 			}
 			m := min(xe, end) - pos
-			out = out.Append(store.Read(int64(x.Phys)*bs+(pos-xs), m))
+			out = out.Append(read(int64(x.Phys)*bs+(pos-xs), m))
 			pos += m
 		}
 		if pos < end {
