@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
@@ -58,9 +59,18 @@ type File struct {
 	ID       int
 	Name     string
 	expected content.Store
-	// truncFloor is the lowest size the file had since each promise was
-	// made, kept per promise: bytes at or past it may legitimately be zero.
+	// promises are what the fsyncs that returned 0 promised; each keeps
+	// the lowest size the file had since its fsync began (bytes at or
+	// past it may legitimately be zero).
 	promises []*promise
+	// fsyncs are the fsyncs (and syncs) in progress: a truncate lowers
+	// their floor too, so the promise an fsync makes when it returns
+	// leaves out what a truncate took away after it began.
+	fsyncs []*Fsync
+	// deferred are linux-2.6 fsync-error failures not yet raised: the
+	// fsync returned 0 while another fsync or sync was in flight, which
+	// may have tested and cleared AS_EIO first (then it reports it).
+	deferred []*sim.Failure
 	// Writeback errors: errors counts them (an errseq_t counter); reported
 	// is how many of them some fsync has reported (the AS_EIO bit).
 	errors   int
@@ -119,6 +129,9 @@ func (f *File) Truncate(n int64) {
 	for _, p := range f.promises {
 		p.truncated = min(p.truncated, n)
 	}
+	for _, s := range f.fsyncs {
+		s.truncated = min(s.truncated, n)
+	}
 }
 
 // Size is the expected file size.
@@ -137,20 +150,37 @@ func (f *File) WritebackError(err errno.Errno) {
 	f.lastErr = err
 }
 
-// Fsync is an fsync in progress.
+// Fsync is an fsync in progress, or a sync(2) (BeginSync).
 type Fsync struct {
-	fd     *FD
+	f      *File
+	fd     *FD // nil for a sync
 	snap   *content.Store
 	stamp  content.Stamp
 	errors int // errors recorded before it began
 	where  string
+	// truncated is the lowest size the file had since it began.
+	truncated int64
 }
 
 // BeginFsync records that fsync started on fd; where names it for
 // messages (a scenario position, or a task).
 func (fd *FD) BeginFsync(where string) *Fsync {
 	f := fd.File
-	return &Fsync{fd: fd, snap: f.expected.Clone(), stamp: f.o.settled(), errors: f.errors, where: where}
+	s := &Fsync{f: f, fd: fd, snap: f.expected.Clone(), stamp: f.o.settled(), errors: f.errors, where: where}
+	s.truncated = s.snap.Size()
+	f.fsyncs = append(f.fsyncs, s)
+	return s
+}
+
+// BeginSync records that sync(2) started writing the file back. Its
+// filemap_fdatawait tests and clears AS_EIO like an fsync, but it reports
+// nothing and promises nothing: under linux-2.6 an error it consumes is
+// owed to no later fsync. Errseq counters are per description and a sync
+// does not advance them.
+func (f *File) BeginSync() *Fsync {
+	s := &Fsync{f: f, errors: f.errors, truncated: f.Size()}
+	f.fsyncs = append(f.fsyncs, s)
+	return s
 }
 
 // End records what the fsync returned (0 or a negative errno) and checks
@@ -158,8 +188,41 @@ func (fd *FD) BeginFsync(where string) *Fsync {
 // obligation: under linux-2.6 the first fsync after it must report it;
 // under errseq every description open before it must. (An error recorded
 // during the fsync may or may not be reported, as in the kernel; if data
-// it promised is then missing, fsync-durable says so.)
+// it promised is then missing, fsync-durable says so.) Under linux-2.6 the
+// first fsync or sync to test AS_EIO takes the error: an fsync that
+// returns 0 while another is in flight is judged when the last of those
+// ends, and it owes nothing if one of them returned an error.
 func (s *Fsync) End(ret int) *sim.Failure {
+	f := s.f
+	if i := slices.Index(f.fsyncs, s); i >= 0 {
+		f.fsyncs = slices.Delete(f.fsyncs, i, i+1)
+	}
+	if ret < 0 {
+		// Reporting consumes: every error so far is now reported, and this
+		// description has seen them.
+		f.reported = f.errors
+		if s.fd != nil {
+			s.fd.seen = f.errors
+		}
+		f.deferred = nil
+		return nil
+	}
+	if s.fd != nil {
+		if fl := s.end(ret); fl != nil {
+			f.deferred = append(f.deferred, fl)
+		}
+	}
+	if f.o.Contract == Linux26 && len(f.fsyncs) > 0 || len(f.deferred) == 0 {
+		return nil
+	}
+	fl := f.deferred[0]
+	f.deferred = nil
+	return fl
+}
+
+// end records a description's fsync that returned ret >= 0 and returns
+// the fsync-error failure it owes, if any.
+func (s *Fsync) end(ret int) *sim.Failure {
 	fd, f := s.fd, s.fd.File
 	var owed bool
 	switch f.o.Contract {
@@ -168,15 +231,8 @@ func (s *Fsync) End(ret int) *sim.Failure {
 	default:
 		owed = s.errors > f.reported
 	}
-	if ret < 0 {
-		// Reporting consumes: every error so far is now reported, and this
-		// description has seen them.
-		f.reported = f.errors
-		fd.seen = f.errors
-		return nil
-	}
 	if ret == 0 {
-		f.promises = append(f.promises, &promise{data: s.snap, newer: s.stamp, truncated: s.snap.Size(), fsyncAt: s.where})
+		f.promises = append(f.promises, &promise{data: s.snap, newer: s.stamp, truncated: s.truncated, fsyncAt: s.where})
 	}
 	if owed {
 		return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvFsyncError, Obj: f.obj(),

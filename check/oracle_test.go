@@ -227,3 +227,79 @@ func TestReadCorrect(t *testing.T) {
 		t.Fatal("a read past EOF returned bytes and was not caught")
 	}
 }
+
+// A truncate while an fsync is in flight takes the truncated bytes out of
+// what that fsync promises (they may read back as zeros), but a byte below
+// the new size that stable storage lacks is still caught.
+func TestOracleTruncateDuringFsync(t *testing.T) {
+	props := gopter.NewProperties(params())
+	props.Property("truncate after fsync began drops the promise past it", prop.ForAll(func(ops []op, size, hole int64) bool {
+		f := NewOracle(Linux26).NewFile("f")
+		for _, o := range ops {
+			if o.Len > 0 {
+				f.Write(o.Off, o.Len)
+			}
+		}
+		fs := f.Open().BeginFsync("test")
+		f.Truncate(size)
+		if fs.End(0) != nil {
+			return false
+		}
+		// Stable storage holds the truncated file: zeros past size.
+		now := f.Expected(0, f.Size())
+		read := func(b content.Bytes) Stable {
+			return func(off, n int64) content.Bytes {
+				return b.Truncate(max(b.Len(), off+n)).Slice(off, n)
+			}
+		}
+		if f.CheckDurable(InvFsyncDurable, read(now)) != nil {
+			return false
+		}
+		if now.Len() == 0 {
+			return true
+		}
+		hole %= now.Len()
+		if expand(now.Slice(hole, 1))[0].Stamp == content.Zero {
+			return true
+		}
+		v := f.CheckDurable(InvFsyncDurable, read(now.Overwrite(hole, content.Zeros(1))))
+		return v != nil && v.Obj.A == hole
+	}, genOps(), gen.Int64Range(0, 96), gen.Int64Range(0, 1000)))
+	props.TestingRun(t)
+}
+
+// A sync(2) that consumed AS_EIO leaves no error owed under linux-2.6,
+// and every description still owed it under errseq.
+func TestOracleSyncConsumesError(t *testing.T) {
+	for _, c := range []Contract{Linux26, Errseq} {
+		f := NewOracle(c).NewFile("f")
+		fd := f.Open()
+		f.WritebackError(errno.EIO)
+		if v := f.BeginSync().End(errno.EIO.Neg()); v != nil {
+			t.Errorf("%s: a sync is never owed an error: %v", c, v)
+		}
+		v := fd.BeginFsync("test").End(0)
+		if got := v != nil; got != (c == Errseq) {
+			t.Errorf("%s: fsync returning 0 after a sync consumed the error: violation %v, want %v", c, got, c == Errseq)
+		}
+	}
+}
+
+// Under linux-2.6 an fsync that begins after an error and returns 0 while
+// an earlier fsync is still in flight owes nothing if that one reports
+// the error (it tested AS_EIO first), and is caught when it does not.
+func TestOracleConcurrentFsyncTakesError(t *testing.T) {
+	for _, firstRet := range []int{errno.EIO.Neg(), 0} {
+		f := NewOracle(Linux26).NewFile("f")
+		first := f.Open().BeginFsync("first")
+		f.WritebackError(errno.EIO)
+		second := f.Open().BeginFsync("second")
+		if v := second.End(0); v != nil {
+			t.Fatalf("judged while the first fsync is in flight: %v", v)
+		}
+		v := first.End(firstRet)
+		if got := v != nil; got != (firstRet == 0) {
+			t.Errorf("first fsync returned %d: violation %v, want %v", firstRet, got, firstRet == 0)
+		}
+	}
+}

@@ -93,6 +93,13 @@ var fixTable = []Fix{
 			"back to index 0, so pages before it wait for another pass; the fix wraps once",
 	},
 	{
+		Name: "cyclic-wrap-deadlock", Subsystem: SubsysMpage, Versions: []KernelVersion{Kernel2_6_12},
+		Summary: "the cyclic-wrap fix's wrap locks a page below pages already under writeback in " +
+			"the pass's unsubmitted bio, and a WB_SYNC_ALL sweep holding that page waits on their " +
+			"writeback: a deadlock (2.6.28 to 4.18); the fix (Linux 4.19, \"fix range_cyclic " +
+			"writeback vs writepages deadlock\") never wraps within a pass and restarts the next at 0",
+	},
+	{
 		Name: "boundary-ignored", Subsystem: SubsysMpage,
 		Versions: []KernelVersion{Kernel2_6_12, Kernel2_6_2x, Kernel3x},
 		Summary: "ignores BH_Boundary: mpage no longer submits its bio at a boundary block, " +

@@ -289,6 +289,11 @@ type FS struct {
 	// SB is the volume's VFS super block (model/vfs): Mount puts it on a
 	// VFS; the vnodes' VFS inodes and the files are on it from the start.
 	SB *vfs.SuperBlock
+	// BDI is the volume's backing_dev_info (afs_volume->bdi, 2.6.3x
+	// fs/afs/volume.c): afs_iget points every vnode's mapping at it, so
+	// the flusher and balance_dirty_pages see the volume's files as one
+	// queue.
+	BDI *mm.BackingDevInfo
 
 	keys    []*Key
 	nextKey int32
@@ -300,7 +305,7 @@ type FS struct {
 
 // NewFS mounts a volume served by srv on kernel k with the given fixes.
 func NewFS(k *mm.Kernel, srv *Server, fixes Fixes) *FS {
-	fs := &FS{K: k, Server: srv, Fixes: fixes, Vid: 0x20000001}
+	fs := &FS{K: k, Server: srv, Fixes: fixes, Vid: 0x20000001, BDI: mm.NewBackingDevInfo("afs")}
 	fs.SB = newSuperBlock(fs)
 	return fs
 }
@@ -328,13 +333,15 @@ type Vnode struct {
 
 // Iget makes the vnode (and vfs inode) for file vnodeID of the volume,
 // with its size from the server: afs_iget in short. The inode's a_ops are
-// afs_fs_aops.
+// afs_fs_aops and its mapping's backing_dev_info is the volume's
+// (inode->i_mapping->backing_dev_info = &vnode->volume->bdi, fs/afs/inode.c,
+// 2.6.3x).
 func (fs *FS) Iget(vnodeID uint32) *Vnode {
 	v := &Vnode{Fid: Fid{Vid: fs.Vid, Vnode: vnodeID, Unique: 1}, fs: fs}
 	v.WritebackLock = sim.SpinLock{Name: fmt.Sprintf("writeback_lock %d", vnodeID)}
 	v.IOLock = sim.Mutex{Name: fmt.Sprintf("io_lock %d", vnodeID)}
 	INIT_LIST_HEAD(&v.Writebacks)
-	v.VFSInode = fs.K.NewInode(uint64(vnodeID), 12, AfsFsAops{}, nil)
+	v.VFSInode = fs.K.NewInode(uint64(vnodeID), 12, AfsFsAops{}, fs.BDI)
 	v.VFSInode.Private = v
 	v.Inode = fs.SB.AddInode(v.VFSInode, afsFileInodeOps{}, afsFileOps{}, v)
 	if f := fs.Server.File(uint64(vnodeID)); f != nil {

@@ -13,10 +13,13 @@ import (
 // (afs_write_begin links a new record before it sets page->private), so
 // the checks here are not for every step.
 //
-// CheckRecords is the wb-record invariant. CheckPages is a minimal
-// stand-in for check/'s page-ref and page-state checks at quiescence
-// (every page holds exactly the page cache's reference, none is locked or
-// under writeback); TODO(check): move it there once check/ exists.
+// CheckRecords is the wb-record invariant. CheckPages is page-ref and
+// page-state at quiescence over the vnodes' page caches (every page holds
+// exactly the page cache's reference, none is locked or under writeback),
+// the AFS counterpart of mm's Kernel.CheckQuiescent. Both stay here rather
+// than in check/: this package's own tests use them, and a model package
+// does not import check/ (imports point down, ARCHITECTURE.md); the
+// scenario runner raises them through Fail.
 
 // Violation is one broken invariant.
 type Violation struct {

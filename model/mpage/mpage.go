@@ -34,6 +34,21 @@ type Fixes struct {
 	// cyclic pass that did not start at index 0 always wraps, up to
 	// writeback_index - 1 (mpage-2.6.12.numbered.c:649, 681, 740-747).
 	CyclicWrap bool
+	// CyclicWrapDeadlock ("cyclic-wrap-deadlock") is "mm/page-writeback.c:
+	// fix range_cyclic writeback vs writepages deadlock" (Dave Chinner,
+	// Linux 4.19; commit 64081362e8ff as remembered, not found with the
+	// search tool) applied to 2.6.12's __mpage_writepages: a cyclic pass
+	// no longer wraps inside one call. The wrap that CyclicWrap adds
+	// takes the lock of a page below pages that are already under
+	// writeback in the pass's unsubmitted bio; a WB_SYNC_ALL sweep (fsync,
+	// sync) holding that lower page waits on their writeback, which ends
+	// only when the bio is submitted: an ABBA deadlock (the 2.6.28 to 4.18
+	// kernels had it; ext4 hit the same inversion earlier, commit
+	// 2acf2c261b82, kernel bugzilla 12579). With the fix the pass stops at
+	// the end of the file and sets writeback_index to 0, so the next pass
+	// starts at the beginning (mpage-2.6.12.numbered.c:740-750). It
+	// fixes the CyclicWrap fix and changes nothing without it.
+	CyclicWrapDeadlock bool
 	// BoundaryIgnored ("boundary-ignored") is not a fix but its reverse:
 	// mpage ignores BH_Boundary in every era, to show the request order
 	// "12 0 1 2 ... 11 13 14 15 16" that the seed's comment warns of
@@ -42,14 +57,16 @@ type Fixes struct {
 }
 
 // fixNames are the switches' names, in Fixes field order.
-var fixNames = [...]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "boundary-ignored"}
+var fixNames = [...]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored"}
 
 func (f *Fixes) field(i int) *bool {
-	return [...]*bool{&f.SectorOverflow, &f.WBIntegrity, &f.CyclicWrap, &f.BoundaryIgnored}[i]
+	return [...]*bool{&f.SectorOverflow, &f.WBIntegrity, &f.CyclicWrap, &f.CyclicWrapDeadlock, &f.BoundaryIgnored}[i]
 }
 
 // AllFixes turns every fix on (BoundaryIgnored stays off: it is not a fix).
-func AllFixes() Fixes { return Fixes{SectorOverflow: true, WBIntegrity: true, CyclicWrap: true} }
+func AllFixes() Fixes {
+	return Fixes{SectorOverflow: true, WBIntegrity: true, CyclicWrap: true, CyclicWrapDeadlock: true}
+}
 
 // String lists the switches that are on, comma-separated, or "none".
 func (f Fixes) String() string {
@@ -76,7 +93,7 @@ func ParseFixes(s string) (Fixes, error) {
 			continue
 		case "all":
 			a := AllFixes()
-			f.SectorOverflow, f.WBIntegrity, f.CyclicWrap = a.SectorOverflow, a.WBIntegrity, a.CyclicWrap
+			f.SectorOverflow, f.WBIntegrity, f.CyclicWrap, f.CyclicWrapDeadlock = a.SectorOverflow, a.WBIntegrity, a.CyclicWrap, a.CyclicWrapDeadlock
 			continue
 		}
 		found := false

@@ -42,6 +42,13 @@ func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *
 //     before it. With Fixes.CyclicWrap the pass remembers whether it
 //     started at 0 (cycled) and wraps up to writeback_index - 1 ("mm:
 //     write_cache_pages cyclic fix").
+//   - cyclic-wrap-deadlock (the cyclic-wrap fix's own bug): the wrap
+//     locks pages below those already under writeback in the pass's
+//     unsubmitted bio, so it can deadlock with a WB_SYNC_ALL sweep. With
+//     Fixes.CyclicWrapDeadlock on top of Fixes.CyclicWrap the pass never
+//     wraps: it stops at the end of the file and leaves writeback_index
+//     at 0 for the next pass (Linux 4.19's "fix range_cyclic writeback vs
+//     writepages deadlock"). Without CyclicWrap it changes nothing.
 //
 // Kept as in the seed: done does not break the pagevec loop, so the rest
 // of the current pagevec is still written after nr_to_write runs out (the
@@ -175,7 +182,15 @@ retry:
 		mm.PagevecRelease(t, &pvec)
 		t.CondResched()
 	}
-	if fixes.CyclicWrap {
+	switch {
+	case fixes.CyclicWrap && fixes.CyclicWrapDeadlock:
+		if !isRange && wbc.SyncMode == mm.WB_SYNC_NONE && !done {
+			// If we hit the last page and there is more work to be
+			// done: wrap the index back to the start of the file for
+			// the next time we are called.
+			index = 0
+		}
+	case fixes.CyclicWrap:
 		if !cycled && !done {
 			// range_cyclic: we hit the last page and there is more work
 			// to be done: wrap back to the start of the file
@@ -184,7 +199,7 @@ retry:
 			end = k.ULong(writebackIndex - 1)
 			goto retry
 		}
-	} else if !scanned && !done {
+	case !scanned && !done:
 		// We hit the last page and there is more work to be done: wrap
 		// back to the start of the file
 		scanned = true

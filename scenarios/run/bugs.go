@@ -54,6 +54,13 @@ func otherFixes(s *scenarios.Scenario) []string {
 	return l
 }
 
+// FixOff is o for running bug seed s with its fix off: every other fix of
+// its kernel is turned on, so that only its own bug can be found.
+func FixOff(s *scenarios.Scenario, o Options) Options {
+	o.Fixes = append(slices.Clone(o.Fixes), otherFixes(s)...)
+	return o
+}
+
 // CheckBug runs a bug seed both ways. With a switch, the fix-off run is the
 // scenario with every other fix on; the fix-on run adds the switch and
 // expects every schedule to pass. Without one (fsyncgate: the errseq
@@ -63,8 +70,7 @@ func CheckBug(s *scenarios.Scenario, o Options) BugResult {
 	start := time.Now()
 	r := BugResult{ID: s.Bug.ID, Scenario: s.Name, Version: string(s.Kernel), Switch: s.Bug.Switch,
 		Invariant: s.Expect.Failure}
-	off := o
-	off.Fixes = append(slices.Clone(o.Fixes), otherFixes(s)...)
+	off := FixOff(s, o)
 	r.Off = CheckWith(s, off)
 	r.Found = r.Off.Pass && r.Off.SchedulesToFind > 0
 	r.SchedulesToFind = r.Off.SchedulesToFind

@@ -2,6 +2,7 @@ package run
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -13,7 +14,7 @@ import (
 
 // TestFixTableMatchesModels: the scenario language's fix switches are
 // exactly the model packages' Fixes names: the afs rows of the table are
-// afs.FixIDs(), in its order; the mpage rows are mpage's three fixes and
+// afs.FixIDs(), in its order; the mpage rows are mpage's four fixes and
 // the boundary-ignored teaching switch.
 func TestFixTableMatchesModels(t *testing.T) {
 	lang := map[scenarios.Subsystem][]string{}
@@ -23,8 +24,8 @@ func TestFixTableMatchesModels(t *testing.T) {
 	if d := cmp.Diff(afs.FixIDs(), lang[scenarios.SubsysAFS]); d != "" {
 		t.Errorf("afs fixes: model (-) vs scenario table (+):\n%s", d)
 	}
-	mp := []string{"sector-overflow", "wb-integrity", "cyclic-wrap"}
-	all, err := mpage.ParseFixes("sector-overflow,wb-integrity,cyclic-wrap")
+	mp := []string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock"}
+	all, err := mpage.ParseFixes(strings.Join(mp, ","))
 	if err != nil || all != mpage.AllFixes() {
 		t.Errorf("mpage fixes: %v %v", all, err)
 	}

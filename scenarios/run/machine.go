@@ -12,6 +12,7 @@ import (
 	"github.com/wbsim/wbsim/model/blockfs"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/model/mpage"
+	"github.com/wbsim/wbsim/model/vfs/ext2"
 	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
@@ -54,7 +55,14 @@ type machine struct {
 	nextID uint64
 	// writeback errors already told to the oracle
 	seenErr map[any]bool
-	stats   *Stats
+	// inDaemon counts the kernel functions the daemons (the flusher) are
+	// in (entered, not left): the closer waits until they are out.
+	// activity counts the events of tasks other than the closer meanwhile.
+	inDaemon, activity int
+	closerTask         *sim.Task
+	// maxBytes is the super block's s_maxbytes (blockfs).
+	maxBytes int64
+	stats    *Stats
 }
 
 // Stats is what one world did, for diff-versions.
@@ -217,10 +225,15 @@ func (m *machine) buildBlockFS(on []string) error {
 	opts.Nobh = b.NoBH == scenarios.On
 	opts.NoBarrier = b.FsyncFlush == scenarios.Off
 	m.fs = blockfs.NewFs(m.k, m.bdev, opts)
+	m.maxBytes = ext2.SMaxbytes(m.fs)
 	mpage.UseMpage(m.fs)
 	if m.checks(check.InvCyclicComplete) {
 		if a, ok := m.fs.AOps.(mpage.Ext2AOps); ok {
-			m.fs.AOps = cyclicAOps{Ext2AOps: a, cc: check.NewCyclicComplete(m.w), w: m.w}
+			cc := check.NewCyclicComplete(m.w)
+			// Only 2.6.12's loop has the switch; write_cache_pages (mm)
+			// always wraps.
+			cc.NoWrap = m.k.Version == mm.V2_6_12 && fx.CyclicWrap && fx.CyclicWrapDeadlock
+			m.fs.AOps = cyclicAOps{Ext2AOps: a, cc: cc, w: m.w}
 		}
 	}
 	return nil
@@ -427,10 +440,29 @@ func (f *mfile) onDisk(store *content.Store, off, n int64) content.Bytes {
 	return out
 }
 
-// observe watches the trace: failures get the scenario position of the op
-// the failing task was running.
+// observe watches the trace: it counts the functions the daemons are in,
+// tells the oracle of a refused AFS store as soon as the client learns of
+// it, and gives failures the scenario position of the op the failing task
+// was running.
 func (m *machine) observe(w *sim.World, ev *sim.Event) {
-	if ev.Kind != sim.KindFail {
+	if m.closerTask != nil && ev.Task >= 0 && ev.Task != m.closerTask.ID() {
+		m.activity++
+	}
+	switch ev.Kind {
+	case sim.KindEnter, sim.KindLeave:
+		if t := w.Current(); t != nil && t.Daemon() {
+			if ev.Kind == sim.KindEnter {
+				m.inDaemon++
+			} else {
+				m.inDaemon--
+			}
+		}
+		if ev.Kind == sim.KindLeave && ev.Op == "afs_vnode_store_data" {
+			m.noteErrors()
+		}
+		return
+	case sim.KindFail:
+	default:
 		return
 	}
 	f := w.Failure()

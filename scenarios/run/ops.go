@@ -8,6 +8,7 @@ import (
 	"github.com/wbsim/wbsim/model/afs"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/model/vfs"
 	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
@@ -25,7 +26,8 @@ import (
 // flusher, then spawns the scenario's tasks and the closer. On blockfs the
 // fault plan is the disk's from power-on, so a pre-existing file's data
 // (written and synced here) goes through it too: count rules (nth, after)
-// count those requests.
+// count those requests. That fsync is one of setup's: an error it returns
+// is reported there, and no scenario fsync is owed it.
 func (m *machine) initTask(t *sim.Task) {
 	if m.fs != nil {
 		for _, fl := range m.s.FS.Files {
@@ -34,7 +36,8 @@ func (m *machine) initTask(t *sim.Task) {
 				data := f.of.NewData(fl.Size)
 				m.blockWrite(t, f, 0, data)
 				f.of.WriteDone(data)
-				m.fs.Fsync(t, f.ei, 0, mm.LLONG_MAX, 0)
+				fs := f.of.Open().BeginFsync("setup")
+				fs.End(m.fs.Fsync(t, f.ei, 0, mm.LLONG_MAX, 0)) // nothing was owed before it
 				mm.InvalidateMappingPages(t, f.ino.Mapping, 0, m.k.PgoffMax())
 			}
 		}
@@ -66,14 +69,15 @@ func (m *machine) initTask(t *sim.Task) {
 			doneQ.WakeUpAll(t)
 		})
 	}
-	m.w.Spawn("closer", func(t *sim.Task) {
+	m.closerTask = m.w.Spawn("closer", func(t *sim.Task) {
 		doneQ.WaitEvent(t, func() bool { return done == len(m.s.Tasks) })
 		m.closer(t)
 	})
 }
 
 // closer runs when every task is done: with no faults and no crash, a
-// final sync and the no-lost-write check; then the quiescence checks.
+// final sync and the no-lost-write check; then, once no daemon is in the
+// middle of a pass, the quiescence checks.
 func (m *machine) closer(t *sim.Task) {
 	if !m.faults && !m.crashed && m.checks(check.InvNoLostWrite) {
 		m.sync(t)
@@ -89,13 +93,28 @@ func (m *machine) closer(t *sim.Task) {
 			m.stats.Final[f.path] = f.stable(0, f.of.Size())
 		}
 	}
+	// The run ends when the foreground tasks do: a flusher pass still
+	// under way then holds pagevec references, page locks, pages under
+	// writeback, buffer heads or a store in flight, which the quiescence
+	// checks would read as leaked. Let it finish its pass first, unless
+	// it is stuck (nothing but the closer has run for a virtual second: a
+	// lock or writeback nobody will end, which the checks are there to
+	// report).
+	for idle := sim.Time(0); m.inDaemon > 0 && idle < sim.Second; idle += sim.Millisecond {
+		if m.activity > 0 {
+			idle, m.activity = 0, 0
+		}
+		t.Sleep(sim.Millisecond)
+	}
 	var maps []*mm.AddressSpace
 	for _, f := range m.order {
 		maps = append(maps, f.ino.Mapping)
 	}
 	if m.fs != nil {
 		if m.checks(mm.InvPageRef) || m.checks(mm.InvPageState) {
-			m.k.CheckQuiescent(maps...)
+			// The block device's page cache holds the metadata (indirect
+			// blocks): its pages are allocated too.
+			m.k.CheckQuiescent(append(maps, m.bdev.Inode.Mapping)...)
 		}
 		return
 	}
@@ -334,8 +353,10 @@ func (m *machine) expected(op *scenarios.Op, off int64) content.Bytes {
 	return b
 }
 
-// blockWrite is generic_perform_write on blockfs under i_mutex: page by
-// page ->write_begin, the copy, ->write_end, then
+// blockWrite is the buffered write path on blockfs under i_mutex:
+// generic_write_checks (s_maxbytes: a write starting at or past it is
+// -EFBIG, one crossing it is shortened), then generic_perform_write: page
+// by page ->write_begin, the copy, ->write_end, then
 // balance_dirty_pages_ratelimited. The oracle learns each page's copy. It
 // returns the bytes written, or the error if none were.
 func (m *machine) blockWrite(t *sim.Task, f *mfile, off int64, data content.Bytes) int {
@@ -344,6 +365,15 @@ func (m *machine) blockWrite(t *sim.Task, f *mfile, off int64, data content.Byte
 	ino := f.ino
 	ino.IMutex.Lock(t)
 	defer ino.IMutex.Unlock(t)
+	// The runner's files are opened O_LARGEFILE (as by a 64-bit or
+	// _FILE_OFFSET_BITS=64 program); O_APPEND is already applied.
+	count := data.Len()
+	file := &vfs.File{Mapping: ino.Mapping, Flags: vfs.O_LARGEFILE,
+		Inode: &vfs.Inode{I: ino, SB: &vfs.SuperBlock{MaxBytes: m.maxBytes}}}
+	if ret := vfs.GenericWriteChecks(file, &off, &count, false); ret != 0 {
+		return ret
+	}
+	data = data.Slice(0, count)
 	mp := ino.Mapping
 	aops := mp.AOps
 	var written int64
@@ -441,7 +471,9 @@ func (m *machine) read(t *sim.Task, d *mfd, off, n int64) (content.Bytes, int) {
 	return got, int(got.Len())
 }
 
-// noteErrors tells the oracle of the AFS stores the server refused.
+// noteErrors tells the oracle of the AFS stores the server refused. The
+// observer calls it as each afs_vnode_store_data returns, when the
+// client learns the result: before any fsync can report it.
 func (m *machine) noteErrors() {
 	if m.srv == nil {
 		return
@@ -461,7 +493,6 @@ func (m *machine) noteErrors() {
 
 // fsync is fsync(2) with the fsync-error and fsync-durable checks.
 func (m *machine) fsync(t *sim.Task, op *scenarios.Op, d *mfd) int {
-	m.noteErrors()
 	where := fmt.Sprintf("at %s", op.Meta.Pos)
 	fs := d.od.BeginFsync(where)
 	var ret int
@@ -486,12 +517,17 @@ func (m *machine) fsync(t *sim.Task, op *scenarios.Op, d *mfd) int {
 }
 
 // sync is sync(2): write and wait on every file, then flush the disk's
-// cache (blockfs) — errors are not reported, as in 2.6.
+// cache (blockfs). Errors are not reported, as in 2.6, but they are
+// consumed: filemap_fdatawait (from __sync_single_inode) tests and clears
+// AS_EIO/AS_ENOSPC, which the oracle learns (BeginSync).
 func (m *machine) sync(t *sim.Task) {
 	t.Enter("sys_sync")
 	defer t.Leave()
 	for _, f := range m.order {
-		mm.FilemapWriteAndWait(t, f.ino.Mapping)
+		s := f.of.BeginSync()
+		if fl := s.End(mm.FilemapWriteAndWait(t, f.ino.Mapping)); fl != nil && m.checks(check.InvFsyncError) {
+			m.w.Fail(fl) // an fsync judged when this sync, in flight with it, ended
+		}
 	}
 	if m.fs != nil {
 		block.SyncMappingBuffers(t, m.bdev.Inode.Mapping, m.bdev)
@@ -504,15 +540,19 @@ func (m *machine) sync(t *sim.Task) {
 // truncate_setsize (3.x). blockfs has no ->truncate, so blocks past the
 // new size stay allocated (and keep their old data on disk); AFS sends
 // no StoreStatus. Scenarios only shrink files where that does not show.
+// The oracle learns of the truncate as it begins (under i_mutex, so no
+// write comes between): the new i_size shows at once (an AFS store sends
+// it as the file's length), so a crash in the middle may find the bytes
+// past it gone.
 func (m *machine) truncate(t *sim.Task, f *mfile, size int64) {
 	f.ino.IMutex.Lock(t)
 	defer f.ino.IMutex.Unlock(t)
+	f.of.Truncate(size)
 	if m.k.Version == mm.V3x {
 		mm.TruncateSetsize(t, f.ino, size)
 	} else {
 		mm.VMTruncate(t, f.ino, size)
 	}
-	f.of.Truncate(size)
 }
 
 // crash is power loss and a remount. Every other task stops where it is
