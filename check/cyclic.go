@@ -18,7 +18,7 @@ const InvCyclicComplete = "cyclic-complete"
 // clear_page_dirty_for_io reaches the page during the pass (in any task),
 // or the page leaves the mapping. A pass that never wraps back to index 0
 // breaks it (the 2.6.12 cyclic-wrap seed bug). With NoWrap a pass owes
-// only the pages from its start to the end of the file: Linux 4.19's
+// only the pages from its start to the end of the file: Linux 4.20's
 // cyclic writeback (the cyclic-wrap-deadlock fix) never wraps and starts
 // the next pass at 0 instead, so two passes together write every page.
 //

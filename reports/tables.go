@@ -120,8 +120,8 @@ type Flow struct {
 // Flows lists the flow rules of trace.json.
 // faultdisk names a request by its sectors (Obj disk NAME, A sector, B
 // count) in request_fn, at dispatch, and in disk_complete, in the
-// completion interrupt; the block layer's bios are not named again at
-// completion, so the disk request is what links the two.
+// completion interrupt; the block layer names a bio (Obj bio) in
+// submit_bio and again in bio_endio, in the completion interrupt.
 var Flows = []Flow{
 	{From: "request_fn", Name: "disk I/O"},
 	{From: "submit_bio", Name: "bio"},

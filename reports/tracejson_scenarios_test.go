@@ -14,7 +14,8 @@ import (
 // under random walk and one under PCT (a different pair per scenario;
 // WBSIM_LONG=1 runs eight of each) give a well-formed trace
 // (checkTraceJSON), and across them the traces show faults, failures,
-// disk I/O flows and page counters, so that none of the checks is vacuous.
+// disk I/O and bio flows (submission to completion) and page counters,
+// so that none of the checks is vacuous.
 func TestTraceJSONOfBuiltinScenarios(t *testing.T) {
 	all, err := scenarios.Builtins()
 	if err != nil {
@@ -24,7 +25,7 @@ func TestTraceJSONOfBuiltinScenarios(t *testing.T) {
 	if os.Getenv("WBSIM_LONG") != "" {
 		seeds = 8
 	}
-	var faults, fails, flows, counters int
+	var faults, fails, diskFlows, bioFlows, counters int
 	for i, s := range all {
 		setup, cfg, err := srun.Build(s)
 		if err != nil {
@@ -56,15 +57,17 @@ func TestTraceJSONOfBuiltinScenarios(t *testing.T) {
 				faults++
 			case e.Ph == "i" && e.Cat == "fail":
 				fails++
-			case e.Ph == "f":
-				flows++
+			case e.Ph == "f" && e.Name == "disk I/O":
+				diskFlows++
+			case e.Ph == "f" && e.Name == "bio":
+				bioFlows++
 			case e.Ph == "C" && e.Name == "pages dirty":
 				counters++
 			}
 		}
 	}
-	if faults == 0 || fails == 0 || flows == 0 || counters == 0 {
-		t.Errorf("over %d scenarios: %d fault instants, %d failure instants, %d flows, %d dirty-page counter samples; want each > 0",
-			len(all), faults, fails, flows, counters)
+	if faults == 0 || fails == 0 || diskFlows == 0 || bioFlows == 0 || counters == 0 {
+		t.Errorf("over %d scenarios: %d fault instants, %d failure instants, %d disk I/O flows, %d bio flows, %d dirty-page counter samples; want each > 0",
+			len(all), faults, fails, diskFlows, bioFlows, counters)
 	}
 }

@@ -96,7 +96,7 @@ var fixTable = []Fix{
 		Name: "cyclic-wrap-deadlock", Subsystem: SubsysMpage, Versions: []KernelVersion{Kernel2_6_12},
 		Summary: "the cyclic-wrap fix's wrap locks a page below pages already under writeback in " +
 			"the pass's unsubmitted bio, and a WB_SYNC_ALL sweep holding that page waits on their " +
-			"writeback: a deadlock (2.6.28 to 4.18); the fix (Linux 4.19, \"fix range_cyclic " +
+			"writeback: a deadlock (2.6.29 to 4.19); the fix (Linux 4.20, \"fix range_cyclic " +
 			"writeback vs writepages deadlock\") never wraps within a pass and restarts the next at 0",
 	},
 	{

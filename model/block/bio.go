@@ -6,6 +6,7 @@ import (
 
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/errno"
 )
 
 // Gfp is gfp_t: allocation flags. The model does not allocate memory;
@@ -285,6 +286,7 @@ func BioEndio(t *sim.Task, bio *Bio, err int) {
 		BioEndio2612(t, bio, bio.Size, err)
 		return
 	}
+	recordEndio(t, bio, bio.Size, err)
 	if err != 0 {
 		bio.Flags &^= 1 << BIO_UPTODATE
 	} else if !BioFlagged(bio, BIO_UPTODATE) {
@@ -300,6 +302,7 @@ func BioEndio(t *sim.Task, bio *Bio, err int) {
 // part of it. It subtracts them from bi_size, advances bi_sector, and
 // calls the 2.6.12 handler, which returns 1 while bi_size is not yet zero.
 func BioEndio2612(t *sim.Task, bio *Bio, bytesDone uint, err int) {
+	recordEndio(t, bio, bytesDone, err)
 	if err != 0 {
 		bio.Flags &^= 1 << BIO_UPTODATE
 	}
@@ -314,4 +317,16 @@ func BioEndio2612(t *sim.Task, bio *Bio, bytesDone uint, err int) {
 	} else if bio.EndIO != nil && bio.Size == 0 {
 		bio.EndIO(t, bio, err)
 	}
+}
+
+// recordEndio puts bio_endio in the trace, naming the bio as submit_bio
+// did, so that a trace viewer links each bio's submission to its
+// completion (reports.Flows). It is not a scheduling point: bio_endio runs
+// in the completion interrupt and its handler's own points follow.
+func recordEndio(t *sim.Task, bio *Bio, bytesDone uint, err int) {
+	msg := ""
+	if err != 0 {
+		msg = errno.Errno(-err).String()
+	}
+	t.World().Record(sim.KindPoint, "bio_endio", bio.Obj(), int64(bytesDone), msg)
 }

@@ -36,13 +36,14 @@ type Fixes struct {
 	CyclicWrap bool
 	// CyclicWrapDeadlock ("cyclic-wrap-deadlock") is "mm/page-writeback.c:
 	// fix range_cyclic writeback vs writepages deadlock" (Dave Chinner,
-	// Linux 4.19; commit 64081362e8ff as remembered, not found with the
-	// search tool) applied to 2.6.12's __mpage_writepages: a cyclic pass
+	// commit 64081362e8ff, Linux 4.20, in stable 4.19.87; found with the
+	// search tool in stable release notes and in later commits citing it)
+	// applied to 2.6.12's __mpage_writepages: a cyclic pass
 	// no longer wraps inside one call. The wrap that CyclicWrap adds
 	// takes the lock of a page below pages that are already under
 	// writeback in the pass's unsubmitted bio; a WB_SYNC_ALL sweep (fsync,
 	// sync) holding that lower page waits on their writeback, which ends
-	// only when the bio is submitted: an ABBA deadlock (the 2.6.28 to 4.18
+	// only when the bio is submitted: an ABBA deadlock (the 2.6.29 to 4.19
 	// kernels had it; ext4 hit the same inversion earlier, commit
 	// 2acf2c261b82, kernel bugzilla 12579). With the fix the pass stops at
 	// the end of the file and sets writeback_index to 0, so the next pass

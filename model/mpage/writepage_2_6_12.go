@@ -47,7 +47,7 @@ func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *
 //     unsubmitted bio, so it can deadlock with a WB_SYNC_ALL sweep. With
 //     Fixes.CyclicWrapDeadlock on top of Fixes.CyclicWrap the pass never
 //     wraps: it stops at the end of the file and leaves writeback_index
-//     at 0 for the next pass (Linux 4.19's "fix range_cyclic writeback vs
+//     at 0 for the next pass (Linux 4.20's "fix range_cyclic writeback vs
 //     writepages deadlock"). Without CyclicWrap it changes nothing.
 //
 // Kept as in the seed: done does not break the pagevec loop, so the rest

@@ -116,7 +116,7 @@ import (
 // And one kernel bug: with the cyclic-wrap fix, 2.6.12's cyclic pass
 // wraps while its bio, not yet submitted, holds pages under writeback,
 // and deadlocks with two WB_SYNC_ALL sweeps (fsync, sync): the fix
-// switch cyclic-wrap-deadlock (Linux 4.19; bug seed
+// switch cyclic-wrap-deadlock (Linux 4.20; bug seed
 // cyclic-wrap-deadlock-2.6.12) is on with every other fix, and the
 // cyclic-complete check then expects a pass to write from its start to
 // the end of the file only (the next pass starts at 0).
