@@ -14,7 +14,19 @@ import (
 // balance_dirty_pages; sync_sb_inodes from memory of 2.6.22's
 // fs/fs-writeback.c; Linux 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d,
 // fs/fs-writeback.c, read) for writeback_single_inode, redirty_tail and
-// requeue_io. The 2.6.32 bdi flusher threads (wb_writeback,
+// requeue_io.
+//
+// 2.6.12: no 2.6.12 copy of these files is in the corpus; it was read
+// between Linux 2.6.11 (jasonactions/linux2.6.11_comment 6a30cb34,
+// mm/page-writeback.c; Antonio-Zhou/Linux-2.6.11 de3adf88,
+// fs/fs-writeback.c) and Linux 2.6.14 (jasonactions/2.6.14-comment,
+// 2.6.14/mm/page-writeback.c 87615918 and 2.6.14/fs/fs-writeback.c
+// de5ac235), which agree in everything modelled here, so 2.6.12 has the
+// same text. Where it differs from the 2.6.23/2.6.32 text the functions
+// below branch on V2_6_12 and say so: balance_dirty_pages_ratelimited's
+// post-increment test, get_dirty_limits without determine_dirtyable_
+// memory's +1, and __writeback_single_inode/__sync_single_inode's
+// refiling of the inode. The 2.6.32 bdi flusher threads (wb_writeback,
 // bdi_start_writeback, per-bdi dirty limits) and 3.2's IO-less
 // balance_dirty_pages are not modelled: every era runs the pdflush
 // design. Further simplifications:
@@ -112,8 +124,16 @@ func WakeupFlusherThreads(t *sim.Task, k *Kernel, nrPages int64) {
 // Simplified: dirtyable memory is all of RAM, nothing counts as mapped or
 // anonymous (so unmapped_ratio is 100 and its clamp caps dirty_ratio at
 // 50), and no task is PF_LESS_THROTTLE or real-time.
+//
+// 2.6.12 (get_dirty_limits(wbs, ...), read from 2.6.11 and 2.6.14, see
+// the file comment) computes the same ratios over available_memory =
+// total_pages, without the "+ 1" that 2.6.23's determine_dirtyable_memory
+// adds; otherwise the same (no highmem in the model).
 func GetDirtyLimits(k *Kernel) (background, dirty int64) {
 	available := k.TotalRAMPages + 1 // determine_dirtyable_memory never returns 0
+	if k.Version == V2_6_12 {
+		available = k.TotalRAMPages // unsigned long available_memory = total_pages
+	}
 	const unmappedRatio = 100
 	dirtyRatio := int64(k.DirtyRatio)
 	if dirtyRatio > unmappedRatio/2 {
@@ -132,6 +152,8 @@ func GetDirtyLimits(k *Kernel) (background, dirty int64) {
 // BackgroundWriteout is background_writeout(min_pages), Linux 2.6.23
 // (read): write back at least minPages, and keep going while dirty memory
 // is above the background threshold or until everything is clean.
+// 2.6.12 is the same here (read from 2.6.11 and 2.6.14, see the file
+// comment; blk_congestion_wait is congestion_wait).
 func BackgroundWriteout(t *sim.Task, k *Kernel, minPages int64) {
 	t.Enter("background_writeout")
 	defer t.Leave()
@@ -160,7 +182,9 @@ func BackgroundWriteout(t *sim.Task, k *Kernel, minPages int64) {
 // block in the model, and the inodes in use are those on the dirty
 // list): write back the inodes dirtied
 // longer than dirty_expire_interval ago, MAX_WRITEBACK_PAGES at a time.
-// It returns when the next run is due.
+// It returns when the next run is due. 2.6.12 is the same here (read from
+// 2.6.11 and 2.6.14, see the file comment; its intervals are in
+// centiseconds).
 func WbKupdate(t *sim.Task, k *Kernel) sim.Time {
 	t.Enter("wb_kupdate")
 	defer t.Leave()
@@ -199,7 +223,14 @@ func WbKupdate(t *sim.Task, k *Kernel) sim.Time {
 // pdflush thread stops where another pdflush holds the queue
 // (writeback_acquire). An inode of the wrong queue (wbc->bdi) is skipped,
 // not the rest of the list: the model has one super block for all
-// queues.
+// queues. With WB_SYNC_HOLD (sys_sync's first pass, 2.6.12 to 2.6.28)
+// each inode written goes back on the dirty list, dirtied now, so that
+// the WB_SYNC_ALL pass finds it and waits on its pages.
+//
+// 2.6.12's sync_sb_inodes (read from 2.6.11 and 2.6.14, see the file
+// comment) has the same tests in the same order (its memory_backed /
+// bdi_cap_writeback_dirty test is not modelled in any era: no queue of
+// the model is memory-backed) and the same WB_SYNC_HOLD refiling.
 func WritebackInodes(t *sim.Task, k *Kernel, wbc *WritebackControl) {
 	t.Enter("writeback_inodes")
 	defer t.Leave()
@@ -236,6 +267,10 @@ func WritebackInodes(t *sim.Task, k *Kernel, wbc *WritebackControl) {
 		k.InodeLock.Unlock(t)
 		writebackSingleInode(t, inode, wbc)
 		k.InodeLock.Lock(t)
+		if wbc.SyncMode == WB_SYNC_HOLD {
+			inode.DirtiedWhen = t.World().Now()
+			k.moveToDirty(inode, false) // list_move(&inode->i_list, &sb->s_dirty)
+		}
 		if pdflush {
 			bdi.pdflushBusy = false // writeback_release
 		}
@@ -278,10 +313,30 @@ func WriteInodeNow(t *sim.Task, inode *Inode, sync bool) int {
 // 2.6.32 ec78931d, fs/fs-writeback.c, read via the search tool; 2.6.12's
 // __sync_single_inode has the same order): all of I_DIRTY is cleared
 // before the pages are written, and ->write_inode runs before the wait on
-// the data. The 3.x and afs-2.6.3x eras run the 2.6.35+ order (from
-// memory of 3.2; not checked against a source): only I_DIRTY_PAGES is
-// cleared first, the data is waited on, and then the metadata flags are
-// taken and the inode written.
+// the data. The 3.x and afs-2.6.3x eras run the 2.6.35+ order, checked
+// for 3.x against Linux 3.0 (CyanogenMod/android_kernel_samsung_smdk4412
+// 74cb155c, fs/fs-writeback.c, read via the search tool; it carries 3.1's
+// tagged_writepages): only I_DIRTY_PAGES is cleared first, the data is
+// waited on (WB_SYNC_ALL), and then the metadata flags are taken and the
+// inode written.
+//
+// Refiling when done differs by era:
+//
+//   - 2.6.12 (__writeback_single_inode and __sync_single_inode, read from
+//     2.6.11 and 2.6.14, see the file comment): an inode under I_LOCK
+//     that a WB_SYNC_NONE caller skips goes to the young end
+//     (list_move to s_dirty), not to the old end; afterwards pages left
+//     dirty on an otherwise clean inode put it at the old end for kupdate
+//     (list_move_tail) and otherwise at the young end with dirtied_when
+//     = now; an inode redirtied meanwhile goes to the young end keeping
+//     its dirtied_when.
+//   - 2.6.2x and afs-2.6.3x: Linux 2.6.32 (read): kupdate's select_queue
+//     for I_DIRTY_PAGES, redirty_tail otherwise.
+//   - 3.x (3.0 copy above): sync livelock prevention first (an inode
+//     still dirty after WB_SYNC_ALL or tagged writeback gets dirtied_when
+//     = now); pages left dirty mean requeue_io if the slice is used up,
+//     redirty_tail if not, whoever the caller; a redirtied inode gets
+//     redirty_tail.
 func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int {
 	t.Enter("writeback_single_inode")
 	defer t.Leave()
@@ -295,7 +350,12 @@ func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int 
 		// writeback-for-data-integrity, move it to the old end so that
 		// writeback can proceed with the other inodes.
 		if !wait {
-			k.moveToDirty(inode, true) // requeue_io
+			if k.Version == V2_6_12 {
+				// 2.6.12: list_move(&inode->i_list, &inode->i_sb->s_dirty)
+				k.moveToDirty(inode, false)
+			} else {
+				k.moveToDirty(inode, true) // requeue_io
+			}
 			k.InodeLock.Unlock(t)
 			return 0
 		}
@@ -350,7 +410,12 @@ func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int 
 	if k.plant != plantKeepISync {
 		inode.State &^= I_SYNC
 	}
-	if inode.State&(I_FREEING|I_CLEAR) == 0 {
+	switch {
+	case k.Version == V2_6_12:
+		syncSingleInodeRefile2612(t, k, inode, wbc)
+	case k.era3x():
+		writebackSingleInodeRefile3x(t, k, inode, wbc)
+	case inode.State&(I_FREEING|I_CLEAR) == 0:
 		switch {
 		case inode.State&I_DIRTY_PAGES != 0 && wbc.ForKupdate:
 			// More pages get dirtied by a fast dirtier.
@@ -375,6 +440,65 @@ func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int 
 	k.InodeLock.Unlock(t)
 	sim.WakeUpBit(t, &inode.State, 7, inode.Obj()) // inode_sync_complete
 	return ret
+}
+
+// syncSingleInodeRefile2612 is the end of __sync_single_inode, 2.6.12
+// (read from 2.6.11 and 2.6.14, see the file comment), under inode_lock:
+// refile the inode by its state. A clean inode leaves the dirty list
+// (inode_in_use or inode_unused in the kernel).
+func syncSingleInodeRefile2612(t *sim.Task, k *Kernel, inode *Inode, wbc *WritebackControl) {
+	if inode.State&I_FREEING != 0 {
+		return
+	}
+	mapping := inode.Mapping
+	if inode.State&I_DIRTY == 0 && MappingTagged(mapping, PAGECACHE_TAG_DIRTY) {
+		// We didn't write back all the pages. Redirty the inode.
+		if wbc.ForKupdate {
+			// For the kupdate function we leave the inode at the head
+			// of sb_dirty so it will get more writeout as soon as the
+			// queue becomes uncongested.
+			inode.State |= I_DIRTY_PAGES
+			k.moveToDirty(inode, true) // list_move_tail
+		} else {
+			// Otherwise fully redirty the inode so that other inodes
+			// on this superblock will get some writeout.
+			inode.State |= I_DIRTY_PAGES
+			inode.DirtiedWhen = t.World().Now()
+			k.moveToDirty(inode, false) // list_move
+		}
+	} else if inode.State&I_DIRTY != 0 {
+		// Someone redirtied the inode while were writing back the pages.
+		k.moveToDirty(inode, false) // list_move, dirtied_when kept
+	}
+	// else: the inode is clean
+}
+
+// writebackSingleInodeRefile3x is the end of writeback_single_inode, 3.x
+// (3.0 with 3.1's tagged_writepages, read; see writebackSingleInode),
+// under the list lock.
+func writebackSingleInodeRefile3x(t *sim.Task, k *Kernel, inode *Inode, wbc *WritebackControl) {
+	if inode.State&I_FREEING != 0 {
+		return
+	}
+	// Sync livelock prevention. Each inode is tagged and synced in one
+	// shot. If still dirty, it will be redirty_tail()'ed below. Update
+	// the dirty time to prevent enqueue and sync it again.
+	if inode.State&I_DIRTY != 0 && (wbc.SyncMode == WB_SYNC_ALL || wbc.TaggedWritepages) {
+		inode.DirtiedWhen = t.World().Now()
+	}
+	if MappingTagged(inode.Mapping, PAGECACHE_TAG_DIRTY) {
+		// We didn't write back all the pages.
+		inode.State |= I_DIRTY_PAGES
+		if wbc.NrToWrite <= 0 {
+			k.moveToDirty(inode, true) // slice used up: queue for next turn (requeue_io)
+		} else {
+			redirtyTail(t, k, inode) // writeback blocked by something other than congestion
+		}
+	} else if inode.State&I_DIRTY != 0 {
+		// Filesystems can dirty the inode during writeback operations.
+		redirtyTail(t, k, inode)
+	}
+	// else: the inode is clean (list_del_init)
 }
 
 // selectQueue is writeback_single_inode's select_queue label.
@@ -408,11 +532,26 @@ func BalanceDirtyPagesRatelimited(t *sim.Task, mapping *AddressSpace) {
 }
 
 // BalanceDirtyPagesRatelimitedNr is balance_dirty_pages_ratelimited_nr.
+//
+// 2.6.12 has only balance_dirty_pages_ratelimited (read from 2.6.11 and
+// 2.6.14, see the file comment), whose test is
+// get_cpu_var(ratelimits)++ >= ratelimit: it compares the count before
+// this page, so balance_dirty_pages runs on the (ratelimit+1)th dirtied
+// page, one later than 2.6.23's *p += nr; *p >= ratelimit.
 func BalanceDirtyPagesRatelimitedNr(t *sim.Task, mapping *AddressSpace, nrPagesDirtied int64) {
 	k := mapping.Host.Kernel
 	ratelimit := k.RatelimitPages
 	if k.dirtyExceeded {
 		ratelimit = 8
+	}
+	if k.Version == V2_6_12 {
+		before := k.ratelimit
+		k.ratelimit += nrPagesDirtied
+		if before >= ratelimit {
+			k.ratelimit = 0
+			BalanceDirtyPages(t, mapping)
+		}
+		return
 	}
 	k.ratelimit += nrPagesDirtied
 	if k.ratelimit >= ratelimit {

@@ -10,9 +10,14 @@ import (
 // cleancache calls are a vendor addition and not modelled), used for all
 // eras but invalidate_mapping_pages in 3.x (see there). truncate_inode_page
 // unmaps a mapped page first; the model has no page tables, so it is
-// truncate_complete_page. 3.1+ rewrote truncate_inode_pages_range's loops
-// (not checked against a source); they remove the same pages for the
-// whole-file truncates the model makes. 2.6.12's truncate_complete_page
+// truncate_complete_page. Linux 3.0's truncate_inode_pages_range has the
+// 2.6.32 loops (CyanogenMod/android_kernel_samsung_smdk4412 c6da2cfe,
+// mm/truncate.c, read via the search tool); 3.1 rewrote them ("mm:
+// consistent truncate and invalidate loops" and the pincer fix of Hugh
+// Dickins, 2011), and the 3.x era runs that text (truncateInodePagesRange3x,
+// read in a 3.3-3.10 copy found with find_string, its repository not
+// named, and in the linux-mm posting of the pincer fix).
+// 2.6.12's truncate_complete_page
 // differs in cosmetics: it clears the dirty bit with clear_page_dirty,
 // which also drops the DIRTY tag, and ClearPageUptodate; the page leaves
 // the tree right after either way.
@@ -68,6 +73,10 @@ func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend in
 	t.Enter("truncate_inode_pages_range")
 	defer t.Leave()
 	k := mapping.Host.Kernel
+	if k.era3x() {
+		truncateInodePagesRange3x(t, mapping, lstart, lend)
+		return
+	}
 	start := k.ULong(uint64((lstart + PageCacheSize - 1) >> PageCacheShift))
 	partial := uint(lstart & (PageCacheSize - 1))
 	var pvec Pagevec
@@ -150,6 +159,97 @@ func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend in
 	}
 }
 
+// truncateInodePagesRange3x is truncate_inode_pages_range, mm/truncate.c,
+// Linux 3.1 to 3.10 (see the file comment; cleancache calls not
+// modelled): the loops walk "index", set from each page's index, and ask
+// pagevec_lookup for no more pages than remain up to end; pass two stops
+// on a page beyond end only when it looked from start (the pincer), so
+// pages that appear behind it are still removed. The break when index
+// wraps to 0 in pass one is the model's (a page at the last index with
+// end -1).
+func truncateInodePagesRange3x(t *sim.Task, mapping *AddressSpace, lstart, lend int64) {
+	k := mapping.Host.Kernel
+	start := k.ULong(uint64((lstart + PageCacheSize - 1) >> PageCacheShift))
+	partial := uint(lstart & (PageCacheSize - 1))
+	var pvec Pagevec
+
+	if mapping.NrPages == 0 {
+		return
+	}
+	if lend&(PageCacheSize-1) != PageCacheSize-1 {
+		t.BUG(mapping.Obj(), "truncate_inode_pages_range: lend not at a page end")
+	}
+	end := k.ULong(uint64(lend >> PageCacheShift))
+
+	PagevecInit(&pvec, false)
+	index := start
+	for index <= end && PagevecLookup(t, &pvec, mapping, index, int(min(end-index, PAGEVEC_SIZE-1)+1)) != 0 {
+		for i := 0; i < PagevecCount(&pvec); i++ {
+			page := pvec.Pages[i]
+			// We rely upon deletion not changing page->index
+			index = page.Index
+			if index > end {
+				break
+			}
+			if !TrylockPage(t, page) {
+				continue
+			}
+			if PageWriteback(page) {
+				UnlockPage(t, page)
+				continue
+			}
+			truncateCompletePage(t, mapping, page)
+			UnlockPage(t, page)
+		}
+		PagevecRelease(t, &pvec)
+		t.CondResched()
+		index = k.ULong(index + 1)
+		if index == 0 {
+			break // wrapped
+		}
+	}
+
+	if partial != 0 {
+		page := FindLockPage(t, mapping, start-1)
+		if page != nil {
+			WaitOnPageWriteback(t, page)
+			TruncatePartialPage(t, page, partial)
+			UnlockPage(t, page)
+			PageCacheRelease(t, page)
+		}
+	}
+
+	index = start
+	for {
+		t.CondResched()
+		if PagevecLookup(t, &pvec, mapping, index, int(min(end-index, PAGEVEC_SIZE-1)+1)) == 0 {
+			if index == start {
+				break
+			}
+			index = start
+			continue
+		}
+		if index == start && pvec.Pages[0].Index > end {
+			PagevecRelease(t, &pvec)
+			break
+		}
+		for i := 0; i < PagevecCount(&pvec); i++ {
+			page := pvec.Pages[i]
+			// We rely upon deletion not changing page->index
+			index = page.Index
+			if index > end {
+				break
+			}
+			LockPage(t, page)
+			WaitOnPageWriteback(t, page)
+			truncateCompletePage(t, mapping, page)
+			UnlockPage(t, page)
+		}
+		PagevecRelease(t, &pvec)
+		index = k.ULong(index + 1)
+	}
+}
+
 // TruncateInodePages is truncate_inode_pages(mapping, lstart): truncate
 // from lstart to the end of the file.
 func TruncateInodePages(t *sim.Task, mapping *AddressSpace, lstart int64) {
@@ -224,8 +324,10 @@ func InvalidateMappingPages(t *sim.Task, mapping *AddressSpace, start, end uint6
 }
 
 // invalidateMappingPages3x is invalidate_mapping_pages, mm/truncate.c,
-// Linux 3.2 (from memory, not checked against a source; deactivate_page
-// of a busy page is a no-op in the model's single LRU). The break when
+// Linux 3.1 to 3.13 (read in a copy found with find_string, its
+// repository not named: the same loop; deactivate_page of a busy page is
+// a no-op in the model's single LRU). Linux 3.0 (smdk4412, read) still
+// has the 2.6.32 loop, with deactivate_page. The break when
 // index wraps to 0 is the model's: 3.2 would start over at 0 when a page
 // sits at the last index and end is -1.
 func invalidateMappingPages3x(t *sim.Task, mapping *AddressSpace, start, end uint64) uint64 {
