@@ -495,10 +495,11 @@ func (w *World) record(c Choice) {
 			return
 		}
 	}
-	chunk := make([]recordedRun, 1, runChunk)
+	size := runChunk
 	if len(w.runs) == 0 {
-		chunk = make([]recordedRun, 1, 16)
+		size = 16
 	}
+	chunk := make([]recordedRun, 1, size)
 	chunk[0] = recordedRun{c: c, reps: 1}
 	w.runs = append(w.runs, chunk)
 }
