@@ -297,7 +297,7 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 		var kinds []OpKind
 		kinds = append(kinds, OpOpen, OpSync, OpSleep, OpCrash, OpDropCaches)
 		if len(open) > 0 {
-			kinds = append(kinds, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpTruncate, OpClose)
+			kinds = append(kinds, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpTruncate, OpClose)
 		}
 		if !isSetup && len(g.names) > 1 {
 			kinds = append(kinds, OpSignal)
@@ -371,6 +371,10 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 			}
 		case OpFsync, OpFdatasync:
 			op.FD = fd()
+			status()
+		case OpMsync:
+			op.FD = fd()
+			op.Async = rapid.Bool().Draw(t, "async")
 			status()
 		case OpTruncate:
 			op.FD = fd()

@@ -1498,6 +1498,15 @@ func (p *parser) op(st *stmt, path string) (Op, bool) {
 			op.Label = l.text
 			st.at(path+".label", l)
 		}
+	case OpMsync:
+		switch w := st.peek(); {
+		case w.kind == tWord && w.text == "async":
+			st.next()
+			op.Async = true
+			st.at(path+".async", w)
+		case w.kind != tEOL && !(w.kind == tWord && w.text == "expect"):
+			return op, st.expected(w, `"async" (MS_ASYNC; without it, MS_SYNC), "expect" or end of line`)
+		}
 	case OpTruncate:
 		t, ok := st.value("a size")
 		if !ok {

@@ -264,6 +264,11 @@ func (op Op) String() string {
 		w = append(w, op.FD, rng())
 	case OpFsync, OpFdatasync, OpClose:
 		w = append(w, op.FD)
+	case OpMsync:
+		w = append(w, op.FD)
+		if op.Async {
+			w = append(w, "async")
+		}
 	case OpTruncate:
 		w = append(w, op.FD, formatSize(op.Size))
 	case OpSleep:

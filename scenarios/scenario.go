@@ -426,6 +426,7 @@ const (
 	OpMmapWrite  OpKind = "mmap-write"
 	OpFsync      OpKind = "fsync"
 	OpFdatasync  OpKind = "fdatasync"
+	OpMsync      OpKind = "msync"
 	OpSync       OpKind = "sync"
 	OpTruncate   OpKind = "truncate"
 	OpClose      OpKind = "close"
@@ -450,6 +451,7 @@ const AtPos int64 = -1
 //	mmap-write  FD Offset Len Label       a store through a shared mapping
 //	fsync       FD
 //	fdatasync   FD
+//	msync       FD [Async]                msync of a shared mapping of the whole file: MS_SYNC, or MS_ASYNC
 //	sync
 //	truncate    FD Size                   ftruncate
 //	close       FD
@@ -474,6 +476,7 @@ type Op struct {
 	Size   int64
 	Dur    sim.Time
 	Task   string
+	Async  bool // msync: MS_ASYNC instead of MS_SYNC
 	Expect Result
 }
 
@@ -792,6 +795,12 @@ func (t *Task) Fsync(fd string) *Task { return t.add(Op{Kind: OpFsync, FD: fd}) 
 
 // Fdatasync calls fdatasync(fd).
 func (t *Task) Fdatasync(fd string) *Task { return t.add(Op{Kind: OpFdatasync, FD: fd}) }
+
+// Msync calls msync(2) on a shared mapping of the whole file: MS_SYNC, or
+// MS_ASYNC if async.
+func (t *Task) Msync(fd string, async bool) *Task {
+	return t.add(Op{Kind: OpMsync, FD: fd, Async: async})
+}
 
 // Sync calls sync().
 func (t *Task) Sync() *Task { return t.add(Op{Kind: OpSync}) }

@@ -657,6 +657,7 @@ func (v *validator) vm() {
 // opShape says which Op fields an operation kind uses.
 type opShape struct {
 	fd, path, key, flags, rng, label, size, dur, task bool
+	async                                             bool // msync's "async"
 	atPos                                             bool // Offset may be AtPos
 	results                                           []ResultKind
 }
@@ -674,6 +675,7 @@ var opShapes = map[OpKind]opShape{
 	OpMmapWrite:  {fd: true, rng: true, label: true},
 	OpFsync:      {fd: true, results: okErr},
 	OpFdatasync:  {fd: true, results: okErr},
+	OpMsync:      {fd: true, async: true, results: okErr},
 	OpSync:       {},
 	OpTruncate:   {fd: true, size: true, results: okErr},
 	OpClose:      {fd: true, results: okErr},
@@ -687,7 +689,7 @@ var opShapes = map[OpKind]opShape{
 
 // opKinds lists the operations in documentation order.
 var opKinds = []OpKind{
-	OpOpen, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpSync,
+	OpOpen, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpSync,
 	OpTruncate, OpClose, OpSleep, OpCrash, OpDropCaches, OpSignal, OpRevokeKey, OpExpireKey,
 }
 
@@ -848,6 +850,7 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool) {
 	unused(sh.size, op.Size != 0, "size")
 	unused(sh.dur, op.Dur != 0, "duration")
 	unused(sh.task, op.Task != "", "task")
+	unused(sh.async, op.Async, "async")
 	if sh.fd {
 		v.ident(p+".fd", "fd name", op.FD)
 	}

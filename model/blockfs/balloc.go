@@ -100,6 +100,9 @@ func ext2NewBlocks(t *sim.Task, inode *mm.Inode, goal uint64, count *uint64, err
 	fs.markUsed(first, n)
 	fs.cursor = first + n
 	*count = n
+	if fs.OnNewBlocks != nil {
+		fs.OnNewBlocks(first, n)
+	}
 	t.World().Record(sim.KindPoint, "ext2_new_blocks", inode.Obj(), int64(first), "")
 	return first
 }

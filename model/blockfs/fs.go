@@ -90,6 +90,12 @@ type Fs struct {
 	// MpageWritepage is mpage_writepage, for nobh_writepage (nil: always
 	// fall back to __block_write_full_page).
 	MpageWritepage block.MpageWritepageFunc
+	// OnNewBlocks, if set, is told of each run of blocks ext2_new_blocks
+	// allocates, as it allocates it. Not kernel code: a hook for a
+	// harness's view of stable storage (a block allocated again after a
+	// truncate freed it holds another file's old data until it is
+	// written).
+	OnNewBlocks func(first, n uint64)
 
 	nblocks   uint64
 	bitmap    []uint64 // 1 = in use

@@ -517,8 +517,21 @@ func WaitOnPageWritebackRange(t *sim.Task, mapping *AddressSpace, start, end uin
 	if MappingTestAndClearFlag(t, mapping, AS_EIO) {
 		ret = errno.EIO.Neg()
 	}
+	if ret != 0 {
+		// Not kernel code: a trace record, not a scheduling point.
+		t.World().Record(sim.KindPoint, TraceWritebackError, mapping.Obj(), int64(-ret), "")
+	}
 	return ret
 }
+
+// TraceWritebackError is the trace record (a KindPoint, with the
+// mapping's Obj and the errno as Arg) that WaitOnPageWritebackRange
+// leaves when it reports a writeback error: PG_error on a page it waited
+// on, or AS_ENOSPC/AS_EIO, which it has just tested and cleared. It is
+// not a scheduling point and not kernel code: it lets an observer learn
+// which mappings' errors a caller that drops the result (sync(2)'s
+// filemap_fdatawait) consumed.
+const TraceWritebackError = "writeback_error"
 
 // FilemapFdatawaitRange is filemap_fdatawait_range(mapping, start_byte,
 // end_byte): wait_on_page_writeback_range over the pages covering the

@@ -20,8 +20,9 @@
 //     ->commit_write; do_generic_mapping_read with page_cache_readahead;
 //     filemap_nopage and do_no_page (no ->page_mkwrite, no dirty-page
 //     tracking at fault time); sys_fsync does filemap_fdatawrite, ->fsync
-//     under i_sem, then filemap_fdatawait; do_sync's sync_inodes and
-//     sync_filesystems; do_truncate without a struct file.
+//     under i_sem, then filemap_fdatawait; msync_interval does the same
+//     three without i_sem; do_sync's sync_inodes and sync_filesystems;
+//     do_truncate without a struct file.
 //   - 2.6.2x (read as Linux 2.6.32) and afs-2.6.3x (2.6.35, identical in
 //     what is modelled): generic_perform_write with ->write_begin and
 //     ->write_end; do_generic_file_read with page_cache_sync_readahead;

@@ -215,9 +215,13 @@ func MmapWrite(t *sim.Task, f *File, pos int64, data content.Bytes) int {
 		chunk := data.Slice(done, n)
 		pgoff := k.ULong(uint64(pos) >> mm.PageCacheShift)
 		stored := false
+		at := pos
 		store := func(p *mm.Page) {
 			mm.CopyToPage(t, p, uint(offset), chunk) // the user's store through the pte
 			stored = true
+			if sb := f.Inode.SB; sb.OnWrite != nil {
+				sb.OnWrite(f, at, chunk)
+			}
 		}
 		for !stored {
 			r := HandleMMFault(t, vma, pgoff, FAULT_FLAG_WRITE, store)

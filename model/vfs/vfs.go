@@ -71,7 +71,8 @@ type SuperBlock struct {
 	// OnWrite, if set, is told of every byte range generic_perform_write
 	// (or 2.6.12's generic_file_buffered_write) copied into the page cache
 	// of a file of this super block, right after ->write_end, under
-	// i_mutex: a hook for an oracle of expected contents. Not kernel code.
+	// i_mutex, and of every store MmapWrite makes, right after it: a hook
+	// for an oracle of expected contents. Not kernel code.
 	OnWrite func(f *File, pos int64, data content.Bytes)
 	// Barrier, if set, flushes the device's volatile write cache: the
 	// model's stand-in for a barrier mount (see the package comment). The

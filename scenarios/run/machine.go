@@ -12,6 +12,7 @@ import (
 	"github.com/wbsim/wbsim/model/blockfs"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/model/mpage"
+	"github.com/wbsim/wbsim/model/vfs"
 	"github.com/wbsim/wbsim/model/vfs/ext2"
 	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
@@ -25,12 +26,15 @@ import (
 const InvExpect = "expect"
 
 // machine is one simulated machine built from a scenario in one world: the
-// kernel, the file system, the oracle, and the scenario's file
-// descriptors and labels as the run goes.
+// kernel, its VFS with the file system mounted (blockfs as ext2, or the
+// AFS volume), the oracle, and the scenario's file descriptors and labels
+// as the run goes.
 type machine struct {
 	s      *scenarios.Scenario
 	w      *sim.World
 	k      *mm.Kernel
+	v      *vfs.VFS
+	sb     *vfs.SuperBlock // the one mounted file system
 	inv    map[string]bool
 	oracle *check.Oracle
 	files  map[string]*mfile
@@ -60,9 +64,19 @@ type machine struct {
 	// activity counts the events of tasks other than the closer meanwhile.
 	inDaemon, activity int
 	closerTask         *sim.Task
-	// maxBytes is the super block's s_maxbytes (blockfs).
-	maxBytes int64
-	stats    *Stats
+	// syncs are the sync(2) calls in flight, by task: the oracle's
+	// in-flight sync of each file (see sync and observe).
+	syncs map[int32]map[*mfile]*check.Fsync
+	// truncs are the truncations in flight, by task, that the oracle has
+	// not yet been told of (see truncate and observe).
+	truncs map[int32]*pendingTrunc
+	// wroteAt is, for a write's data (by stamp), the file offset of its
+	// first byte as the write path put it (O_APPEND: at i_size).
+	wroteAt map[content.Stamp]int64
+	// fresh are the disk blocks (blockfs) allocated since a write of them
+	// last completed: see mfile.onDisk.
+	fresh map[uint64]bool
+	stats *Stats
 }
 
 // Stats is what one world did, for diff-versions.
@@ -82,19 +96,27 @@ type label struct {
 type mfile struct {
 	path  string
 	of    *check.File
-	ei    *blockfs.Inode
+	vi    *vfs.Inode // the VFS inode (ext2 or AFS)
 	ino   *mm.Inode
-	v     *afs.Vnode
+	ei    *blockfs.Inode // blockfs: EXT2_I
+	v     *afs.Vnode     // afs: AFS_FS_I
 	id    uint64
 	owner *machine
 }
 
+// mfd is a scenario file descriptor: the open file description (the
+// VFS's struct file, f_pos included) and the oracle's.
 type mfd struct {
 	f     *mfile
 	od    *check.FD
-	af    *afs.File
-	pos   int64
+	file  *vfs.File
 	flags scenarios.OpenFlags
+}
+
+// pendingTrunc is a truncation the oracle learns of as it begins.
+type pendingTrunc struct {
+	f    *mfile
+	size int64
 }
 
 func (m *machine) checks(id string) bool { return m.inv[id] }
@@ -117,7 +139,8 @@ func version(v scenarios.KernelVersion) mm.Version {
 func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stats) (*machine, error) {
 	m := &machine{s: s, w: w, inv: map[string]bool{}, files: map[string]*mfile{}, labels: map[string]label{},
 		fds: map[string]*mfd{}, tasks: map[string]*sim.Task{}, current: map[string]*scenarios.Op{},
-		seenErr: map[any]bool{}, stats: stats, nextIno: 11, nextID: 1}
+		seenErr: map[any]bool{}, syncs: map[int32]map[*mfile]*check.Fsync{}, truncs: map[int32]*pendingTrunc{},
+		wroteAt: map[content.Stamp]int64{}, stats: stats, nextIno: 11, nextID: 1}
 	for _, id := range s.Invariants() {
 		m.inv[string(id)] = true
 	}
@@ -144,6 +167,7 @@ func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stat
 		m.k.TotalRAMPages = vm.MemoryPages
 	}
 	m.k.MemLimit = vm.ReclaimLimit
+	m.v = vfs.New(m.k)
 	if vm.DirtyRatio > 0 {
 		m.k.DirtyRatio = vm.DirtyRatio
 		m.k.DirtyBackgroundRatio = vm.DirtyBackgroundRatio
@@ -225,36 +249,104 @@ func (m *machine) buildBlockFS(on []string) error {
 	opts.Nobh = b.NoBH == scenarios.On
 	opts.NoBarrier = b.FsyncFlush == scenarios.Off
 	m.fs = blockfs.NewFs(m.k, m.bdev, opts)
-	m.maxBytes = ext2.SMaxbytes(m.fs)
-	mpage.UseMpage(m.fs)
-	if m.checks(check.InvCyclicComplete) {
-		if a, ok := m.fs.AOps.(mpage.Ext2AOps); ok {
-			cc := check.NewCyclicComplete(m.w)
-			// Only 2.6.12's loop has the switch; write_cache_pages (mm)
-			// always wraps.
-			cc.NoWrap = m.k.Version == mm.V2_6_12 && fx.CyclicWrap && fx.CyclicWrapDeadlock
-			m.fs.AOps = cyclicAOps{Ext2AOps: a, cc: cc, w: m.w}
+	m.fresh = map[uint64]bool{}
+	m.fs.OnNewBlocks = func(first, n uint64) {
+		for b := first; b < first+n; b++ {
+			m.fresh[b] = true
 		}
+	}
+	mpage.UseMpage(m.fs)
+	// Mounted as ext2 (ext2_fill_super's VFS half: s_maxbytes, the
+	// barrier, the era's a_ops around mpage's ext2_aops, and
+	// block_page_mkwrite for shared mappings in 2.6.2x and 3.x).
+	m.sb = ext2.Mount(m.v, m.fs, ext2.Options{})
+	// The oracle learns each page's copy right after ->write_end (or
+	// ->commit_write), under i_mutex, and each store through a mapping
+	// right after it is made.
+	m.sb.OnWrite = func(f *vfs.File, pos int64, data content.Bytes) { m.wrote(f.Mapping, pos, data) }
+	if m.checks(check.InvCyclicComplete) {
+		// Wrapped after the mount, around the era's a_ops that ext2.Mount
+		// made of mpage's ext2_aops: every era-specific operation
+		// (2.6.12's ->prepare_write and ->commit_write, ext2_write_begin's
+		// trimming) stays in place.
+		cc := check.NewCyclicComplete(m.w)
+		// Only 2.6.12's loop has the switch; write_cache_pages (mm)
+		// always wraps.
+		cc.NoWrap = m.k.Version == mm.V2_6_12 && fx.CyclicWrap && fx.CyclicWrapDeadlock
+		m.fs.AOps = wrapCyclic(m.fs.AOps, cc, m.w)
 	}
 	return nil
 }
 
-// cyclicAOps is ext2_aops with the cyclic-complete check around
-// ->writepages: every cyclic pass is watched.
+// wrapCyclic puts the cyclic-complete check around ->writepages of a
+// (the era's ext2 a_ops), forwarding every other operation a has, and
+// only those: the wrapper has exactly a's operations (a_ops methods
+// are looked up by interface, so a missing one is a NULL pointer).
+func wrapCyclic(a mm.AddressSpaceOperations, cc *check.CyclicComplete, w *sim.World) mm.AddressSpaceOperations {
+	c := cyclicAOps{era: a, cc: cc, w: w}
+	if _, ok := a.(vfs.PrepareWriteOp); ok {
+		return cyclicAOps2612{c}
+	}
+	return c
+}
+
+// cyclicAOps is ext2_aops of the era with the cyclic-complete check
+// around ->writepages: every cyclic pass is watched.
 type cyclicAOps struct {
-	mpage.Ext2AOps
-	cc *check.CyclicComplete
-	w  *sim.World
+	era mm.AddressSpaceOperations
+	cc  *check.CyclicComplete
+	w   *sim.World
 }
 
 // Writepages is ext2_writepages, watched.
 func (a cyclicAOps) Writepages(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
 	p := a.cc.Begin(m, wbc)
-	ret := a.Ext2AOps.Writepages(t, m, wbc)
+	ret := a.era.(mm.WritepagesOp).Writepages(t, m, wbc)
 	if fl := a.cc.End(p, wbc); fl != nil {
 		a.w.Fail(fl)
 	}
 	return ret
+}
+
+// Readpage is ext2_readpage.
+func (a cyclicAOps) Readpage(t *sim.Task, f any, p *mm.Page) int {
+	return a.era.(mm.ReadpageOp).Readpage(t, f, p)
+}
+
+// Readpages is ext2_readpages.
+func (a cyclicAOps) Readpages(t *sim.Task, f any, m *mm.AddressSpace, pages []*mm.Page, nr int) int {
+	return a.era.(mm.ReadpagesOp).Readpages(t, f, m, pages, nr)
+}
+
+// Writepage is ext2_writepage (or nobh_writepage).
+func (a cyclicAOps) Writepage(t *sim.Task, p *mm.Page, wbc *mm.WritebackControl) int {
+	return a.era.(mm.WritepageOp).Writepage(t, p, wbc)
+}
+
+// WriteBegin is ext2_write_begin (or ext2_nobh_write_begin).
+func (a cyclicAOps) WriteBegin(t *sim.Task, f any, m *mm.AddressSpace, pos int64, length, flags uint,
+	pagep **mm.Page, fsdata *any) int {
+	return a.era.(mm.WriteBeginOp).WriteBegin(t, f, m, pos, length, flags, pagep, fsdata)
+}
+
+// WriteEnd is generic_write_end (or nobh_write_end).
+func (a cyclicAOps) WriteEnd(t *sim.Task, f any, m *mm.AddressSpace, pos int64, length, copied uint,
+	p *mm.Page, fsdata any) int {
+	return a.era.(mm.WriteEndOp).WriteEnd(t, f, m, pos, length, copied, p, fsdata)
+}
+
+// cyclicAOps2612 is cyclicAOps for 2.6.12's ext2_aops, which have
+// ->prepare_write and ->commit_write.
+type cyclicAOps2612 struct{ cyclicAOps }
+
+// PrepareWrite is ext2_prepare_write.
+func (a cyclicAOps2612) PrepareWrite(t *sim.Task, f any, p *mm.Page, from, to uint) int {
+	return a.era.(vfs.PrepareWriteOp).PrepareWrite(t, f, p, from, to)
+}
+
+// CommitWrite is generic_commit_write.
+func (a cyclicAOps2612) CommitWrite(t *sim.Task, f any, p *mm.Page, from, to uint) int {
+	return a.era.(vfs.CommitWriteOp).CommitWrite(t, f, p, from, to)
 }
 
 // device is the block layer's request_fn: block.DiskDevice over the
@@ -281,10 +373,26 @@ func (d device) Submit(t *sim.Task, rq *block.Request) {
 			if rq.Err != 0 {
 				m.writeFailed(rq)
 			}
+			m.written(rq)
 			orig(t, rq)
 		}
 	}
 	d.dd.Submit(t, rq)
+}
+
+// written marks the blocks that rq's completed bytes covered as no
+// longer fresh: their data is the file's now.
+func (m *machine) written(rq *block.Request) {
+	if len(m.fresh) == 0 || rq.Bytes <= 0 {
+		return
+	}
+	bs := int64(m.fs.BlockSize())
+	start := rq.Sector * block.SectorSize
+	for b := start / bs; b*bs < start+rq.Bytes; b++ {
+		if b*bs >= start && (b+1)*bs <= start+rq.Bytes {
+			delete(m.fresh, uint64(b))
+		}
+	}
 }
 
 // writeFailed tells the oracle which files lost a write.
@@ -342,17 +450,14 @@ func (m *machine) buildAFS(on []string) error {
 	}
 	m.srv = srv
 	m.afs = afs.NewFS(m.k, srv, fx)
+	m.sb = afs.Mount(m.v, m.afs)
 	m.keys = map[string]*afs.Key{}
 	for _, k := range a.Keys {
 		m.keys[k.Name] = m.afs.NewKey(k.Name)
 	}
-	m.afs.OnWrite = func(v *afs.Vnode, pos int64, data content.Bytes) {
-		for _, f := range m.order {
-			if f.v == v {
-				f.of.Wrote(pos, data)
-			}
-		}
-	}
+	// model/vfs's write hook, through the volume's: each page's copy,
+	// right after ->write_end, under i_mutex.
+	m.afs.OnWrite = func(v *afs.Vnode, pos int64, data content.Bytes) { m.wrote(v.Mapping(), pos, data) }
 	for _, fl := range m.s.FS.Files {
 		f := m.afsFile(fl.Path)
 		if fl.Size > 0 {
@@ -397,19 +502,49 @@ func (m *machine) afsFile(path string) *mfile {
 		}
 	}
 	v := m.afs.Iget(uint32(id))
-	f := &mfile{path: path, of: m.oracle.NewFile(path), v: v, ino: v.VFSInode, id: id, owner: m}
+	f := &mfile{path: path, of: m.oracle.NewFile(path), vi: v.Inode, ino: v.VFSInode, v: v, id: id, owner: m}
 	m.files[path] = f
 	m.order = append(m.order, f)
 	return f
 }
 
+// blockFile creates an empty regular file on the ext2 mount (ext2_create)
+// and its oracle file.
 func (m *machine) blockFile(path string) *mfile {
-	ei := m.fs.NewInode(m.nextIno)
+	vi := ext2.Create(m.sb, m.nextIno)
 	m.nextIno++
-	f := &mfile{path: path, of: m.oracle.NewFile(path), ei: ei, ino: ei.VFS, owner: m}
+	f := &mfile{path: path, of: m.oracle.NewFile(path), vi: vi, ino: vi.I, ei: ext2.EXT2_I(vi), owner: m}
 	m.files[path] = f
 	m.order = append(m.order, f)
 	return f
+}
+
+// fileOf is the file whose page cache mapping is, or nil (the block
+// device's buffer cache).
+func (m *machine) fileOf(mapping *mm.AddressSpace) *mfile {
+	for _, f := range m.order {
+		if f.ino.Mapping == mapping {
+			return f
+		}
+	}
+	return nil
+}
+
+// wrote tells the oracle that data (a write's, from NewData) now sits at
+// pos in the page cache of mapping, and notes where the write's first
+// byte went.
+func (m *machine) wrote(mapping *mm.AddressSpace, pos int64, data content.Bytes) {
+	f := m.fileOf(mapping)
+	if f == nil {
+		return
+	}
+	f.of.Wrote(pos, data)
+	for r := range data.Runs() {
+		if _, ok := m.wroteAt[r.Stamp]; !ok && r.Stamp != content.Zero {
+			m.wroteAt[r.Stamp] = pos + r.Off - r.Src
+		}
+		break
+	}
 }
 
 // stable is the file's bytes on stable storage: the disk's media through
@@ -425,8 +560,17 @@ func (f *mfile) stable(off, n int64) content.Bytes {
 
 // onDisk maps [off, off+n) of the file through its blocks onto store:
 // holes read as zeros.
+//
+// The block map is read as a journalling file system in ordered mode
+// would commit it: a block counts as mapped only once a write of its data
+// has completed since it was allocated (m.fresh). Before that it reads as
+// the hole it was. Without this, a block that a truncate freed and a
+// later write allocated again would show the other file's old data until
+// the new page is written back: ext2's real stale-data exposure, which
+// the checks here do not judge (they take the block maps as journalled).
 func (f *mfile) onDisk(store *content.Store, off, n int64) content.Bytes {
-	bs := int64(f.owner.fs.BlockSize())
+	m := f.owner
+	bs := int64(m.fs.BlockSize())
 	out := content.Zeros(n)
 	for _, e := range f.ei.Mapped() {
 		lo, hi := int64(e.Logical)*bs, int64(e.Logical+e.Len)*bs
@@ -435,21 +579,44 @@ func (f *mfile) onDisk(store *content.Store, off, n int64) content.Bytes {
 			continue
 		}
 		phys := int64(e.Phys)*bs + lo - int64(e.Logical)*bs
-		out = out.Overwrite(lo-off, store.Read(phys, hi-lo))
+		data := store.Read(phys, hi-lo)
+		if len(m.fresh) > 0 {
+			for b := phys / bs; b*bs < phys+hi-lo; b++ {
+				if m.fresh[uint64(b)] {
+					from := max(b*bs, phys)
+					to := min((b+1)*bs, phys+hi-lo)
+					data = data.Overwrite(from-phys, content.Zeros(to-from))
+				}
+			}
+		}
+		out = out.Overwrite(lo-off, data)
 	}
 	return out
 }
 
 // observe watches the trace: it counts the functions the daemons are in,
 // tells the oracle of a refused AFS store as soon as the client learns of
-// it, and gives failures the scenario position of the op the failing task
-// was running.
+// it, of a truncation as it begins (notify_change, under i_mutex), and of
+// the writeback errors a sync(2) consumes as it consumes them; and it
+// gives failures the scenario position of the op the failing task was
+// running.
 func (m *machine) observe(w *sim.World, ev *sim.Event) {
 	if m.closerTask != nil && ev.Task >= 0 && ev.Task != m.closerTask.ID() {
 		m.activity++
 	}
 	switch ev.Kind {
+	case sim.KindPoint:
+		if ev.Op == mm.TraceWritebackError {
+			m.syncConsumed(ev)
+		}
+		return
 	case sim.KindEnter, sim.KindLeave:
+		if ev.Kind == sim.KindEnter && ev.Op == "notify_change" {
+			if p := m.truncs[ev.Task]; p != nil {
+				delete(m.truncs, ev.Task)
+				p.f.of.Truncate(p.size)
+			}
+		}
 		if t := w.Current(); t != nil && t.Daemon() {
 			if ev.Kind == sim.KindEnter {
 				m.inDaemon++

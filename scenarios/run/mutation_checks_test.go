@@ -1,7 +1,6 @@
 package run
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/wbsim/wbsim/check"
@@ -25,9 +24,11 @@ import (
 // scenario passes without the mutation.
 
 // mutAOps is ext2_aops (mpage) with hooks: each hook replaces one a_ops
-// method and may call the original through the embedded Ext2AOps.
+// method and may call the original through Ext2AOps. It has no
+// ->readpages, so that reads (readahead's read_pages) come through
+// ->readpage, page by page.
 type mutAOps struct {
-	mpage.Ext2AOps
+	Ext2AOps   mpage.Ext2AOps
 	m          *machine
 	calls      map[string]int
 	writeBegin func(a *mutAOps, t *sim.Task, f any, mp *mm.AddressSpace, pos int64, length, flags uint, pagep **mm.Page, fsdata *any) int
@@ -60,6 +61,10 @@ func (a *mutAOps) Writepages(t *sim.Task, mp *mm.AddressSpace, wbc *mm.Writeback
 	return a.Ext2AOps.Writepages(t, mp, wbc)
 }
 
+func (a *mutAOps) Writepage(t *sim.Task, p *mm.Page, wbc *mm.WritebackControl) int {
+	return a.Ext2AOps.Writepage(t, p, wbc)
+}
+
 func (a *mutAOps) Readpage(t *sim.Task, f any, p *mm.Page) int {
 	a.calls["readpage"]++
 	if a.readpage != nil {
@@ -77,17 +82,13 @@ func mutInstallAOps(m *machine, a *mutAOps) {
 	m.fs.AOps = a
 }
 
-// mutMpageBase is the BufferAOps that mpage.UseMpage wrapped (the runner may
-// have wrapped ext2_aops again for its own checks).
-func mutMpageBase(m *machine) (b blockfs.BufferAOps) {
-	switch a := m.fs.AOps.(type) {
-	case mpage.Ext2AOps:
-		return a.BufferAOps
-	case cyclicAOps:
-		return a.Ext2AOps.BufferAOps
-	}
-	panic(fmt.Sprintf("mutation: unexpected a_ops %T", m.fs.AOps))
-}
+// mutMpageBase is the BufferAOps that mpage.UseMpage wrapped (ext2.Mount
+// wrapped it again for the era, and the runner may have wrapped that for
+// its own checks): blockfs's buffer a_ops of the machine's file system.
+// The mutant replaces the era's wrapper too, so a 2.6.12 mutant writes
+// through ->write_begin (model/vfs takes that path when ->prepare_write
+// is missing).
+func mutMpageBase(m *machine) blockfs.BufferAOps { return blockfs.BufferAOps{Fs: m.fs} }
 
 // mutRun builds s in a world with strategy st, lets mutate change the
 // built machine (nil: no mutation), runs it and returns the result.
@@ -300,7 +301,7 @@ func TestMutationCrash(t *testing.T) {
 		tk.Open("f", "/f", 0).Write("f", 0, 8192, "A").Fsync("f").Crash()
 	})
 	s.CheckAllExcept(scenarios.InvFsyncDurable)
-	mutationCase(t, s, "crash", func(m *machine) { m.fs.Opts.NoBarrier = true })
+	mutationCase(t, s, "crash", func(m *machine) { m.sb.Barrier = nil })
 }
 
 // TestMutationFsyncDurableLostFlush: the lost flush, caught at the fsync.
@@ -308,7 +309,7 @@ func TestMutationFsyncDurableLostFlush(t *testing.T) {
 	s := mutBlockScenario("mut-lost-flush-fsync", scenarios.Kernel2_6_2x, func(tk *scenarios.Task) {
 		tk.Open("f", "/f", 0).Write("f", 0, 8192, "A").Fsync("f")
 	})
-	mutationCase(t, s, "fsync-durable", func(m *machine) { m.fs.Opts.NoBarrier = true })
+	mutationCase(t, s, "fsync-durable", func(m *machine) { m.sb.Barrier = nil })
 }
 
 // mutAsyncEIOScenario: the flusher's write of the page fails (fault plan:

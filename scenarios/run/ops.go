@@ -15,29 +15,57 @@ import (
 	"github.com/wbsim/wbsim/sim/errno"
 )
 
-// The system calls of the scenario language, driven through the model.
-// TODO(vfs): model/vfs (open files, generic_perform_write, the read path,
-// mmap writes, the fsync/sync/truncate/drop_caches entry points) is being
-// written; until it lands these are modelled here from the mm, block,
-// blockfs, mpage and afs entry points (and afs's own vfs.go), with the
-// simplifications their comments name.
+// The system calls of the scenario language, driven through model/vfs
+// on the mounted file system (blockfs as ext2, or the AFS volume), each
+// bracketed by what the oracle must learn:
+//
+//   - open: vfs.Open (__dentry_open and the file system's ->open; on
+//     afs the op's key is the file's credentials), after may_open's
+//     O_TRUNC truncation (do_truncate) of an existing file;
+//   - write, pwrite: vfs.Write (an lseek first when the op names an
+//     offset) and vfs.Pwrite: vfs_write, ->aio_write (generic_file_aio_write,
+//     or afs_file_write), generic_write_checks (O_APPEND, s_maxbytes:
+//     EFBIG), generic_perform_write (2.6.12: generic_file_buffered_write
+//     with ->prepare_write and ->commit_write). The oracle learns each
+//     page's copy right after ->write_end, under i_mutex (the super
+//     block's OnWrite hook). O_SYNC is not modelled by vfs: the runner
+//     keeps its own (an fsync after the write, whose error the write
+//     returns);
+//   - read: vfs.Read or vfs.Pread: do_generic_file_read (2.6.12:
+//     do_generic_mapping_read) with readahead through ->readpages
+//     (mpage_readpages) or ->readpage;
+//   - mmap-write: vfs.MmapWrite, a store through a shared writable
+//     mapping: the era's write fault (filemap_fault and __do_fault with
+//     ->page_mkwrite, block_page_mkwrite on ext2 of 2.6.2x and 3.x, and
+//     set_page_dirty; 2.6.12's do_no_page, the page dirtied at munmap).
+//     The oracle learns each store right after it is made. A store past
+//     end of file is SIGBUS (EFAULT); afs maps files read-only (EINVAL);
+//   - fsync, fdatasync: vfs.Fsync, vfs.Fdatasync (do_fsync of the era);
+//   - msync: vfs.Msync, msync(2) of a shared mapping of the whole file
+//     (2.6.12's msync_interval: filemap_fdatawrite, ->fsync and
+//     filemap_fdatawait without i_sem; vfs_fsync later). MS_SYNC is
+//     judged like fsync (fsync-error, fsync-durable); MS_ASYNC starts no
+//     I/O and reports nothing, and afs refuses the shared mapping
+//     (EINVAL) before any sync: neither is an fsync to the oracle;
+//   - sync: vfs.Sync (sys_sync of the era; 2.6.12's do_sync);
+//   - truncate: vfs.Ftruncate (do_truncate, notify_change, ->setattr);
+//     afs's ->setattr is not modelled and refuses (EOPNOTSUPP);
+//   - close: vfs.Close (filp_close, fput, ->release);
+//   - drop-caches: vfs.DropCaches (drop_pagecache_sb of the mount).
 
-// initTask creates the pre-existing files, runs setup, starts the
-// flusher, then spawns the scenario's tasks and the closer. On blockfs the
-// fault plan is the disk's from power-on, so a pre-existing file's data
-// (written and synced here) goes through it too: count rules (nth, after)
-// count those requests. That fsync is one of setup's: an error it returns
-// is reported there, and no scenario fsync is owed it.
 func (m *machine) initTask(t *sim.Task) {
 	if m.fs != nil {
 		for _, fl := range m.s.FS.Files {
 			f := m.blockFile(fl.Path)
 			if fl.Size > 0 {
+				// open, pwrite, fsync, close, then its pages are dropped.
+				file, _ := vfs.Open(t, f.vi, vfs.FMODE_READ|vfs.FMODE_WRITE, nil)
 				data := f.of.NewData(fl.Size)
-				m.blockWrite(t, f, 0, data)
+				vfs.Pwrite(t, file, data, 0)
 				f.of.WriteDone(data)
 				fs := f.of.Open().BeginFsync("setup")
-				fs.End(m.fs.Fsync(t, f.ei, 0, mm.LLONG_MAX, 0)) // nothing was owed before it
+				fs.End(vfs.Fsync(t, file)) // nothing was owed before it
+				vfs.Close(t, file)
 				mm.InvalidateMappingPages(t, f.ino.Mapping, 0, m.k.PgoffMax())
 			}
 		}
@@ -81,6 +109,7 @@ func (m *machine) initTask(t *sim.Task) {
 func (m *machine) closer(t *sim.Task) {
 	if !m.faults && !m.crashed && m.checks(check.InvNoLostWrite) {
 		m.sync(t)
+		m.shutdown(t)
 		for _, f := range m.order {
 			if fl := f.of.CheckNoLostWrite(f.stable); fl != nil {
 				m.w.Fail(fl)
@@ -197,66 +226,73 @@ func (m *machine) expectRet(op *scenarios.Op, ret int) {
 
 func (m *machine) fd(name string) *mfd { return m.fds[name] }
 
+// fdOps are the ops that take a file descriptor.
+var fdOps = map[scenarios.OpKind]bool{scenarios.OpWrite: true, scenarios.OpPWrite: true, scenarios.OpMmapWrite: true,
+	scenarios.OpRead: true, scenarios.OpFsync: true, scenarios.OpFdatasync: true, scenarios.OpTruncate: true,
+	scenarios.OpClose: true, scenarios.OpMsync: true}
+
 func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
+	if fdOps[op.Kind] && m.fd(op.FD) == nil {
+		// Its open failed (an O_TRUNC that ->setattr refused): EBADF.
+		m.expectRet(op, vfs.EBADF.Neg())
+		return
+	}
 	switch op.Kind {
 	case scenarios.OpOpen:
-		f := m.files[op.Path]
-		if f == nil {
-			if m.fs != nil {
-				f = m.blockFile(op.Path)
-			} else {
-				f = m.afsFile(op.Path)
+		m.open(t, op)
+	case scenarios.OpWrite, scenarios.OpPWrite:
+		d := m.fd(op.FD)
+		off := op.Offset
+		data := d.f.of.NewData(op.Len)
+		var ret int64
+		if op.Kind == scenarios.OpPWrite {
+			m.labels[op.Label] = label{data: data, off: off}
+			ret = vfs.Pwrite(t, d.file, data, off)
+		} else {
+			if off != scenarios.AtPos {
+				d.file.Pos = off // lseek(fd, off, SEEK_SET)
+			}
+			off = d.file.Pos
+			m.labels[op.Label] = label{data: data, off: off}
+			ret = vfs.Write(t, d.file, data)
+		}
+		d.f.of.WriteDone(data)
+		if at, ok := m.wroteAt[firstStamp(data)]; ok {
+			m.labels[op.Label] = label{data: data, off: at} // O_APPEND: where it went
+		}
+		r := int(ret)
+		if ret >= 0 && d.flags&scenarios.OSync != 0 {
+			// O_SYNC: generic_write_sync is not modelled by vfs; an fsync
+			// of the file after the write, whose error the write returns.
+			if e := m.fsync(t, op, d); e < 0 {
+				r = e
 			}
 		}
-		d := &mfd{f: f, od: f.of.Open(), flags: op.Flags}
-		if f.v != nil {
-			d.af = afs.AfsOpen(t, f.v, m.keys[op.Key])
-		}
-		if op.Flags&scenarios.Trunc != 0 && op.Flags&scenarios.RdOnly == 0 {
-			m.truncate(t, f, 0)
-		}
-		m.fds[op.FD] = d
-		m.expectRet(op, 0)
-	case scenarios.OpWrite, scenarios.OpPWrite, scenarios.OpMmapWrite:
+		m.expectRet(op, r)
+	case scenarios.OpMmapWrite:
 		d := m.fd(op.FD)
 		off := op.Offset
 		if off == scenarios.AtPos {
-			off = d.pos
-		}
-		if d.flags&scenarios.Append != 0 && op.Kind == scenarios.OpWrite {
-			off = mm.ISizeRead(d.f.ino)
+			off = d.file.Pos
 		}
 		data := d.f.of.NewData(op.Len)
 		m.labels[op.Label] = label{data: data, off: off}
-		var ret int
-		if d.flags&scenarios.RdOnly != 0 {
-			ret = -int(errno.EINVAL)
-		} else if d.af != nil {
-			ret = int(afs.AfsFileWrite(t, d.af, data, off))
-		} else {
-			ret = m.blockWrite(t, d.f, off, data)
-		}
+		ret := vfs.MmapWrite(t, d.file, off, data)
 		d.f.of.WriteDone(data)
-		if ret > 0 && op.Kind != scenarios.OpPWrite {
-			d.pos = off + int64(ret)
-		}
-		if ret >= 0 && d.flags&scenarios.OSync != 0 {
-			if r := m.fsync(t, op, d); r < 0 {
-				ret = r
-			}
-		}
 		m.expectRet(op, ret)
 	case scenarios.OpRead:
 		d := m.fd(op.FD)
 		off := op.Offset
+		var got content.Bytes
+		var n int64
 		if off == scenarios.AtPos {
-			off = d.pos
+			off = d.file.Pos
+			got, n = vfs.Read(t, d.file, op.Len)
+		} else {
+			got, n = vfs.Pread(t, d.file, off, op.Len)
 		}
-		got, ret := m.read(t, d, off, op.Len)
+		ret := int(n)
 		if ret >= 0 {
-			if op.Offset == scenarios.AtPos {
-				d.pos = off + got.Len()
-			}
 			if !m.crashed && m.checks(check.InvReadCorrect) {
 				if fl := d.f.of.CheckRead(off, op.Len, got); fl != nil {
 					fl.Msg += fmt.Sprintf(" [at %s: read %s]", op.Meta.Pos, op.FD)
@@ -281,28 +317,32 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 		d := m.fd(op.FD)
 		ret := m.fsync(t, op, d)
 		m.expectRet(op, ret)
+	case scenarios.OpMsync:
+		d := m.fd(op.FD)
+		if op.Async {
+			m.expectRet(op, vfs.Msync(t, d.file, vfs.MS_ASYNC))
+			break
+		}
+		if m.fs == nil {
+			m.expectRet(op, vfs.Msync(t, d.file, vfs.MS_SYNC)) // EINVAL: no shared writable mapping
+			break
+		}
+		m.expectRet(op, m.fsync(t, op, d))
 	case scenarios.OpSync:
 		m.sync(t)
 	case scenarios.OpTruncate:
 		d := m.fd(op.FD)
-		m.truncate(t, d.f, op.Size)
-		m.expectRet(op, 0)
+		m.expectRet(op, m.truncate(t, d.f, op.Size, d.file))
 	case scenarios.OpClose:
 		d := m.fd(op.FD)
-		ret := 0
-		if d.af != nil {
-			ret = afs.AfsRelease(t, d.af)
-		}
 		delete(m.fds, op.FD)
-		m.expectRet(op, ret)
+		m.expectRet(op, vfs.Close(t, d.file))
 	case scenarios.OpSleep:
 		t.Sleep(op.Dur)
 	case scenarios.OpCrash:
 		m.crash(t, op)
 	case scenarios.OpDropCaches:
-		for _, f := range m.order {
-			mm.InvalidateMappingPages(t, f.ino.Mapping, 0, m.k.PgoffMax())
-		}
+		vfs.DropCaches(t, m.v)
 	case scenarios.OpSignal:
 		if tk := m.tasks[op.Task]; tk != nil {
 			m.w.Signal(tk)
@@ -324,6 +364,53 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 	default:
 		panic(fmt.Sprintf("run: op %s not supported", op.Kind))
 	}
+}
+
+// open is open(2) with O_CREAT: a new path is created (ext2_create, or
+// the server file and afs_iget); an existing file opened O_TRUNC is
+// truncated to 0 first, by may_open's do_truncate (fs/namei.c, 2.6.12 to
+// 2.6.32: ATTR_MTIME|ATTR_CTIME, no file; a file the open creates is not
+// truncated); then vfs.Open (__dentry_open, ->open: generic_file_open, or
+// afs_open with the op's key). The runner keeps its O_TRUNC semantics of
+// truncating only a file opened for writing. O_APPEND is f_flags'
+// (generic_write_checks reads it); O_SYNC is the runner's (see runOp).
+func (m *machine) open(t *sim.Task, op *scenarios.Op) {
+	f := m.files[op.Path]
+	created := f == nil
+	if created {
+		if m.fs != nil {
+			f = m.blockFile(op.Path)
+		} else {
+			f = m.afsFile(op.Path)
+		}
+	}
+	mode := vfs.FMODE_READ | vfs.FMODE_WRITE
+	switch {
+	case op.Flags&scenarios.RdOnly != 0:
+		mode = vfs.FMODE_READ
+	case op.Flags&scenarios.WrOnly != 0:
+		mode = vfs.FMODE_WRITE
+	}
+	if op.Flags&scenarios.Trunc != 0 && mode&vfs.FMODE_WRITE != 0 && !created {
+		if ret := m.truncate(t, f, 0, nil); ret < 0 {
+			m.expectRet(op, ret)
+			return
+		}
+	}
+	var cred any
+	if f.v != nil {
+		cred = m.keys[op.Key]
+	}
+	file, ret := vfs.Open(t, f.vi, mode, cred)
+	if ret != 0 {
+		m.expectRet(op, ret)
+		return
+	}
+	if op.Flags&scenarios.Append != 0 {
+		file.Flags |= vfs.O_APPEND
+	}
+	m.fds[op.FD] = &mfd{f: f, od: f.of.Open(), file: file, flags: op.Flags}
+	m.expectRet(op, 0)
 }
 
 func deleteString(l []string, s string) []string {
@@ -353,122 +440,12 @@ func (m *machine) expected(op *scenarios.Op, off int64) content.Bytes {
 	return b
 }
 
-// blockWrite is the buffered write path on blockfs under i_mutex:
-// generic_write_checks (s_maxbytes: a write starting at or past it is
-// -EFBIG, one crossing it is shortened), then generic_perform_write: page
-// by page ->write_begin, the copy, ->write_end, then
-// balance_dirty_pages_ratelimited. The oracle learns each page's copy. It
-// returns the bytes written, or the error if none were.
-func (m *machine) blockWrite(t *sim.Task, f *mfile, off int64, data content.Bytes) int {
-	t.Enter("generic_perform_write")
-	defer t.Leave()
-	ino := f.ino
-	ino.IMutex.Lock(t)
-	defer ino.IMutex.Unlock(t)
-	// The runner's files are opened O_LARGEFILE (as by a 64-bit or
-	// _FILE_OFFSET_BITS=64 program); O_APPEND is already applied.
-	count := data.Len()
-	file := &vfs.File{Mapping: ino.Mapping, Flags: vfs.O_LARGEFILE,
-		Inode: &vfs.Inode{I: ino, SB: &vfs.SuperBlock{MaxBytes: m.maxBytes}}}
-	if ret := vfs.GenericWriteChecks(file, &off, &count, false); ret != 0 {
-		return ret
+// firstStamp is the stamp of data's first byte (a write's, from NewData).
+func firstStamp(data content.Bytes) content.Stamp {
+	for r := range data.Runs() {
+		return r.Stamp
 	}
-	data = data.Slice(0, count)
-	mp := ino.Mapping
-	aops := mp.AOps
-	var written int64
-	for written < data.Len() {
-		pos := off + written
-		offset := pos & (mm.PageSize - 1)
-		n := min(mm.PageSize-offset, data.Len()-written)
-		var page *mm.Page
-		var fsdata any
-		if ret := aops.(mm.WriteBeginOp).WriteBegin(t, nil, mp, pos, uint(n), 0, &page, &fsdata); ret != 0 {
-			if written > 0 {
-				return int(written)
-			}
-			return ret
-		}
-		chunk := data.Slice(written, n)
-		mm.CopyToPage(t, page, uint(offset), chunk)
-		mm.MarkPageAccessed(t, page)
-		copied := aops.(mm.WriteEndOp).WriteEnd(t, nil, mp, pos, uint(n), uint(n), page, fsdata)
-		if copied <= 0 {
-			if written > 0 {
-				return int(written)
-			}
-			return copied
-		}
-		f.of.Wrote(pos, chunk.Slice(0, int64(copied)))
-		written += int64(copied)
-		mm.BalanceDirtyPagesRatelimited(t, mp)
-	}
-	return int(written)
-}
-
-// read is the read path (do_generic_file_read, without readahead): page
-// by page, find the page or add one and ->readpage it, wait for the lock,
-// copy up to i_size. A page that is not uptodate after its read is -EIO.
-func (m *machine) read(t *sim.Task, d *mfd, off, n int64) (content.Bytes, int) {
-	t.Enter("do_generic_file_read")
-	defer t.Leave()
-	ino := d.f.ino
-	mp := ino.Mapping
-	var got content.Bytes
-	var file any
-	if d.af != nil {
-		file = d.af
-	}
-	for pos := off; pos < off+n; {
-		size := mm.ISizeRead(ino)
-		if pos >= size {
-			break
-		}
-		index := uint64(pos >> mm.PageCacheShift)
-		p := mm.FindGetPage(t, mp, index)
-		if p == nil || !mm.PageUptodate(p) {
-			if p == nil {
-				p = mm.FindOrCreatePage(t, mp, index)
-			} else {
-				mm.LockPage(t, p)
-			}
-			if p.Mapping == nil {
-				mm.UnlockPage(t, p)
-				mm.PageCacheRelease(t, p)
-				continue // truncated under us: look again
-			}
-			if mm.PageUptodate(p) {
-				mm.UnlockPage(t, p)
-			} else if ret := mp.AOps.(mm.ReadpageOp).Readpage(t, file, p); ret < 0 {
-				mm.PageCacheRelease(t, p)
-				if got.Len() > 0 {
-					return got, int(got.Len())
-				}
-				return got, ret
-			}
-			mm.WaitOnPageLocked(t, p)
-			if !mm.PageUptodate(p) {
-				mm.PageCacheRelease(t, p)
-				if got.Len() > 0 {
-					return got, int(got.Len())
-				}
-				return got, -int(errno.EIO)
-			}
-		}
-		size = mm.ISizeRead(ino)
-		poff := pos & (mm.PageSize - 1)
-		cnt := min(mm.PageSize-poff, off+n-pos, size-pos)
-		if cnt <= 0 {
-			mm.PageCacheRelease(t, p)
-			break
-		}
-		data := p.Data.Truncate(max(p.Data.Len(), poff+cnt)).Slice(poff, cnt)
-		mm.MarkPageAccessed(t, p)
-		mm.PageCacheRelease(t, p)
-		got = got.Append(data)
-		pos += cnt
-	}
-	return got, int(got.Len())
+	return content.Zero
 }
 
 // noteErrors tells the oracle of the AFS stores the server refused. The
@@ -491,15 +468,19 @@ func (m *machine) noteErrors() {
 	}
 }
 
-// fsync is fsync(2) with the fsync-error and fsync-durable checks.
+// fsync is fsync(2) (fdatasync(2) for an fdatasync op, and the fsync
+// after an O_SYNC write) through vfs, with the fsync-error and
+// fsync-durable checks.
 func (m *machine) fsync(t *sim.Task, op *scenarios.Op, d *mfd) int {
 	where := fmt.Sprintf("at %s", op.Meta.Pos)
 	fs := d.od.BeginFsync(where)
 	var ret int
-	if d.af != nil {
-		ret = afs.VfsFsync(t, d.af, 0)
+	if op.Kind == scenarios.OpFdatasync {
+		ret = vfs.Fdatasync(t, d.file)
+	} else if op.Kind == scenarios.OpMsync {
+		ret = vfs.Msync(t, d.file, vfs.MS_SYNC)
 	} else {
-		ret = m.fs.Fsync(t, d.f.ei, 0, mm.LLONG_MAX, 0)
+		ret = vfs.Fsync(t, d.file)
 	}
 	if m.stats != nil {
 		m.stats.FsyncReturn = append(m.stats.FsyncReturn, fmt.Sprintf("%s: %s", op.Meta.Pos, retText(ret)))
@@ -516,18 +497,52 @@ func (m *machine) fsync(t *sim.Task, op *scenarios.Op, d *mfd) int {
 	return ret
 }
 
-// sync is sync(2): write and wait on every file, then flush the disk's
-// cache (blockfs). Errors are not reported, as in 2.6, but they are
-// consumed: filemap_fdatawait (from __sync_single_inode) tests and clears
-// AS_EIO/AS_ENOSPC, which the oracle learns (BeginSync).
+// sync is sync(2) through vfs (the era's sys_sync, or 2.6.12's do_sync).
+// Errors are not reported, as in 2.6, but they are consumed: each
+// filemap_fdatawait of the sync (wait_sb_inodes, or the WB_SYNC_ALL
+// pass of sync_sb_inodes) tests and clears AS_EIO/AS_ENOSPC. The oracle
+// has an in-flight sync of every file (BeginSync) from the start; as the
+// syncing task's wait_on_page_writeback_range reports an error on a
+// file's mapping (mm.TraceWritebackError, seen by observe) that sync
+// ends with the error (consumed: no later fsync is owed it) and a new
+// one begins; at the end they all end with 0.
 func (m *machine) sync(t *sim.Task) {
-	t.Enter("sys_sync")
-	defer t.Leave()
+	in := map[*mfile]*check.Fsync{}
 	for _, f := range m.order {
-		s := f.of.BeginSync()
-		if fl := s.End(mm.FilemapWriteAndWait(t, f.ino.Mapping)); fl != nil && m.checks(check.InvFsyncError) {
+		in[f] = f.of.BeginSync()
+	}
+	m.syncs[t.ID()] = in
+	vfs.Sync(t, m.v)
+	delete(m.syncs, t.ID())
+	for _, f := range m.order {
+		s := in[f]
+		if s == nil {
+			continue
+		}
+		if fl := s.End(0); fl != nil && m.checks(check.InvFsyncError) {
 			m.w.Fail(fl) // an fsync judged when this sync, in flight with it, ended
 		}
+	}
+}
+
+// shutdown is the end of the run after the closer's sync(2), before
+// no-lost-write reads stable storage: the clean shutdown's writeback of
+// every file and of the block device's buffers (write and wait, as an
+// unmount's final sync would; reduced to filemap_write_and_wait per
+// mapping), then the disk's cache flush (sd_shutdown's cache sync). The
+// model's sync(2) alone does not do: it runs the writeback the kernel
+// hands to the flusher thread in the syncing task, so an inode the
+// flusher is writing (I_SYNC, off the dirty list) is neither written nor
+// waited on by it, where the kernel's flusher would have finished that
+// pass first; 2.6.12's do_sync runs ->sync_fs before sync_inodes(1) has
+// waited on the data; and a file system mounted without barriers never
+// flushes the disk's cache. A page that writeback cleaned without writing
+// it stays lost: this writes only dirty pages.
+func (m *machine) shutdown(t *sim.Task) {
+	t.Enter("kernel_power_off")
+	defer t.Leave()
+	for _, f := range m.order {
+		mm.FilemapWriteAndWait(t, f.ino.Mapping)
 	}
 	if m.fs != nil {
 		block.SyncMappingBuffers(t, m.bdev.Inode.Mapping, m.bdev)
@@ -536,23 +551,51 @@ func (m *machine) sync(t *sim.Task) {
 	}
 }
 
-// truncate is ftruncate(2) under i_mutex: vmtruncate (2.6.x) or
-// truncate_setsize (3.x). blockfs has no ->truncate, so blocks past the
-// new size stay allocated (and keep their old data on disk); AFS sends
-// no StoreStatus. Scenarios only shrink files where that does not show.
-// The oracle learns of the truncate as it begins (under i_mutex, so no
-// write comes between): the new i_size shows at once (an AFS store sends
-// it as the file's length), so a crash in the middle may find the bytes
-// past it gone.
-func (m *machine) truncate(t *sim.Task, f *mfile, size int64) {
-	f.ino.IMutex.Lock(t)
-	defer f.ino.IMutex.Unlock(t)
-	f.of.Truncate(size)
-	if m.k.Version == mm.V3x {
-		mm.TruncateSetsize(t, f.ino, size)
-	} else {
-		mm.VMTruncate(t, f.ino, size)
+// syncConsumed is observe's part of sync: ev (mm.TraceWritebackError) is
+// a wait that reported, and for AS_EIO/AS_ENOSPC consumed, a writeback
+// error of a mapping; if the waiting task is in sync(2) and the mapping
+// is a file's, the oracle learns that sync consumed it.
+func (m *machine) syncConsumed(ev *sim.Event) {
+	in := m.syncs[ev.Task]
+	if in == nil {
+		return
 	}
+	for _, f := range m.order {
+		if f.ino.Mapping.Obj() != ev.Obj {
+			continue
+		}
+		s := in[f]
+		if s == nil {
+			s = f.of.BeginSync() // a file created while the sync ran
+		}
+		s.End(-int(ev.Arg)) // an error return consumes; it never fails
+		in[f] = f.of.BeginSync()
+		return
+	}
+}
+
+// truncate is ftruncate(2) through vfs (vfs.Ftruncate: do_truncate,
+// notify_change under i_mutex, ext2_setattr: vmtruncate and ext2_truncate
+// in 2.6.x, ext2_setsize in 3.x), or with no file the truncation of an
+// open with O_TRUNC (vfs.DoTruncate). The oracle learns of the truncate
+// as it begins, when notify_change is entered (observe): under i_mutex,
+// so no write comes between, and before the new i_size shows (an AFS
+// store sends it as the file's length, so a crash in the middle may find
+// the bytes past it gone). afs's ->setattr is not modelled and refuses
+// with EOPNOTSUPP (model/afs): nothing changes, and the oracle is not
+// told.
+func (m *machine) truncate(t *sim.Task, f *mfile, size int64, file *vfs.File) int {
+	if f.v == nil && size >= 0 {
+		m.truncs[t.ID()] = &pendingTrunc{f: f, size: size}
+	}
+	var ret int
+	if file != nil {
+		ret = vfs.Ftruncate(t, file, size)
+	} else {
+		ret = vfs.DoTruncate(t, f.vi, size, vfs.ATTR_MTIME|vfs.ATTR_CTIME, nil)
+	}
+	delete(m.truncs, t.ID())
+	return ret
 }
 
 // crash is power loss and a remount. Every other task stops where it is

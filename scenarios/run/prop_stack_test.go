@@ -62,26 +62,24 @@ import (
 // this test; pinned by TestKernel2612LosesAsyncWriteError).
 //
 // And fsync-error is not demanded once a fault fired in a case with
-// drop-caches or truncate (both take pages out of the page cache): the
-// model's fsync is filemap_write_and_wait_range (blockfs:
-// generic_file_fsync's; afs with the fsync-marker-wait fix: the v4.15
-// shape, but on the 2.6.3x helper), which looks at AS_EIO only while the
-// mapping has pages, so an error whose pages were evicted is never
-// reported. Linux 3.x (and 2.6.3x's vfs_fsync_range) really do this; on
-// 2.6.12 and 2.6.2x do_fsync's filemap_fdatawait checks AS_EIO whatever
-// nrpages is, and v4.15's file_write_and_wait_range checks the errseq
-// always, so there it is a gap in the model (pinned by
+// drop-caches or truncate (both take pages out of the page cache): an
+// error whose pages were evicted is not reported. On 3.x and in the 2.6.2x
+// era (2.6.32's vfs_fsync_range: filemap_write_and_wait_range looks at
+// AS_EIO only while the mapping has pages) the kernel does this; on
+// 2.6.12 the write error was only PG_error on the evicted page
+// (mpage_end_io_write sets no AS_EIO), so it goes with it (pinned by
 // TestDropCachesLosesAsyncWriteError).
 //
 // An fsync that returns an error is never a failure by itself (the ops
 // carry no expectations). A fault rule that never fires leaves the case
 // held to everything.
 //
-// Generation keeps to what the runner models faithfully: blockfs has no
-// ->truncate, so blocks past a shrinking truncate keep their old data and
-// would show if the file grew again. Truncate therefore applies to each
-// task's own file only, and that task writes its own file no more after a
-// truncate (other tasks never write it). A crash ends the run (the runner
+// Generation keeps truncate narrow: it applies to each task's own file
+// only, and that task writes its own file no more after a truncate (other
+// tasks never write it), so no file grows again after shrinking. (This
+// dates from when blockfs had no ->truncate. ext2_truncate now frees the
+// blocks; a block allocated again reads, in the runner's view of stable
+// storage, as a hole until its new data is written: see mfile.onDisk.) A crash ends the run (the runner
 // kills every other task and checks crash on the remounted disk), so a
 // task crashes at most once and its later ops are not run. The runner
 // checks a read against the oracle when the read returns, so a read that
@@ -115,21 +113,26 @@ import (
 //
 // And one kernel bug: with the cyclic-wrap fix, 2.6.12's cyclic pass
 // wraps while its bio, not yet submitted, holds pages under writeback,
-// and deadlocks with two WB_SYNC_ALL sweeps (fsync, sync): the fix
-// switch cyclic-wrap-deadlock (Linux 4.20; bug seed
+// and deadlocks with two WB_SYNC_ALL sweeps that bypass I_LOCK (fsync,
+// msync): the fix switch cyclic-wrap-deadlock (Linux 4.20; bug seed
 // cyclic-wrap-deadlock-2.6.12) is on with every other fix, and the
 // cyclic-complete check then expects a pass to write from its start to
-// the end of the file only (the next pass starts at 0).
+// the end of the file only (the next pass starts at 0). This test found
+// it when the runner's sync(2) was a plain filemap_write_and_wait per
+// file; through model/vfs, sync goes by writeback_single_inode and waits
+// for I_LOCK, so it cannot be one of the sweeps, and the bug seed uses
+// msync and fsync (which the generator does not draw together with a
+// cyclic pass at the right moment often enough to find it).
 //
 // Default: 30 rounds of rapid's -rapid.checks cases (100 each), each round
 // with its own seed: about 1.5 s of CPU (a failure's shrinking can take up
 // to half a minute more). WBSIM_LONG=1 runs 1000 rounds (about a minute).
 // WBSIM_PROP_OFF=switch,... leaves those fixes off, to see the property
-// find their bug seeds: with the default budget it finds cyclic-wrap
+// find their bug seeds (rapid's seeds differ from run to run, so these are
+// typical): with the default budget it finds cyclic-wrap
 // (cyclic-complete), kill-pages-loop (page-state), writepages-missing-put
-// and write-begin-leak (page-ref), enospc-stuck-writeback (progress) and
-// key-error-silent-loss (fsync-error); with WBSIM_LONG=1 also
-// cyclic-wrap-deadlock (progress: a deadlock).
+// and write-begin-leak (page-ref) and enospc-stuck-writeback (a
+// deadlock); with WBSIM_LONG=1 also key-error-silent-loss (fsync-error).
 func TestPropStack(t *testing.T) {
 	rounds := 30
 	if os.Getenv("WBSIM_LONG") != "" {
