@@ -353,8 +353,26 @@ func (ref *crashRef) check(mode CrashMode, got []string) string {
 	// keep-random keeps writes whole: a write that shows anywhere shows in
 	// all its sectors, except where a write applied after it shows (a kept
 	// candidate, or a FUA write, which the disk applies again in order).
+	// A sector shows a write only if no other candidate could have put the
+	// same bytes there (several writes may hold a sector of zeros, from a
+	// hole in their data).
+	shows := map[*IO]bool{}
+	for s, c := range who {
+		if c == nil {
+			continue
+		}
+		n := 0
+		for _, x := range ref.cands {
+			if int64(s) >= x.land && int64(s) < x.land+x.Count && sectorsOf(x.Data)[int64(s)-x.land] == got[s] {
+				n++
+			}
+		}
+		if n == 1 {
+			shows[c] = true
+		}
+	}
 	for _, c := range ref.cands {
-		if !slices.Contains(who, c) {
+		if !shows[c] {
 			continue
 		}
 	sectors:
