@@ -181,6 +181,13 @@ var fixTable = []Fix{
 			"locked and referenced, and the next lock_page of it sleeps for ever; the fix unlocks " +
 			"and releases the page",
 	},
+	{
+		Name: "setattr-truncate-pagecache", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "afs_setattr shrinks the file on the server and i_size, but leaves the page cache " +
+			"beyond the new EOF (and the partial page's tail) with its old bytes, which show " +
+			"through when the file grows again; the fix truncates the page cache as later " +
+			"kernels' afs_setattr_edit_file does",
+	},
 }
 
 // KnownFixes returns the fix switches, grouped by subsystem, in a stable

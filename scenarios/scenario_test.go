@@ -143,7 +143,8 @@ func TestFixTable(t *testing.T) {
 		SubsysMpage: {"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored"},
 		SubsysAFS: {"kill-pages-loop", "writepages-missing-put", "write-begin-leak", "enospc-stuck-writeback", "key-error-silent-loss",
 			"fill-page-offset", "candidate-list-init", "flush-conflict-double-put", "flush-conflict-wait-writeback",
-			"store-io-lock", "secondary-page-writeback", "fsync-marker-wait", "flush-conflict-page-leak"},
+			"store-io-lock", "secondary-page-writeback", "fsync-marker-wait", "flush-conflict-page-leak",
+			"setattr-truncate-pagecache"},
 	}
 	got := map[Subsystem][]string{}
 	seen := map[string]bool{}

@@ -186,6 +186,21 @@ type Fixes struct {
 	// "Fixes: 15b4650e55e0") added the put_page. The switch does both.
 	// Found by the scenario runner.
 	FlushConflictPageLeak bool
+	// SetattrTruncatePagecache ("setattr-truncate-pagecache"): the era's
+	// afs_setattr sends the new length to the server and takes i_size from
+	// the reply, but truncates no page cache (it has its own ->setattr,
+	// so notify_change calls no inode_setattr/vmtruncate, and it calls
+	// neither): after a shrinking truncate the pages past the new EOF, and
+	// the tail of the page that straddles it, keep their old bytes, clean
+	// and uptodate. When the file grows again over them (a growing
+	// truncate, or a write past them: afs_write_begin fills no uptodate
+	// page) a read returns the old bytes where the server has zeros
+	// (read-correct). Later kernels truncate the page cache after a
+	// successful setattr: afs_setattr_edit_file (the afs_operation
+	// rework, v5.8 or later) calls truncate_pagecache(inode, size) when
+	// size < the old i_size; the commit that first did so was not
+	// identified. The switch models that call. Found while modelling.
+	SetattrTruncatePagecache bool
 }
 
 // fixNames lists the fixes in a fixed order with their ids.
@@ -206,6 +221,7 @@ var fixNames = []struct {
 	{"secondary-page-writeback", func(f *Fixes) *bool { return &f.SecondaryPageWriteback }},
 	{"fsync-marker-wait", func(f *Fixes) *bool { return &f.FsyncMarkerWait }},
 	{"flush-conflict-page-leak", func(f *Fixes) *bool { return &f.FlushConflictPageLeak }},
+	{"setattr-truncate-pagecache", func(f *Fixes) *bool { return &f.SetattrTruncatePagecache }},
 }
 
 // FixIDs lists every fix id, in a fixed order.

@@ -62,6 +62,9 @@ type skb struct {
 	err         errno.Errno
 	data        content.Bytes
 	dataVersion uint64
+	// size is the file's length in the reply's status (a store's reply:
+	// after the store).
+	size int64
 }
 
 // afsCall is struct afs_call, the fields the two calls use.
@@ -82,6 +85,9 @@ type afsCall struct {
 	firstOffset, lastTo uint
 	sendPages           bool
 	storeVersion        uint64
+	// storeDataOp is call->operation_ID == FSSTOREDATA, which
+	// afs_deliver_fs_store_status tests (afs_fs_setattr_size sets it).
+	storeDataOp bool
 
 	// FS.FetchData
 	page *mm.Page // call->reply3
@@ -175,6 +181,9 @@ func afsTransmit(t *sim.Task, server *Server, call *afsCall) {
 		case faultdisk.OpStore:
 			err, dv := server.store(r)
 			s.dataVersion = dv
+			if f := server.File(r.file); f != nil {
+				s.size = f.Data.Size()
+			}
 			if err != 0 {
 				s.mark, s.err = rxrpcSkbMarkRemoteAbort, err
 			}

@@ -111,10 +111,7 @@ func (afsFileOps) Fsync(t *sim.Task, f *vfs.File, start, end int64, datasync int
 // afsFileInodeOps is afs_file_inode_operations (2.6.35).
 type afsFileInodeOps struct{}
 
-// Setattr is afs_setattr(dentry, attr), which is not modelled: a size
-// change would flush the file and send FS.StoreData with the new length.
-// It refuses with -EOPNOTSUPP rather than let inode_setattr truncate the
-// page cache alone.
+// Setattr is afs_file_inode_operations.setattr: afs_setattr (setattr.go).
 func (afsFileInodeOps) Setattr(t *sim.Task, ino *vfs.Inode, attr *vfs.Iattr) int {
-	return vfs.EOPNOTSUPP.Neg()
+	return AfsSetattr(t, ino.Private.(*Vnode), attr)
 }

@@ -48,8 +48,9 @@ import (
 //     I/O and reports nothing, and afs refuses the shared mapping
 //     (EINVAL) before any sync: neither is an fsync to the oracle;
 //   - sync: vfs.Sync (sys_sync of the era; 2.6.12's do_sync);
-//   - truncate: vfs.Ftruncate (do_truncate, notify_change, ->setattr);
-//     afs's ->setattr is not modelled and refuses (EOPNOTSUPP);
+//   - truncate: vfs.Ftruncate (do_truncate, notify_change, ->setattr:
+//     ext2_setattr, or afs_setattr, which flushes the file and sends
+//     FS.StoreData with the new length);
 //   - close: vfs.Close (filp_close, fput, ->release);
 //   - drop-caches: vfs.DropCaches (drop_pagecache_sb of the mount).
 
@@ -581,11 +582,12 @@ func (m *machine) syncConsumed(ev *sim.Event) {
 // as it begins, when notify_change is entered (observe): under i_mutex,
 // so no write comes between, and before the new i_size shows (an AFS
 // store sends it as the file's length, so a crash in the middle may find
-// the bytes past it gone). afs's ->setattr is not modelled and refuses
-// with EOPNOTSUPP (model/afs): nothing changes, and the oracle is not
-// told.
+// the bytes past it gone). On afs, afs_setattr (model/afs) flushes the
+// file and sends FS.StoreData with the new length; an injected store
+// error fails it after the oracle was told (a fault fired: the data
+// checks are excused).
 func (m *machine) truncate(t *sim.Task, f *mfile, size int64, file *vfs.File) int {
-	if f.v == nil && size >= 0 {
+	if size >= 0 {
 		m.truncs[t.ID()] = &pendingTrunc{f: f, size: size}
 	}
 	var ret int
