@@ -433,8 +433,15 @@ func InstallTruncate(inode *mm.Inode) {
 // from, if it is mapped, reading it in first if needed, and dirty its
 // buffer, so that the zeros reach the disk. In the 2.6.12 era the first
 // block of the page is a pgoff_t shifted without a cast (see the file
-// comment), and an unmapped but uptodate buffer is taken for a hole
-// without asking get_block (2.6.1x's "Hole? Nothing to do").
+// comment). Every modelled era asks get_block about an unmapped buffer:
+// the 2.4 text took an unmapped but uptodate buffer for a hole ("Hole?
+// Nothing to do"), which is wrong for a page written through mpage (no
+// buffers; create_empty_buffers makes them uptodate and unmapped), and
+// left the block's tail past the new EOF unzeroed on the disk; Andrew
+// Morton's "[patch 2/18] block_truncate_page fix" (linux-kernel, 26 May
+// 2002, merged for 2.5.18, read via the search tool) removed it. (An
+// earlier version of this model kept the 2.4 text for 2.6.12;
+// model/vfs's round-trip property found the stale tail.)
 func BlockTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBlock block.GetBlockFunc) int {
 	t.Enter("block_truncate_page")
 	defer t.Leave()
@@ -484,18 +491,10 @@ func BlockTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBlo
 
 	err = 0
 	if !block.BufferMapped(bh) {
-		if k.Version == mm.V2_6_12 {
-			// Hole? Nothing to do
-			if block.BufferUptodate(bh) {
-				goto unlock
-			}
-			getBlock(t, inode, iblock, bh, 0)
-		} else {
-			// WARN_ON(bh->b_size != blocksize)
-			err = getBlock(t, inode, iblock, bh, 0)
-			if err != 0 {
-				goto unlock
-			}
+		// WARN_ON(bh->b_size != blocksize) (2.6.32; not in 2.6.12)
+		err = getBlock(t, inode, iblock, bh, 0)
+		if err != 0 {
+			goto unlock
 		}
 		// unmapped? It's a hole - nothing to do
 		if !block.BufferMapped(bh) {

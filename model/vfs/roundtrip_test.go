@@ -195,3 +195,25 @@ func runProgram(t *sim.Task, m *machine, f *mfile, ops []rtOp) {
 	}
 	vfs.Close(t, vf)
 }
+
+// A page written through mpage has no buffers; a truncate to the middle
+// of its first block then creates them uptodate and unmapped, and
+// block_truncate_page must still ask get_block, zero the rest of the
+// block and dirty it: otherwise the block's old tail stays on the disk
+// and shows when the file grows again (the 2.4 text's "Hole? Nothing to
+// do", which TestRoundTrip found in the model's 2.6.12 era).
+func TestTruncateMidBlockAfterMpageWrite(t *testing.T) {
+	for _, v := range []mm.Version{mm.V2_6_12, mm.V2_6_2x, mm.V3x} {
+		c := config{version: v, bs: 1024, layout: blockfs.LayoutIndirect, mpage: true}
+		ops := []rtOp{{Kind: "write", Off: 4096, Len: 1}, {Kind: "mmap", Off: 0, Len: 2}, {Kind: "fsync"},
+			{Kind: "truncate", Off: 1}, {Kind: "truncate", Off: 2}}
+		w := sim.New(sim.Config{Seed: 1, MaxSteps: 2_000_000, TraceKeep: 64})
+		m := newMachine(w, c)
+		f := m.create("f")
+		m.quiescent()
+		w.Spawn("prog", func(t *sim.Task) { runProgram(t, m, f, ops) })
+		if res := w.Run(); res.Failure != nil {
+			t.Errorf("%s: %s", c, res.Failure.Report())
+		}
+	}
+}
