@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/wbsim/wbsim/reports"
@@ -110,8 +109,6 @@ func (p *program) invariantInfos() []reports.InvariantInfo {
 	}
 	return out
 }
-
-func (p *program) hasTag(tag string) bool { return slices.Contains(p.Tags, tag) }
 
 // lookupProgram finds a program by name (a planted race or a built-in
 // scenario) or, if name is a file path ending in .wbs or an existing file,

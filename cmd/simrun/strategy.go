@@ -18,8 +18,6 @@ type strategySpec struct {
 	Quantum int    // rr
 }
 
-var strategyNames = []string{"random", "pct", "dfs", "rr"}
-
 func (s strategySpec) validate(allowDFS bool) error {
 	switch s.Name {
 	case "random", "pct", "rr":

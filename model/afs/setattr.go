@@ -107,34 +107,14 @@ error:
 }
 
 // AfsVnodeSetattr is afs_vnode_setattr(vnode, key, attr), fs/afs/vnode.c
-// (2.6.35/3.0): the server loop around afs_fs_setattr, reduced to the one
-// server as in AfsVnodeStoreData; on -ENOENT the vnode is marked deleted.
-// With Fixes.StoreIOLock the call holds vnode->io_lock, as every file
-// server operation on the vnode does from v4.15 (afs_setattr's
-// afs_begin_vnode_operation).
+// (2.6.35/3.0): the server loop (afsVnodeServerLoop) around
+// afs_fs_setattr; on -ENOENT the vnode is marked deleted.
 func AfsVnodeSetattr(t *sim.Task, vnode *Vnode, key *Key, attr *vfs.Iattr) int {
 	t.Enter("afs_vnode_setattr")
 	defer t.Leave()
-	var ret int
-	if vnode.fs.Fixes.StoreIOLock {
-		vnode.IOLock.Lock(t)
-	}
-	for {
-		// pick a server to query
-		server := vnode.fs.Server
-		ret = AfsFsSetattr(t, server, key, vnode, attr)
-		if afsVolumeReleaseFileserver(ret) {
-			break
-		}
-	}
-	if vnode.fs.Fixes.StoreIOLock {
-		vnode.IOLock.Unlock(t)
-	}
-	// adjust the flags
-	if ret != 0 {
-		afsVnodeStatusUpdateFailed(t, vnode, ret)
-	}
-	return ret
+	return afsVnodeServerLoop(t, vnode, func(server *Server) int {
+		return AfsFsSetattr(t, server, key, vnode, attr)
+	})
 }
 
 // AfsFsSetattr is afs_fs_setattr(server, key, vnode, attr, wait_mode),

@@ -36,7 +36,22 @@ func AfsVnodeStoreData(t *sim.Task, wb *Writeback, first, last uint64, offset, t
 	t.Enter("afs_vnode_store_data")
 	defer t.Leave()
 	wbLive(t, wb, "afs_vnode_store_data")
-	vnode := wb.Vnode
+	return afsVnodeServerLoop(t, wb.Vnode, func(server *Server) int {
+		return AfsFsStoreData(t, server, wb, first, last, offset, to)
+	})
+}
+
+// afsVnodeServerLoop is the body that fs/afs/vnode.c's afs_vnode_*
+// operations (2.6.35/3.0) share around their afs_fs_* call: pick a file
+// server, make the call, and go round again while
+// afs_volume_release_fileserver says to try another (never, with the one
+// server: see the file comment); then, on an error, "adjust the flags"
+// (afs_vnode_status_update_failed). The stores use it (afs_vnode_store_data,
+// afs_vnode_setattr): with Fixes.StoreIOLock the call holds
+// vnode->io_lock, as v4.15's afs_begin_vnode_operation does.
+// afs_vnode_fetch_data has the same loop without the lock (the switch is
+// about stores passing each other).
+func afsVnodeServerLoop(t *sim.Task, vnode *Vnode, call func(server *Server) int) int {
 	var ret int
 	if vnode.fs.Fixes.StoreIOLock {
 		vnode.IOLock.Lock(t) // later kernels' afs_begin_vnode_operation
@@ -44,7 +59,7 @@ func AfsVnodeStoreData(t *sim.Task, wb *Writeback, first, last uint64, offset, t
 	for {
 		// pick a server to query
 		server := vnode.fs.Server
-		ret = AfsFsStoreData(t, server, wb, first, last, offset, to)
+		ret = call(server)
 		if afsVolumeReleaseFileserver(ret) {
 			break
 		}

@@ -112,19 +112,11 @@ func inos(list []*Inode) []uint64 {
 // (requeue_io) in later eras.
 func TestSkipSyncingInode2612(t *testing.T) {
 	for _, v := range []Version{V2_6_12, V2_6_2x} {
-		w := sim.New(sim.Config{Seed: 1})
-		k := newEraKernel(w, v)
-		a := k.NewInode(1, 12, &testFS{}, nil)
-		b := k.NewInode(2, 12, &testFS{}, nil)
-		var order []uint64
-		w.Spawn("t", func(tk *sim.Task) {
-			dirtyTwo(tk, a, b, 1)
+		order := dirtyOrderAfter(t, v, 1, func(tk *sim.Task, a *Inode) {
 			a.State |= I_SYNC // someone else is writing a back
 			writebackSingleInode(tk, a, &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 16, RangeCyclic: true})
 			a.State &^= I_SYNC
-			order = inos(k.DirtyInodes())
 		})
-		runWorld(t, w, string(v))
 		want := []uint64{1, 2}
 		if v == V2_6_12 {
 			want = []uint64{2, 1}
@@ -133,6 +125,25 @@ func TestSkipSyncingInode2612(t *testing.T) {
 			t.Errorf("%s: dirty list %v, want %v", v, order, want)
 		}
 	}
+}
+
+// dirtyOrderAfter dirties inodes 1 and 2 of a kernel of era v with
+// dirtyTwo (pagesA pages of inode 1), runs wb on inode 1 and returns the
+// inode numbers on the dirty list, oldest first.
+func dirtyOrderAfter(t *testing.T, v Version, pagesA int, wb func(tk *sim.Task, a *Inode)) []uint64 {
+	t.Helper()
+	w := sim.New(sim.Config{Seed: 1})
+	k := newEraKernel(w, v)
+	a := k.NewInode(1, 12, &testFS{}, nil)
+	b := k.NewInode(2, 12, &testFS{}, nil)
+	var order []uint64
+	w.Spawn("t", func(tk *sim.Task) {
+		dirtyTwo(tk, a, b, pagesA)
+		wb(tk, a)
+		order = inos(k.DirtyInodes())
+	})
+	runWorld(t, w, string(v))
+	return order
 }
 
 // Pages left dirty after a non-kupdate writeback: 2.6.12 sets
@@ -230,17 +241,9 @@ func TestSyncHoldThenAll2612(t *testing.T) {
 // end) for any caller; 2.6.32 sends a non-kupdate inode to redirty_tail.
 func TestRefileSliceUsedUp3x(t *testing.T) {
 	for _, v := range []Version{V3x, V2_6_2x} {
-		w := sim.New(sim.Config{Seed: 1})
-		k := newEraKernel(w, v)
-		a := k.NewInode(1, 12, &testFS{}, nil)
-		b := k.NewInode(2, 12, &testFS{}, nil)
-		var order []uint64
-		w.Spawn("t", func(tk *sim.Task) {
-			dirtyTwo(tk, a, b, 3)
+		order := dirtyOrderAfter(t, v, 3, func(tk *sim.Task, a *Inode) {
 			writebackSingleInode(tk, a, &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1, RangeCyclic: true})
-			order = inos(k.DirtyInodes())
 		})
-		runWorld(t, w, string(v))
 		want := []uint64{2, 1}
 		if v == V3x {
 			want = []uint64{1, 2}

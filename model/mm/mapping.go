@@ -157,7 +157,6 @@ type Inode struct {
 
 	size    int64
 	onDirty bool
-	syncQ   uint64 // word for the I_SYNC bit wait
 }
 
 // NewInode makes an inode with an empty page cache on the kernel. bdi may

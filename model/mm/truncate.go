@@ -14,8 +14,8 @@ import (
 // 2.6.32 loops (CyanogenMod/android_kernel_samsung_smdk4412 c6da2cfe,
 // mm/truncate.c, read via the search tool); 3.1 rewrote them ("mm:
 // consistent truncate and invalidate loops" and the pincer fix of Hugh
-// Dickins, 2011), and the 3.x era runs that text (truncateInodePagesRange3x,
-// read in a 3.3-3.10 copy found with find_string, its repository not
+// Dickins, 2011), and the 3.x era runs that text (truncateUnlockedPages31 and
+// truncateAllPages31, read in a 3.3-3.10 copy found with find_string, its repository not
 // named, and in the linux-mm posting of the pincer fix).
 // 2.6.12's truncate_complete_page
 // differs in cosmetics: it clears the dirty bit with clear_page_dirty,
@@ -68,18 +68,14 @@ func truncateCompletePage(t *sim.Task, mapping *AddressSpace, p *Page) int {
 // at once or that are under writeback; pass two locks each remaining page
 // and waits for its writeback before removing it, looping until the range
 // is empty. lend must end a page (lend & (PAGE_SIZE-1) == PAGE_SIZE-1), or
-// be -1 for "to the end".
+// be -1 for "to the end". The eras differ only in the two passes' loops:
+// 2.6.32's (every era to 3.0), and 3.1's for the 3.x era.
 func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend int64) {
 	t.Enter("truncate_inode_pages_range")
 	defer t.Leave()
 	k := mapping.Host.Kernel
-	if k.era3x() {
-		truncateInodePagesRange3x(t, mapping, lstart, lend)
-		return
-	}
 	start := k.ULong(uint64((lstart + PageCacheSize - 1) >> PageCacheShift))
 	partial := uint(lstart & (PageCacheSize - 1))
-	var pvec Pagevec
 
 	if mapping.NrPages == 0 {
 		return
@@ -89,6 +85,34 @@ func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend in
 	}
 	end := k.ULong(uint64(lend >> PageCacheShift))
 
+	if k.era3x() {
+		truncateUnlockedPages31(t, mapping, start, end)
+	} else {
+		truncateUnlockedPages2632(t, mapping, start, end)
+	}
+
+	if partial != 0 {
+		page := FindLockPage(t, mapping, start-1)
+		if page != nil {
+			WaitOnPageWriteback(t, page)
+			TruncatePartialPage(t, page, partial)
+			UnlockPage(t, page)
+			PageCacheRelease(t, page)
+		}
+	}
+
+	if k.era3x() {
+		truncateAllPages31(t, mapping, start, end)
+	} else {
+		truncateAllPages2632(t, mapping, start, end)
+	}
+}
+
+// truncateUnlockedPages2632 is truncate_inode_pages_range's first pass,
+// Linux 2.6.32 (and 3.0): remove the pages of [start, end] it can lock at
+// once and that are not under writeback, walking "next".
+func truncateUnlockedPages2632(t *sim.Task, mapping *AddressSpace, start, end uint64) {
+	var pvec Pagevec
 	PagevecInit(&pvec, false)
 	next := start
 	for next <= end && PagevecLookup(t, &pvec, mapping, next, PAGEVEC_SIZE) != 0 {
@@ -116,18 +140,16 @@ func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend in
 		PagevecRelease(t, &pvec)
 		t.CondResched()
 	}
+}
 
-	if partial != 0 {
-		page := FindLockPage(t, mapping, start-1)
-		if page != nil {
-			WaitOnPageWriteback(t, page)
-			TruncatePartialPage(t, page, partial)
-			UnlockPage(t, page)
-			PageCacheRelease(t, page)
-		}
-	}
-
-	next = start
+// truncateAllPages2632 is truncate_inode_pages_range's second pass,
+// Linux 2.6.32 (and 3.0): lock every page left in [start, end], wait for
+// its writeback and remove it, starting over from start until a lookup
+// from start finds nothing in the range.
+func truncateAllPages2632(t *sim.Task, mapping *AddressSpace, start, end uint64) {
+	var pvec Pagevec
+	PagevecInit(&pvec, false)
+	next := start
 	for {
 		t.CondResched()
 		if PagevecLookup(t, &pvec, mapping, next, PAGEVEC_SIZE) == 0 {
@@ -159,28 +181,15 @@ func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend in
 	}
 }
 
-// truncateInodePagesRange3x is truncate_inode_pages_range, mm/truncate.c,
-// Linux 3.1 to 3.10 (see the file comment; cleancache calls not
-// modelled): the loops walk "index", set from each page's index, and ask
-// pagevec_lookup for no more pages than remain up to end; pass two stops
-// on a page beyond end only when it looked from start (the pincer), so
-// pages that appear behind it are still removed. The break when index
-// wraps to 0 in pass one is the model's (a page at the last index with
-// end -1).
-func truncateInodePagesRange3x(t *sim.Task, mapping *AddressSpace, lstart, lend int64) {
+// truncateUnlockedPages31 is truncate_inode_pages_range's first pass,
+// mm/truncate.c, Linux 3.1 to 3.10 (see the file comment; cleancache calls
+// not modelled): the loop walks "index", set from each page's index, and
+// asks pagevec_lookup for no more pages than remain up to end. The break
+// when index wraps to 0 is the model's (a page at the last index with end
+// -1).
+func truncateUnlockedPages31(t *sim.Task, mapping *AddressSpace, start, end uint64) {
 	k := mapping.Host.Kernel
-	start := k.ULong(uint64((lstart + PageCacheSize - 1) >> PageCacheShift))
-	partial := uint(lstart & (PageCacheSize - 1))
 	var pvec Pagevec
-
-	if mapping.NrPages == 0 {
-		return
-	}
-	if lend&(PageCacheSize-1) != PageCacheSize-1 {
-		t.BUG(mapping.Obj(), "truncate_inode_pages_range: lend not at a page end")
-	}
-	end := k.ULong(uint64(lend >> PageCacheShift))
-
 	PagevecInit(&pvec, false)
 	index := start
 	for index <= end && PagevecLookup(t, &pvec, mapping, index, int(min(end-index, PAGEVEC_SIZE-1)+1)) != 0 {
@@ -208,18 +217,17 @@ func truncateInodePagesRange3x(t *sim.Task, mapping *AddressSpace, lstart, lend 
 			break // wrapped
 		}
 	}
+}
 
-	if partial != 0 {
-		page := FindLockPage(t, mapping, start-1)
-		if page != nil {
-			WaitOnPageWriteback(t, page)
-			TruncatePartialPage(t, page, partial)
-			UnlockPage(t, page)
-			PageCacheRelease(t, page)
-		}
-	}
-
-	index = start
+// truncateAllPages31 is truncate_inode_pages_range's second pass, Linux
+// 3.1 to 3.10, with Hugh Dickins' pincer fix: it stops on a page beyond
+// end only when it looked from start, so pages that appear behind it are
+// still removed.
+func truncateAllPages31(t *sim.Task, mapping *AddressSpace, start, end uint64) {
+	k := mapping.Host.Kernel
+	var pvec Pagevec
+	PagevecInit(&pvec, false)
+	index := start
 	for {
 		t.CondResched()
 		if PagevecLookup(t, &pvec, mapping, index, int(min(end-index, PAGEVEC_SIZE-1)+1)) == 0 {

@@ -222,9 +222,6 @@ var (
 	citeMpageReadpage   = seedCite{"mpage_readpage", "", "mpage-2.6.2x.c:373", "mpage-3.x.c:402"}
 )
 
-// era3x reports whether the kernel runs the 3.x seed.
-func era3x(k *mm.Kernel) bool { return k.Version == mm.V3x }
-
 // firstBlockOfPage is the first file block of page index: page->index <<
 // (PAGE_CACHE_SHIFT - blkbits). 2.6.12 shifts page->index, an unsigned
 // long, with no cast (mpage-2.6.12.numbered.c:230, 466), so on a 32-bit

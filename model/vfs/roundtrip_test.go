@@ -91,16 +91,21 @@ func drawOps(rt *rapid.T) []rtOp {
 func TestRoundTrip(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		c := drawConfig(rt)
-		ops := drawOps(rt)
-		w := sim.New(sim.Config{Seed: 1, MaxSteps: 2_000_000, TraceKeep: 64})
-		m := newMachine(w, c)
-		f := m.create("f")
-		m.quiescent()
-		w.Spawn("prog", func(t *sim.Task) { runProgram(t, m, f, ops) })
-		if res := w.Run(); res.Failure != nil {
-			rt.Fatalf("%s: %s", c, res.Failure.Report())
+		if f := roundTrip(c, drawOps(rt)); f != nil {
+			rt.Fatalf("%s: %s", c, f.Report())
 		}
 	})
+}
+
+// roundTrip runs ops on one file of a machine configured by c and returns
+// the run's failure, if any.
+func roundTrip(c config, ops []rtOp) *sim.Failure {
+	w := sim.New(sim.Config{Seed: 1, MaxSteps: 2_000_000, TraceKeep: 64})
+	m := newMachine(w, c)
+	f := m.create("f")
+	m.quiescent()
+	w.Spawn("prog", func(t *sim.Task) { runProgram(t, m, f, ops) })
+	return w.Run().Failure
 }
 
 func runProgram(t *sim.Task, m *machine, f *mfile, ops []rtOp) {
@@ -207,13 +212,8 @@ func TestTruncateMidBlockAfterMpageWrite(t *testing.T) {
 		c := config{version: v, bs: 1024, layout: blockfs.LayoutIndirect, mpage: true}
 		ops := []rtOp{{Kind: "write", Off: 4096, Len: 1}, {Kind: "mmap", Off: 0, Len: 2}, {Kind: "fsync"},
 			{Kind: "truncate", Off: 1}, {Kind: "truncate", Off: 2}}
-		w := sim.New(sim.Config{Seed: 1, MaxSteps: 2_000_000, TraceKeep: 64})
-		m := newMachine(w, c)
-		f := m.create("f")
-		m.quiescent()
-		w.Spawn("prog", func(t *sim.Task) { runProgram(t, m, f, ops) })
-		if res := w.Run(); res.Failure != nil {
-			t.Errorf("%s: %s", c, res.Failure.Report())
+		if f := roundTrip(c, ops); f != nil {
+			t.Errorf("%s: %s", c, f.Report())
 		}
 	}
 }

@@ -70,9 +70,6 @@ type machine struct {
 	// truncs are the truncations in flight, by task, that the oracle has
 	// not yet been told of (see truncate and observe).
 	truncs map[int32]*pendingTrunc
-	// wroteAt is, for a write's data (by stamp), the file offset of its
-	// first byte as the write path put it (O_APPEND: at i_size).
-	wroteAt map[content.Stamp]int64
 	// fresh are the disk blocks (blockfs) allocated since a write of them
 	// last completed: see mfile.onDisk.
 	fresh map[uint64]bool
@@ -140,7 +137,7 @@ func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stat
 	m := &machine{s: s, w: w, inv: map[string]bool{}, files: map[string]*mfile{}, labels: map[string]label{},
 		fds: map[string]*mfd{}, tasks: map[string]*sim.Task{}, current: map[string]*scenarios.Op{},
 		seenErr: map[any]bool{}, syncs: map[int32]map[*mfile]*check.Fsync{}, truncs: map[int32]*pendingTrunc{},
-		wroteAt: map[content.Stamp]int64{}, stats: stats, nextIno: 11, nextID: 1}
+		stats: stats, nextIno: 11, nextID: 1}
 	for _, id := range s.Invariants() {
 		m.inv[string(id)] = true
 	}
@@ -531,19 +528,10 @@ func (m *machine) fileOf(mapping *mm.AddressSpace) *mfile {
 }
 
 // wrote tells the oracle that data (a write's, from NewData) now sits at
-// pos in the page cache of mapping, and notes where the write's first
-// byte went.
+// pos in the page cache of mapping.
 func (m *machine) wrote(mapping *mm.AddressSpace, pos int64, data content.Bytes) {
-	f := m.fileOf(mapping)
-	if f == nil {
-		return
-	}
-	f.of.Wrote(pos, data)
-	for r := range data.Runs() {
-		if _, ok := m.wroteAt[r.Stamp]; !ok && r.Stamp != content.Zero {
-			m.wroteAt[r.Stamp] = pos + r.Off - r.Src
-		}
-		break
+	if f := m.fileOf(mapping); f != nil {
+		f.of.Wrote(pos, data)
 	}
 }
 

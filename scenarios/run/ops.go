@@ -256,11 +256,13 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 			off = d.file.Pos
 			m.labels[op.Label] = label{data: data, off: off}
 			ret = vfs.Write(t, d.file, data)
+			if ret > 0 {
+				// Where it went: with O_APPEND, at i_size, not at the
+				// position it started from; f_pos is now just past it.
+				m.labels[op.Label] = label{data: data, off: d.file.Pos - ret}
+			}
 		}
 		d.f.of.WriteDone(data)
-		if at, ok := m.wroteAt[firstStamp(data)]; ok {
-			m.labels[op.Label] = label{data: data, off: at} // O_APPEND: where it went
-		}
 		r := int(ret)
 		if ret >= 0 && d.flags&scenarios.OSync != 0 {
 			// O_SYNC: generic_write_sync is not modelled by vfs; an fsync
@@ -439,14 +441,6 @@ func (m *machine) expected(op *scenarios.Op, off int64) content.Bytes {
 		pos += r.Len
 	}
 	return b
-}
-
-// firstStamp is the stamp of data's first byte (a write's, from NewData).
-func firstStamp(data content.Bytes) content.Stamp {
-	for r := range data.Runs() {
-		return r.Stamp
-	}
-	return content.Zero
 }
 
 // noteErrors tells the oracle of the AFS stores the server refused. The
