@@ -618,8 +618,9 @@ func BalanceDirtyPages(t *sim.Task, mapping *AddressSpace) {
 	}
 }
 
-// currentIsPdflush is current_is_pdflush(): whether t is one of the
-// flusher's daemons (kupdate or a background writeout worker).
+// currentIsPdflush is current_is_pdflush(), mm/pdflush.c, Linux 2.6.23
+// (PF_FLUSHER): whether t is one of the flusher's daemons (kupdate or a
+// background writeout worker).
 func (k *Kernel) currentIsPdflush(t *sim.Task) bool {
 	f := k.flusher
 	return f != nil && (t == f.kupdate || t == f.worker)

@@ -64,12 +64,8 @@ func Msync(t *sim.Task, f *File, flags int) int {
 		return err
 	}
 	ret := SysMsync(t, vma, flags)
-	if _, ok := f.Op.(FsyncOp); ok && flags&MS_SYNC != 0 && vma.Flags&VM_SHARED != 0 {
-		if barrier := f.Inode.SB.Barrier; barrier != nil {
-			if err := barrier(t); ret == 0 {
-				ret = err
-			}
-		}
+	if flags&MS_SYNC != 0 && vma.Flags&VM_SHARED != 0 {
+		ret = barrierAfterSync(t, f, ret)
 	}
 	Munmap(t, vma)
 	return ret

@@ -34,6 +34,14 @@ func doFsync(t *sim.Task, f *File, datasync int) int {
 	} else {
 		ret = VfsFsync(t, f, datasync)
 	}
+	return barrierAfterSync(t, f, ret)
+}
+
+// barrierAfterSync runs the model's barrier (SuperBlock.Barrier) after a
+// data-integrity sync of f that reached ->fsync, and returns ret, or the
+// barrier's error if ret was 0. Not kernel code: the stand-in for a
+// barrier mount's cache flush (see the package comment).
+func barrierAfterSync(t *sim.Task, f *File, ret int) int {
 	if _, ok := f.Op.(FsyncOp); ok {
 		if barrier := f.Inode.SB.Barrier; barrier != nil {
 			if err := barrier(t); ret == 0 {
