@@ -766,12 +766,17 @@ func AfsPagesWrittenBack(t *sim.Task, vnode *Vnode, call *afsCall) {
 }
 
 // AfsFileWrite is afs_file_write(iocb, iov, nr_segs, pos): write to an AFS
-// file: data (its length is count) at pos through generic_file_aio_write.
-// It returns the bytes written or a negative errno.
+// file: data (its length is count) at iocb.Pos through
+// generic_file_aio_write on the caller's kiocb (pos is iocb->ki_pos, as
+// do_sync_write passes it). generic_file_aio_write moves iocb.Pos past what
+// it wrote, from where generic_write_checks put the write: i_size for
+// O_APPEND, so the caller's f_pos ends at i_size + n. It returns the bytes
+// written or a negative errno.
 //
 // Kernel function afs_file_write, fs/afs/write.c, era 2.6.3x,
-// afs-write-2.6.3x.c:626-657.
-func AfsFileWrite(t *sim.Task, file *File, data content.Bytes, pos int64) int64 {
+// afs-write-2.6.3x.c:626-657 (generic_file_aio_write: mm/filemap.c, Linux
+// 2.6.32, model/vfs).
+func AfsFileWrite(t *sim.Task, iocb *vfs.Kiocb, data content.Bytes) int64 {
 	t.EnterAt("afs_file_write", "afs-write-2.6.3x.c:629")
 	defer t.Leave()
 	count := data.Len()
@@ -779,12 +784,7 @@ func AfsFileWrite(t *sim.Task, file *File, data content.Bytes, pos int64) int64 
 	if count == 0 {
 		return 0
 	}
-	iocb := &vfs.Kiocb{Filp: file.VFS, Pos: pos}
-	result := vfs.GenericFileAioWrite(t, iocb, data)
-	if result > 0 {
-		file.Pos = iocb.Pos
-	}
-	return result
+	return vfs.GenericFileAioWrite(t, iocb, data)
 }
 
 // AfsWritebackAll is afs_writeback_all(vnode): flush the vnode to the
