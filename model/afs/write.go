@@ -675,10 +675,24 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 //
 // Kernel function afs_writepages, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:536-568.
+//
+// next after a region error: the seed declares next without a value (542)
+// and afs_writepages_region sets *_next only on its two normal returns
+// (484, 531), not when a store fails (521-524). After such an error the
+// cyclic branch still stores next in writeback_index (554), and so does
+// the whole-file branch while nr_to_write > 0 (558-559): whatever the
+// stack slot held. The model's next starts at 0 (Go's zero value) in every
+// call, so after a region error writeback_index is 0. Why 0: the model
+// must be deterministic and the stack's value is unknowable; 0 is a value
+// the slot can hold, and the harmless one: the next cyclic pass starts at
+// the file's first page, so it reaches every dirty page. Any other value
+// only moves where that pass starts (its wrap, 0..start, covers the rest
+// while nr_to_write lasts). TestWritepagesNextAfterRegionError.
 func AfsWritepages(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.WritebackControl) int {
 	t.EnterAt("afs_writepages", "afs-write-2.6.3x.c:539")
 	defer t.Leave()
-	var start, end, next uint64
+	var start, end uint64
+	next := uint64(0) // uninitialised in the seed (542): see above
 	var ret int
 	k := mapping.Host.Kernel
 
