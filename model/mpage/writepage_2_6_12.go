@@ -64,7 +64,7 @@ func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *
 // Nick Piggin, 2.6.29; the model's 2.6.2x loop has it). No fix switch:
 // in 2.6.12 every such error is also set on the mapping (595-600,
 // 717-723), which do_fsync's filemap_fdatawait reports, so no caller
-// loses it.
+// loses it (TestLoop2612ErrorStaysSet).
 func mpageWritepagesLoop2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
 	getBlock block.GetBlockFunc, hasWritepageFn bool) int {
 	t.EnterAt("__mpage_writepages", "mpage-2.6.12.numbered.c:635")
