@@ -36,11 +36,12 @@ func (l *nameList) Set(s string) error {
 	return nil
 }
 
-// variantFlags are --version, --fix and --no-fix: how a run changes a
-// scenario's kernel version and fix switches.
+// variantFlags are --version, --fix, --no-fix and --seed-exact: how a run
+// changes a scenario's kernel version and fix switches.
 type variantFlags struct {
 	version        string
 	fixes, noFixes nameList
+	seedExact      bool
 }
 
 func addVariantFlags(fs *flag.FlagSet) *variantFlags {
@@ -48,18 +49,39 @@ func addVariantFlags(fs *flag.FlagSet) *variantFlags {
 	fs.StringVar(&v.version, "version", "", "blockfs scenarios: run on this kernel version instead: 2.6.12, 2.6.2x or 3.x")
 	fs.Var(&v.fixes, "fix", "turn this fix switch `NAME` on (repeatable; a wrong name lists the valid ones)")
 	fs.Var(&v.noFixes, "no-fix", "leave this fix switch `NAME` off: a baseline fix or one the scenario turns on (repeatable)")
+	fs.BoolVar(&v.seedExact, "seed-exact", false, "run the seed code as written: every fix switch off (baseline ones and the scenario's fixes line), except those given with --fix")
 	return v
 }
 
+// seedExactName stands, in a Variant's NoFixes, for every switch the run
+// would have on; withVariant replaces it with their names once it knows
+// the scenario's kernel, so reports and replay files list them.
+const seedExactName = "--seed-exact"
+
 func (v *variantFlags) variant() reports.Variant {
-	return reports.Variant{Kernel: v.version, Fixes: v.fixes, NoFixes: v.noFixes}
+	noFixes := v.noFixes
+	if v.seedExact {
+		noFixes = append(slices.Clone(noFixes), seedExactName)
+	}
+	return reports.Variant{Kernel: v.version, Fixes: v.fixes, NoFixes: noFixes}
 }
 
 // variantHelp is the help text of the variant flags.
 const variantHelp = "--version runs a blockfs scenario on another kernel version (a fix switch the\n" +
 	"version has no bug for is dropped); --fix turns a fix switch on, --no-fix leaves\n" +
-	"one off (a baseline fix, or one the scenario's fixes line names). A replay file\n" +
-	"records them.\n\n"
+	"one off (a baseline fix, or one the scenario's fixes line names); --seed-exact\n" +
+	"leaves every one off but those given with --fix: the seed code as written. A\n" +
+	"replay file records them.\n\n"
+
+// seedExactOff is every fix switch a run of s would have on (its fixes
+// line and its kernel's baseline switches but its bug block's) but those
+// in fixes: the --no-fix list --seed-exact stands for.
+func seedExactOff(s *scenarios.Scenario, fixes []string) []string {
+	on := slices.Concat(s.Fixes, scenarios.BaselineFixes(s.Kernel))
+	return slices.DeleteFunc(on, func(f string) bool {
+		return slices.Contains(fixes, f) || s.Bug != nil && s.Bug.Switch == f
+	})
+}
 
 // title is the program's name and, if it has one, its variant.
 func (p *program) title() string {
@@ -80,7 +102,7 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 		return p, nil
 	}
 	if p.Scenario == nil {
-		return nil, fmt.Errorf("%s is a planted race: it has no kernel version or fix switches (--version, --fix and --no-fix apply to scenarios)", p.Name)
+		return nil, fmt.Errorf("%s is a planted race: it has no kernel version or fix switches (--version, --fix, --no-fix and --seed-exact apply to scenarios)", p.Name)
 	}
 	s := p.Scenario.Clone()
 	if v.Kernel != "" {
@@ -99,6 +121,15 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 		if s.Bug != nil && !slices.Contains(scenarios.FixesFor(k), s.Bug.Switch) {
 			s.Bug.Switch = ""
 		}
+	}
+	if i := slices.Index(v.NoFixes, seedExactName); i >= 0 {
+		off := slices.Delete(slices.Clone(v.NoFixes), i, i+1)
+		for _, f := range seedExactOff(s, v.Fixes) {
+			if !slices.Contains(off, f) {
+				off = append(off, f)
+			}
+		}
+		v.NoFixes = off
 	}
 	valid := scenarios.FixesFor(s.Kernel)
 	for _, l := range []struct {

@@ -519,7 +519,6 @@ type File struct {
 	Vnode   *Vnode
 	Mapping *mm.AddressSpace
 	Key     *Key
-	Pos     int64
 	VFS     *vfs.File
 	closed  bool
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/model/vfs"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
 )
@@ -66,7 +67,13 @@ func (r *rig) nextData(n int64) content.Bytes {
 // write writes n fresh bytes at pos through file f and fails the run if
 // the write returned less.
 func (r *rig) write(t *sim.Task, f *File, pos, n int64) int64 {
-	return AfsFileWrite(t, f, r.nextData(n), pos)
+	return afsPwrite(t, f, r.nextData(n), pos)
+}
+
+// afsPwrite is afs_file_write at pos, as do_sync_write calls it for a
+// pwrite: on a kiocb of its own, so f_pos stays.
+func afsPwrite(t *sim.Task, f *File, data content.Bytes, pos int64) int64 {
+	return AfsFileWrite(t, &vfs.Kiocb{Filp: f.VFS, Pos: pos}, data)
 }
 
 // fsyncChecked runs vfs_fsync and checks fsync-durable: when it returns

@@ -173,7 +173,7 @@ func genWrite() gopter.Gen {
 			return &sfCmd{
 				name: fmt.Sprintf("write(k%d, %d+%d)", key, pos, n),
 				run: func(r *rig, t *sim.Task, files []*File) int64 {
-					return AfsFileWrite(t, files[key], content.Fill(n, content.Stamp(pos*7+n+1), 0), pos)
+					return afsPwrite(t, files[key], content.Fill(n, content.Stamp(pos*7+n+1), 0), pos)
 				},
 				next: func(s *sfState) {
 					s.oracle.Write(pos, content.Fill(n, content.Stamp(pos*7+n+1), 0))
@@ -246,7 +246,7 @@ func genFailingStore() gopter.Gen {
 			return &sfCmd{
 				name: fmt.Sprintf("write(k0, %d+100) then store fails %s", pos, e),
 				run: func(r *rig, t *sim.Task, files []*File) int64 {
-					AfsFileWrite(t, files[0], content.Fill(100, content.Stamp(pos+100000), 0), pos)
+					afsPwrite(t, files[0], content.Fill(100, content.Stamp(pos+100000), 0), pos)
 					r.srv.FailNextStore(e)
 					wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_ALL, NrToWrite: 1024, RangeEnd: mm.LLONG_MAX}
 					ret := mm.DoWritepages(t, r.v.Mapping(), wbc)
@@ -306,7 +306,7 @@ func genReclaimWritepage() gopter.Gen {
 		return &sfCmd{
 			name: fmt.Sprintf("write(k0, %d+10) then pageout's ->writepage", pos),
 			run: func(r *rig, t *sim.Task, files []*File) int64 {
-				AfsFileWrite(t, files[0], content.Fill(10, content.Stamp(pos+200000), 0), pos)
+				afsPwrite(t, files[0], content.Fill(10, content.Stamp(pos+200000), 0), pos)
 				p := mm.FindLockPage(t, r.v.Mapping(), uint64(page))
 				if mm.ClearPageDirtyForIO(t, p) != 0 {
 					wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_NONE, NrToWrite: 32, RangeEnd: mm.LLONG_MAX,

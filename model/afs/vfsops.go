@@ -88,12 +88,7 @@ func (afsFileOps) AioRead(t *sim.Task, iocb *vfs.Kiocb, count int64) (content.By
 
 // AioWrite is afs_file_operations.aio_write: afs_file_write.
 func (afsFileOps) AioWrite(t *sim.Task, iocb *vfs.Kiocb, data content.Bytes) int64 {
-	file := afsFile(iocb.Filp)
-	ret := AfsFileWrite(t, file, data, iocb.Pos)
-	if ret > 0 {
-		iocb.Pos += ret
-	}
-	return ret
+	return AfsFileWrite(t, iocb, data)
 }
 
 // Mmap is afs_file_operations.mmap: generic_file_readonly_mmap. The era's

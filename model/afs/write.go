@@ -675,10 +675,24 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 //
 // Kernel function afs_writepages, fs/afs/write.c, era 2.6.3x,
 // afs-write-2.6.3x.c:536-568.
+//
+// next after a region error: the seed declares next without a value (542)
+// and afs_writepages_region sets *_next only on its two normal returns
+// (484, 531), not when a store fails (521-524). After such an error the
+// cyclic branch still stores next in writeback_index (554), and so does
+// the whole-file branch while nr_to_write > 0 (558-559): whatever the
+// stack slot held. The model's next starts at 0 (Go's zero value) in every
+// call, so after a region error writeback_index is 0. Why 0: the model
+// must be deterministic and the stack's value is unknowable; 0 is a value
+// the slot can hold, and the harmless one: the next cyclic pass starts at
+// the file's first page, so it reaches every dirty page. Any other value
+// only moves where that pass starts (its wrap, 0..start, covers the rest
+// while nr_to_write lasts). TestWritepagesNextAfterRegionError.
 func AfsWritepages(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.WritebackControl) int {
 	t.EnterAt("afs_writepages", "afs-write-2.6.3x.c:539")
 	defer t.Leave()
-	var start, end, next uint64
+	var start, end uint64
+	next := uint64(0) // uninitialised in the seed (542): see above
 	var ret int
 	k := mapping.Host.Kernel
 
@@ -766,12 +780,17 @@ func AfsPagesWrittenBack(t *sim.Task, vnode *Vnode, call *afsCall) {
 }
 
 // AfsFileWrite is afs_file_write(iocb, iov, nr_segs, pos): write to an AFS
-// file: data (its length is count) at pos through generic_file_aio_write.
-// It returns the bytes written or a negative errno.
+// file: data (its length is count) at iocb.Pos through
+// generic_file_aio_write on the caller's kiocb (pos is iocb->ki_pos, as
+// do_sync_write passes it). generic_file_aio_write moves iocb.Pos past what
+// it wrote, from where generic_write_checks put the write: i_size for
+// O_APPEND, so the caller's f_pos ends at i_size + n. It returns the bytes
+// written or a negative errno.
 //
 // Kernel function afs_file_write, fs/afs/write.c, era 2.6.3x,
-// afs-write-2.6.3x.c:626-657.
-func AfsFileWrite(t *sim.Task, file *File, data content.Bytes, pos int64) int64 {
+// afs-write-2.6.3x.c:626-657 (generic_file_aio_write: mm/filemap.c, Linux
+// 2.6.32, model/vfs).
+func AfsFileWrite(t *sim.Task, iocb *vfs.Kiocb, data content.Bytes) int64 {
 	t.EnterAt("afs_file_write", "afs-write-2.6.3x.c:629")
 	defer t.Leave()
 	count := data.Len()
@@ -779,12 +798,7 @@ func AfsFileWrite(t *sim.Task, file *File, data content.Bytes, pos int64) int64 
 	if count == 0 {
 		return 0
 	}
-	iocb := &vfs.Kiocb{Filp: file.VFS, Pos: pos}
-	result := vfs.GenericFileAioWrite(t, iocb, data)
-	if result > 0 {
-		file.Pos = iocb.Pos
-	}
-	return result
+	return vfs.GenericFileAioWrite(t, iocb, data)
 }
 
 // AfsWritebackAll is afs_writeback_all(vnode): flush the vnode to the

@@ -201,3 +201,52 @@ func TestCleancache3x(t *testing.T) {
 		}
 	}
 }
+
+// TestLoop2612ErrorStaysSet: 2.6.12's __mpage_writepage writes the
+// caller's ret only on its confused path (mpage-2.6.12.numbered.c:586-590).
+// Page 0's get_block fails, so it is confused and its ->writepage fails
+// with -EIO; pages 1-3 map and join the bio, which leaves ret at -EIO. The
+// loop goes on through the pagevec (done does not break it), writes them,
+// counts none of the four in nr_to_write (730 short-circuits on ret) and
+// returns -EIO (753). A model that reset ret for each page would return 0
+// and count three pages. On 2.6.2x and 3.x write_cache_pages stops at the
+// first error: page 0 only.
+func TestLoop2612ErrorStaysSet(t *testing.T) {
+	for _, v := range versions {
+		e := newEnv(envOpts{version: v})
+		aops := &failAOps{ret: errno.EIO.Neg()}
+		ino := e.k.NewInode(60, 12, aops, nil)
+		getBlock := func(t *sim.Task, inode *mm.Inode, iblock uint64, bh *block.BufferHead, create int) int {
+			if iblock == 0 {
+				return errno.ENOSPC.Neg()
+			}
+			block.MapBh(t, bh, e.bdev, 1<<inode.Blkbits, 1000+iblock)
+			return 0
+		}
+		wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_NONE, NrToWrite: 1024}
+		var ret int
+		e.run(t, func(t *sim.Task) {
+			for i := range uint64(4) {
+				p := mm.GrabCachePage(t, ino.Mapping, i)
+				mm.CopyToPage(t, p, 0, content.Fill(mm.PageSize, 1, int64(i)*mm.PageSize))
+				mm.SetPageUptodate(t, p)
+				mm.SetPageDirty(t, p)
+				mm.UnlockPage(t, p)
+				mm.PageCacheRelease(t, p)
+			}
+			mm.ISizeWrite(t, ino, 4*mm.PageSize)
+			ret = mpage.MpageWritepages(t, ino.Mapping, wbc, getBlock)
+		})
+		wantBios, wantNr := int64(1), int64(1024)
+		if v != mm.V2_6_12 {
+			wantBios = 0
+		}
+		if ret != errno.EIO.Neg() || ino.Mapping.Flags&(1<<mm.AS_EIO) == 0 {
+			t.Errorf("%s: ret %d, mapping flags %#x: want -EIO and AS_EIO", v, ret, ino.Mapping.Flags)
+		}
+		if st := mpage.StatsOf(e.k); !equalU64(aops.calls, []uint64{0}) || st.WriteBios != wantBios || wbc.NrToWrite != wantNr {
+			t.Errorf("%s: ->writepage of %v, %d write bios, nr_to_write %d; want [0], %d, %d",
+				v, aops.calls, st.WriteBios, wbc.NrToWrite, wantBios, wantNr)
+		}
+	}
+}

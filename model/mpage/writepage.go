@@ -19,6 +19,13 @@ type mpageData struct {
 	getBlock       block.GetBlockFunc
 	useWritepage   bool
 	st             *state
+	// ret is 2.6.12's int *ret (mpage-2.6.12.numbered.c:391): the
+	// caller's ret, which __mpage_writepage writes only on its confused
+	// path (586-590). A page that joins the bio leaves it as it was, so
+	// an earlier page's error stays set for the rest of __mpage_writepages'
+	// pagevec (715-731). nil in 2.6.2x and 3.x, whose __mpage_writepage
+	// has its own ret, 0 unless confused (2.6.2x:432, 3.x:465).
+	ret *int
 }
 
 // mpageWritepageT is __mpage_writepage as the writepage_t callback that
@@ -29,9 +36,13 @@ func mpageWritepageT(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, data 
 
 // mpageWritepage is __mpage_writepage, one body for the three eras:
 // mpage-2.6.12.numbered.c:389-602 (2.6.12), mpage-2.6.2x.c:410-598
-// (2.6.2x), mpage-3.x.c:443-651 (3.x). The eras differ only in
+// (2.6.2x), mpage-3.x.c:443-651 (3.x). The eras differ in
 //
 //   - the signature (see mpageData);
+//   - ret: 2.6.12 writes the caller's *ret only when confused (586-590)
+//     and leaves it alone when the page joins the bio, so an error from
+//     an earlier page survives; the later eras return their own ret, 0
+//     for a page that joins the bio (mpageData.ret);
 //   - the (sector_t) cast of block_in_file (2.6.12:466 has none, 2.6.2x:481
 //     and 3.x:521 do; firstBlockOfPage);
 //   - map_bh.b_size = 1 << blkbits (2.6.2x:486, 3.x:527; 2.6.12 leaves it,
@@ -54,6 +65,10 @@ func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *m
 	defer t.Leave()
 	st := mpd.st
 	bio := mpd.bio
+	ret := mpd.ret // 2.6.12: the caller's *ret
+	if ret == nil {
+		ret = new(int) // 2.6.2x:432, 3.x:465: int ret = 0
+	}
 	mapping := page.Mapping
 	inode := page.Mapping.Host
 	k := inode.Kernel
@@ -73,7 +88,6 @@ func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *m
 		length        uint32
 		mapBh         block.BufferHead
 		iSize         = mm.ISizeRead(inode) // loff_t
-		ret           = 0
 		head, bh      *block.BufferHead
 		offset        uint32
 		bufferCounter uint32
@@ -256,16 +270,16 @@ confused:
 	}
 
 	if mpd.useWritepage {
-		ret = mapping.AOps.(mm.WritepageOp).Writepage(t, page, wbc)
+		*ret = mapping.AOps.(mm.WritepageOp).Writepage(t, page, wbc)
 	} else {
-		ret = errno.EAGAIN.Neg()
+		*ret = errno.EAGAIN.Neg()
 		goto out
 	}
 	// The caller has a ref on the inode, so *mapping is stable
-	mm.MappingSetError(t, mapping, ret) // 2.6.12: set_bit(AS_ENOSPC or AS_EIO), 595-600
+	mm.MappingSetError(t, mapping, *ret) // 2.6.12: set_bit(AS_ENOSPC or AS_EIO), 595-600
 out:
 	mpd.bio = bio
-	return ret
+	return *ret
 }
 
 // mpageWritepageOne is mpage_writepage(page, get_block, wbc):

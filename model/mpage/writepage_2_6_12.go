@@ -53,7 +53,18 @@ func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *
 // Kept as in the seed: done does not break the pagevec loop, so the rest
 // of the current pagevec is still written after nr_to_write runs out (the
 // later "terminate quickly" fixes are not modelled); writeback_index
-// becomes the index past the last page looked up.
+// becomes the index past the last page looked up. __mpage_writepage
+// writes ret only on its confused path (586-590), so after a page's
+// error ret stays set for the rest of the pagevec: the pages that join
+// the bio are written but not counted in nr_to_write (730 short-circuits
+// on ret), and the call returns the error (753) unless a later confused
+// page's ->writepage succeeds and overwrites it (as any later ->writepage
+// does on the get_block == NULL path, 716). Later kernels bail out at the
+// first error and keep it ("mm: write_cache_pages writepage error fix",
+// Nick Piggin, 2.6.29; the model's 2.6.2x loop has it). No fix switch:
+// in 2.6.12 every such error is also set on the mapping (595-600,
+// 717-723), which do_fsync's filemap_fdatawait reports, so no caller
+// loses it (TestLoop2612ErrorStaysSet).
 func mpageWritepagesLoop2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
 	getBlock block.GetBlockFunc, hasWritepageFn bool) int {
 	t.EnterAt("__mpage_writepages", "mpage-2.6.12.numbered.c:635")
@@ -61,8 +72,9 @@ func mpageWritepagesLoop2612(t *sim.Task, st *state, mapping *mm.AddressSpace, w
 	k := mapping.Host.Kernel
 	fixes := st.cfg.Fixes
 	bdi := mapping.BDI
-	mpd := mpageData{getBlock: getBlock, useWritepage: hasWritepageFn, st: st} // bio, last_block_in_bio
 	ret := 0
+	// bio, last_block_in_bio, and &ret for __mpage_writepage
+	mpd := mpageData{getBlock: getBlock, useWritepage: hasWritepageFn, st: st, ret: &ret}
 	done := false
 	var writepage mm.WritepageOp
 	var pvec mm.Pagevec
@@ -153,7 +165,10 @@ retry:
 					}
 				}
 			} else {
-				ret = mpageWritepage(t, page, wbc, &mpd)
+				// bio = __mpage_writepage(bio, page, get_block,
+				// &last_block_in_bio, &ret, wbc, writepage_fn): ret
+				// changes only if the page is confused (586-590).
+				mpageWritepage(t, page, wbc, &mpd)
 			}
 			// if (ret || (--(wbc->nr_to_write) <= 0)) done = 1;
 			switch {

@@ -3,6 +3,8 @@ package run
 import (
 	"os"
 	"testing"
+
+	"github.com/wbsim/wbsim/scenarios"
 )
 
 // TestCatalogueBothWays: every bug seed is found by exploration with its
@@ -29,5 +31,25 @@ func TestCatalogueBothWays(t *testing.T) {
 				t.Errorf("found with the fix on: %s", r.On.Msg)
 			}
 		})
+	}
+}
+
+// TestEveryFixHasCatalogueEntry: every fix switch, baseline ones included,
+// is the switch of a bug seed, so that `simrun bugs` shows each seed bug
+// found with its switch off and clean with it on. boundary-ignored is the
+// exception: a teaching switch that turns a mistake on, not a fix.
+func TestEveryFixHasCatalogueEntry(t *testing.T) {
+	cat, err := Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded := map[string]string{}
+	for _, s := range cat {
+		seeded[s.Bug.Switch] = s.Name
+	}
+	for _, f := range scenarios.KnownFixes() {
+		if _, ok := seeded[f.Name]; !ok && f.Name != "boundary-ignored" {
+			t.Errorf("fix switch %s (baseline %v) has no bug seed in scenarios/builtin", f.Name, f.Baseline)
+		}
 	}
 }
