@@ -202,7 +202,7 @@ type Fixes struct {
 	// identified. The switch models that call. Found while modelling.
 	SetattrTruncatePagecache bool
 	// WritepagesSyncError ("writepages-sync-error"): afs_writepages_region
-	// returns at the first failed store (seed 520-524) whatever the sync
+	// returns at the first failed store (seed 521-523) whatever the sync
 	// mode, and afs_writepages then skips its wrapped region (seed
 	// 551-552: only if ret == 0): a WB_SYNC_ALL sweep (afs_fsync,
 	// sync(2)) leaves the rest of its range dirty and unwritten
