@@ -58,6 +58,9 @@ type machine struct {
 	keys   map[string]*afs.Key
 	nextID uint64
 	afsWP  *check.Writepages // the ->writepages checks of every vnode (nil: none)
+	// afsInner is the ->writepages afsWP checks: afs_fs_aops's (nil), or
+	// a test's mutant.
+	afsInner mm.WritepagesOp
 	// writeback errors already told to the oracle
 	seenErr map[any]bool
 	// inDaemon counts the kernel functions the daemons (the flusher) are
@@ -378,17 +381,18 @@ func (a checkedAOps2612) CommitWrite(t *sim.Task, f any, p *mm.Page, from, to ui
 }
 
 // afsCheckedAOps is afs_fs_aops with the ->writepages checks around
-// ->writepages (afs_writepages; a failed store inside it records
+// ->writepages (inner: afs_writepages; a failed store inside it records
 // mm.TraceWritepageError itself).
 type afsCheckedAOps struct {
 	afs.AfsFsAops
-	wp *check.Writepages
-	w  *sim.World
+	inner mm.WritepagesOp
+	wp    *check.Writepages
+	w     *sim.World
 }
 
 // Writepages is afs_fs_aops.writepages, checked.
 func (a afsCheckedAOps) Writepages(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
-	return checkWritepages(a.wp, a.w, t, m, wbc, func() int { return a.AfsFsAops.Writepages(t, m, wbc) })
+	return checkWritepages(a.wp, a.w, t, m, wbc, func() int { return a.inner.Writepages(t, m, wbc) })
 }
 
 // device is the block layer's request_fn: block.DiskDevice over the
@@ -546,7 +550,11 @@ func (m *machine) afsFile(path string) *mfile {
 	}
 	v := m.afs.Iget(uint32(id))
 	if m.afsWP != nil {
-		v.VFSInode.Mapping.AOps = afsCheckedAOps{wp: m.afsWP, w: m.w}
+		inner := m.afsInner
+		if inner == nil {
+			inner = afs.AfsFsAops{}
+		}
+		v.VFSInode.Mapping.AOps = afsCheckedAOps{inner: inner, wp: m.afsWP, w: m.w}
 	}
 	f := &mfile{path: path, of: m.oracle.NewFile(path), vi: v.Inode, ino: v.VFSInode, v: v, id: id, owner: m}
 	m.files[path] = f

@@ -515,8 +515,8 @@ var mutationTests = map[string][]string{
 	"no-lost-write":   {"TestMutationNoLostWrite"},
 	"cyclic-complete": {"TestMutationCyclicComplete"},
 	// writepages_checks_test.go
-	"sync-complete":    {"TestMutationSyncComplete"},
-	"writepages-error": {"TestMutationWritepagesError"},
+	"sync-complete":    {"TestMutationSyncComplete", "TestMutationSyncCompleteAFS"},
+	"writepages-error": {"TestMutationWritepagesError", "TestMutationWritepagesErrorAFS"},
 	"writeback-index":  {"TestMutationWritebackIndex"},
 }
 

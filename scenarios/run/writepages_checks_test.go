@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/wbsim/wbsim/check"
+	"github.com/wbsim/wbsim/faultdisk"
+	"github.com/wbsim/wbsim/model/afs"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
@@ -223,4 +225,62 @@ func TestWritebackIndexSilent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// afsMutWritepages is a mutant afs_writepages, checked by the runner in
+// place of afs_fs_aops' own (machine.afsInner).
+type afsMutWritepages func(t *sim.Task, mp *mm.AddressSpace, wbc *mm.WritebackControl) int
+
+func (f afsMutWritepages) Writepages(t *sim.Task, mp *mm.AddressSpace, wbc *mm.WritebackControl) int {
+	return f(t, mp, wbc)
+}
+
+// afsScenario is a one-task AFS scenario with every fix on but those in
+// off, the flusher off, and a task that writes three pages and fsyncs.
+func afsScenario(name string, plan *faultdisk.Plan, off ...string) *scenarios.Scenario {
+	s := scenarios.New(name, scenarios.KernelAFS).OnAFS(scenarios.AFS{}).AddKey("alice", "")
+	s.WithFixes(propAllFixes(scenarios.KernelAFS, off...)...)
+	s.WithVM(scenarios.VM{Flusher: scenarios.Flusher{Off: true}})
+	if plan != nil {
+		s.WithFaults(plan)
+	}
+	s.AddTask("t").OpenAs("f", "/f", "alice", 0).Write("f", 0, 12288, "A").Fsync("f")
+	return s
+}
+
+// TestMutationSyncCompleteAFS: afs_fsync's WB_SYNC_ALL afs_writepages
+// misses page 0 (its DIRTY tag is lost for the sweep, so the region's
+// tagged lookup starts at page 1, and the store gathers only pages after
+// its first).
+func TestMutationSyncCompleteAFS(t *testing.T) {
+	s := afsScenario("mut-afs-sync-skips-page", nil)
+	mutationCase(t, s, check.InvSyncComplete, func(m *machine) {
+		m.afsInner = afsMutWritepages(func(t *sim.Task, mp *mm.AddressSpace, wbc *mm.WritebackControl) int {
+			if wbc.SyncMode != mm.WB_SYNC_ALL || !mp.PageTree.TagGet(0, mm.PAGECACHE_TAG_DIRTY) {
+				return afs.AfsWritepages(t, mp, wbc)
+			}
+			mp.PageTree.TagClear(0, mm.PAGECACHE_TAG_DIRTY)
+			ret := afs.AfsWritepages(t, mp, wbc)
+			if p := mp.PageTree.Lookup(0); p != nil && mm.PageDirty(p) {
+				mp.PageTree.TagSet(0, mm.PAGECACHE_TAG_DIRTY)
+			}
+			return ret
+		})
+	})
+}
+
+// TestMutationWritepagesErrorAFS: the server refuses the store with
+// EACCES; the seed's key-error path (key-error-silent-loss off) kills
+// the pages without AS_EIO and afs_writepages returns the error, which a
+// mutant ->writepages drops.
+func TestMutationWritepagesErrorAFS(t *testing.T) {
+	plan := &faultdisk.Plan{Rules: []faultdisk.Rule{{Match: faultdisk.Match{Ops: faultdisk.Ops(faultdisk.OpStore), Nth: 1},
+		Action: faultdisk.Fail{Errno: errno.EACCES}}}}
+	s := afsScenario("mut-afs-lost-store-error", plan, "key-error-silent-loss")
+	mutationCase(t, s, check.InvWritepagesError, func(m *machine) {
+		m.afsInner = afsMutWritepages(func(t *sim.Task, mp *mm.AddressSpace, wbc *mm.WritebackControl) int {
+			afs.AfsWritepages(t, mp, wbc)
+			return 0 // the lost error
+		})
+	})
 }
