@@ -92,7 +92,7 @@ func (c *Writepages) observe(_ *sim.World, ev *sim.Event) {
 		// (TestClearPageDirty is also cancel_dirty_page's: a truncated
 		// page, which the call does not owe.)
 		for _, p := range c.active {
-			if ev.Obj.Class == "page" && ev.Obj.A == p.ino {
+			if p.seen != nil && ev.Obj.Class == "page" && ev.Obj.A == p.ino {
 				p.seen[uint64(ev.Obj.B)] = true
 			}
 		}
@@ -132,7 +132,7 @@ func syncRange(m *mm.AddressSpace, wbc *mm.WritebackControl) (first, last uint64
 // reads page flags plainly (no scheduling point), so call it right before
 // the call.
 func (c *Writepages) Begin(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) *WritepagesCall {
-	p := &WritepagesCall{m: m, task: t.ID(), start: m.WritebackIndex, seen: map[uint64]bool{}}
+	p := &WritepagesCall{m: m, task: t.ID(), start: m.WritebackIndex}
 	if m.Host != nil {
 		p.ino = int64(m.Host.Ino)
 	}
@@ -166,6 +166,9 @@ func (c *Writepages) Begin(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackCon
 			return true
 		})
 		p.idxWant = append(p.idxWant, below...)
+	}
+	if len(p.syncWant) > 0 || len(p.idxWant) > 0 {
+		p.seen = map[uint64]bool{} // else nothing is owed: no need to watch
 	}
 	c.active = append(c.active, p)
 	return p
