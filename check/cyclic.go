@@ -92,6 +92,19 @@ func (c *CyclicComplete) Begin(m *mm.AddressSpace, wbc *mm.WritebackControl) *Cy
 	return p
 }
 
+// Abandon stops watching the pass p (nil: nothing) without judging it: a
+// pass that met a write error may stop there (write_cache_pages' "done =
+// 1" on an error, afs_writepages_region's return), whatever nr_to_write
+// is left.
+func (c *CyclicComplete) Abandon(p *CyclicPass) {
+	for i, q := range c.active {
+		if q == p {
+			c.active = append(c.active[:i], c.active[i+1:]...)
+			return
+		}
+	}
+}
+
 // End ends the pass p (nil: nothing) and returns the violation, if any:
 // the first page that was dirty when it began and that it did not write,
 // though nr_to_write was not used up and no congestion stopped it.
@@ -99,12 +112,7 @@ func (c *CyclicComplete) End(p *CyclicPass, wbc *mm.WritebackControl) *sim.Failu
 	if p == nil {
 		return nil
 	}
-	for i, q := range c.active {
-		if q == p {
-			c.active = append(c.active[:i], c.active[i+1:]...)
-			break
-		}
-	}
+	c.Abandon(p)
 	if wbc.NrToWrite <= 0 || wbc.EncounteredCongestion {
 		return nil // not enough nr_to_write, or told to back off
 	}

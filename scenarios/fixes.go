@@ -107,6 +107,13 @@ var fixTable = []Fix{
 			"bad order the flag exists to prevent (a teaching switch, not a kernel fix)",
 	},
 	{
+		Name: "wb-integrity-error", Subsystem: SubsysMpage,
+		Versions: []KernelVersion{Kernel2_6_12, Kernel2_6_2x, Kernel3x},
+		Summary: "a WB_SYNC_ALL sweep (2.6.12's __mpage_writepages, write_cache_pages) stops at the " +
+			"first page whose ->writepage fails, so fsync and sync(2) leave the rest of the range dirty; " +
+			"the fix (Linux 4.20, 3fa750dcf29e) goes on through the range and returns the first error",
+	},
+	{
 		Name: "kill-pages-loop", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS},
 		Summary: "afs_kill_pages never advances first, so for a range of more than " +
 			"PAGEVEC_SIZE pages it loops on the first batch (calling end_page_writeback " +
@@ -188,6 +195,13 @@ var fixTable = []Fix{
 			"through when the file grows again; the fix truncates the page cache as later " +
 			"kernels' afs_setattr_edit_file does",
 	},
+	{
+		Name: "writepages-sync-error", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS},
+		Summary: "afs_writepages_region returns at the first failed store even for WB_SYNC_ALL, and " +
+			"afs_writepages then skips its wrapped region: fsync and sync(2) leave the rest of the file " +
+			"dirty and unwritten; the fix (write_cache_pages' rule from Linux 4.20, 3fa750dcf29e) goes on " +
+			"through the range and returns the first error",
+	},
 }
 
 // KnownFixes returns the fix switches, grouped by subsystem, in a stable
@@ -253,15 +267,28 @@ const (
 	InvNoLostWrite  Invariant = "no-lost-write"
 	// InvCyclicComplete: a cyclic WB_SYNC_NONE writeback pass with enough
 	// nr_to_write writes every page that was dirty, unlocked and not under
-	// writeback when it began (check.CyclicComplete; blockfs only, checked
-	// around ->writepages).
+	// writeback when it began, unless it met a write error
+	// (check.CyclicComplete, checked around ->writepages on both file
+	// systems).
 	InvCyclicComplete Invariant = "cyclic-complete"
+	// InvSyncComplete: a WB_SYNC_ALL ->writepages call writes every page
+	// of its range that was dirty when it began, whatever errors it meets
+	// (check.Writepages).
+	InvSyncComplete Invariant = "sync-complete"
+	// InvWritepagesError: an error a ->writepage or an AFS store returned
+	// inside a ->writepages call is returned by the call or recorded on
+	// the mapping (check.Writepages).
+	InvWritepagesError Invariant = "writepages-error"
+	// InvWritebackIndex: a WB_SYNC_NONE cyclic pass that stops early
+	// leaves writeback_index no further than the first dirty page it did
+	// not write (check.Writepages).
+	InvWritebackIndex Invariant = "writeback-index"
 )
 
 var invariants = []Invariant{
 	InvPageState, InvPageRef, InvWBRecord, InvBioShape, InvLock, InvProgress,
 	InvReadCorrect, InvFsyncDurable, InvFsyncError, InvCrash, InvNoLostWrite,
-	InvCyclicComplete,
+	InvCyclicComplete, InvSyncComplete, InvWritepagesError, InvWritebackIndex,
 }
 
 // AllInvariants returns every invariant id in the order of ARCHITECTURE.md.

@@ -77,12 +77,12 @@ var errorCases = []struct {
 	{"capacity unit", "wbsim-scenario v1\nname t\nkernel 3.x\nfs blockfs\n    capacity 64MB\n", `t.wbs:5:14: expected a disk size, a size such as 4096 or 4KiB (units KiB, MiB, GiB, TiB), got "64MB"`},
 	{"afs setting on blockfs", blockBase + "    key alice\n", `t.wbs:5:5: key is an afs setting; the file system is blockfs`},
 	{"blockfs setting on afs", afsBase + "    nobh on\n", `t.wbs:7:5: nobh is a blockfs setting; the file system is afs`},
-	{"unknown fix", blockBase + "fixes frobnicate\ntask w\n    sync\n", `t.wbs:5:7: unknown fix "frobnicate"; kernel 3.x takes boundary-ignored`},
-	{"fix of another subsystem", blockBase + "fixes kill-pages-loop\ntask w\n    sync\n", `t.wbs:5:7: fix "kill-pages-loop" belongs to afs, and kernel 3.x models mpage; it takes boundary-ignored`},
+	{"unknown fix", blockBase + "fixes frobnicate\ntask w\n    sync\n", `t.wbs:5:7: unknown fix "frobnicate"; kernel 3.x takes one of boundary-ignored, wb-integrity-error`},
+	{"fix of another subsystem", blockBase + "fixes kill-pages-loop\ntask w\n    sync\n", `t.wbs:5:7: fix "kill-pages-loop" belongs to afs, and kernel 3.x models mpage; it takes one of boundary-ignored, wb-integrity-error`},
 	{"fix of another version", blockBase + "fixes sector-overflow\ntask w\n    sync\n", `t.wbs:5:7: fix "sector-overflow" applies to 2.6.12 only: kernel 3.x does not have the bug`},
 	{"fix twice", blockBase + "fixes boundary-ignored boundary-ignored\ntask w\n    sync\n", `t.wbs:5:24: fix "boundary-ignored" given twice`},
 	{"fixes none and names", blockBase + "fixes none boundary-ignored\n", `t.wbs:5:12: unexpected "boundary-ignored" at the end of fixes`},
-	{"unknown invariant", blockBase + "task w\n    sync\ncheck page-stat\n", `t.wbs:7:7: unknown invariant "page-stat"; expected one of page-state, page-ref, wb-record, bio-shape, lock, progress, read-correct, fsync-durable, fsync-error, crash, no-lost-write, cyclic-complete`},
+	{"unknown invariant", blockBase + "task w\n    sync\ncheck page-stat\n", `t.wbs:7:7: unknown invariant "page-stat"; expected one of page-state, page-ref, wb-record, bio-shape, lock, progress, read-correct, fsync-durable, fsync-error, crash, no-lost-write, cyclic-complete, sync-complete, writepages-error, writeback-index`},
 	{"invariant does not apply", blockBase + "task w\n    sync\ncheck wb-record\n", `t.wbs:7:7: invariant wb-record does not apply: it checks AFS writeback records and the file system is not afs`},
 	{"crash invariant without crash", blockBase + "task w\n    sync\ncheck crash\n", `t.wbs:7:7: invariant crash does not apply: no task crashes`},
 	{"check all except nothing", blockBase + "task w\n    sync\ncheck all except\n", `t.wbs:7:17: expected invariant ids after except, got end of line`},
@@ -93,7 +93,7 @@ var errorCases = []struct {
 	{"schedules 0", blockBase + "task w\n    sync\nexplore\n    schedules 0\n", `t.wbs:8:15: schedules 0 is not allowed; leave it out for the default`},
 	{"schedules too many", blockBase + "task w\n    sync\nexplore\n    schedules 100000001\n", `t.wbs:8:15: schedules 100000001 is outside 1..100000000`},
 	{"seed too large", blockBase + "task w\n    sync\nexplore\n    seed 18446744073709551616\n", `t.wbs:8:10: seed 18446744073709551616 is too large (the limit is 18446744073709551615)`},
-	{"unknown failure", blockBase + "task w\n    sync\nexpect failure frob\n", `t.wbs:7:16: unknown failure "frob"; expected an invariant (page-state, page-ref, wb-record, bio-shape, lock, progress, read-correct, fsync-durable, fsync-error, crash, no-lost-write, cyclic-complete) or a failure kind (deadlock, livelock, time-budget, bug)`},
+	{"unknown failure", blockBase + "task w\n    sync\nexpect failure frob\n", `t.wbs:7:16: unknown failure "frob"; expected an invariant (page-state, page-ref, wb-record, bio-shape, lock, progress, read-correct, fsync-durable, fsync-error, crash, no-lost-write, cyclic-complete, sync-complete, writepages-error, writeback-index) or a failure kind (deadlock, livelock, time-budget, bug)`},
 	{"expected failure not checked", blockBase + "task w\n    sync\ncheck lock\nexpect failure deadlock\n", `t.wbs:8:16: expects failure deadlock, but invariant progress is not checked: the check statement leaves it out`},
 	{"expect what", blockBase + "task w\n    sync\nexpect nothing\n", `t.wbs:7:8: expected ok, failure and an invariant id, or trace and a file, got "nothing"`},
 	{"absolute trace", blockBase + "task w\n    sync\nexpect trace /etc/x\n", `t.wbs:7:14: invalid trace file /etc/x: it must be relative to the scenario file`},
@@ -173,7 +173,7 @@ var errorCases = []struct {
 	// Bug block.
 	{"bug commit", blockBase + "bug\n    id b\n    commit XYZ\ntask w\n    sync\n", `t.wbs:7:12: invalid commit "XYZ": expected 7 to 40 lower-case hex digits`},
 	{"bug fix unquoted", blockBase + "bug\n    fix afs\n", `t.wbs:6:9: expected the fix title as a quoted string: fix "afs: fix ...", got "afs"`},
-	{"bug switch", blockBase + "bug\n    id b\n    switch kill-pages-loop\ntask w\n    sync\n", `t.wbs:7:12: fix "kill-pages-loop" belongs to afs, and kernel 3.x models mpage; it takes boundary-ignored`},
+	{"bug switch", blockBase + "bug\n    id b\n    switch kill-pages-loop\ntask w\n    sync\n", `t.wbs:7:12: fix "kill-pages-loop" belongs to afs, and kernel 3.x models mpage; it takes one of boundary-ignored, wb-integrity-error`},
 	{"bug without id", blockBase + "bug\n    switch boundary-ignored\ntask w\n    sync\n", `t.wbs:5:1: the bug id is missing`},
 	{"tag twice", blockBase + "tags a b a\ntask w\n    sync\n", `t.wbs:5:10: tag "a" given twice`},
 }
@@ -205,7 +205,7 @@ func TestParseManyErrors(t *testing.T) {
 	got := strings.Split(err.Error(), "\n")
 	want := []string{
 		`t.wbs:5:6: unknown arch "16"; expected one of 32-bit, 64-bit`,
-		`t.wbs:6:7: unknown fix "x"; kernel 3.x takes boundary-ignored`,
+		`t.wbs:6:7: unknown fix "x"; kernel 3.x takes one of boundary-ignored, wb-integrity-error`,
 		`t.wbs:8:11: fsync uses fd f, which is not open: it was never opened in this task or in setup`,
 		`t.wbs:9:12: signal to unknown task "z"; the tasks are w`,
 	}

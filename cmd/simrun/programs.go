@@ -85,7 +85,7 @@ var plantedInvariants = map[string][]string{
 }
 
 // invariantText describes the invariant ids (ARCHITECTURE.md's table and
-// scenarios.InvCyclicComplete) for reports.
+// the ->writepages checks of check.Writepages) for reports.
 var invariantText = map[string]string{
 	"page-state":    "page flags change only along legal transitions: lock held for set/clear of writeback and dirty-for-io, no end_page_writeback on a page not under writeback, no unlock of an unlocked page",
 	"page-ref":      "every page reference taken is dropped; no access to a freed page; no page freed while referenced",
@@ -100,6 +100,12 @@ var invariantText = map[string]string{
 	"no-lost-write": "with no faults and a final sync, the result equals the oracle: no update is lost",
 	"cyclic-complete": "a cyclic WB_SYNC_NONE writeback pass with enough nr_to_write writes every page that was dirty, " +
 		"unlocked and not under writeback when it began",
+	"sync-complete": "a WB_SYNC_ALL ->writepages call writes every page of its range that was dirty when it began " +
+		"(or the page leaves the mapping), whatever errors it meets on the way",
+	"writepages-error": "an error a ->writepage or an AFS store returned inside ->writepages is returned by the call " +
+		"or recorded on the mapping (AS_EIO/AS_ENOSPC) before it returns",
+	"writeback-index": "a WB_SYNC_NONE cyclic pass that stops early leaves writeback_index no further than " +
+		"the first dirty page it did not write",
 }
 
 func (p *program) invariantInfos() []reports.InvariantInfo {

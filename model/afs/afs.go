@@ -201,6 +201,21 @@ type Fixes struct {
 	// size < the old i_size; the commit that first did so was not
 	// identified. The switch models that call. Found while modelling.
 	SetattrTruncatePagecache bool
+	// WritepagesSyncError ("writepages-sync-error"): afs_writepages_region
+	// returns at the first failed store (seed 521-523) whatever the sync
+	// mode, and afs_writepages then skips its wrapped region (seed
+	// 551-552: only if ret == 0): a WB_SYNC_ALL sweep (afs_fsync,
+	// sync(2)) leaves the rest of its range dirty and unwritten
+	// (sync-complete). write_cache_pages had the same break until Linux
+	// 4.20 ("mm/page-writeback.c: don't break integrity writeback on
+	// ->writepage() error", Brian Foster, 3fa750dcf29e): integrity
+	// writeback goes on through the whole range and returns the first
+	// error; background writeback still stops. AFS's own loop kept the
+	// early return until it moved onto the generic writeback iterator
+	// (the netfs write helpers); the commit that first changed AFS was not
+	// identified. The switch applies the 4.20 rule to both loops. Found
+	// by the sync-complete check.
+	WritepagesSyncError bool
 }
 
 // fixNames lists the fixes in a fixed order with their ids.
@@ -222,6 +237,7 @@ var fixNames = []struct {
 	{"fsync-marker-wait", func(f *Fixes) *bool { return &f.FsyncMarkerWait }},
 	{"flush-conflict-page-leak", func(f *Fixes) *bool { return &f.FlushConflictPageLeak }},
 	{"setattr-truncate-pagecache", func(f *Fixes) *bool { return &f.SetattrTruncatePagecache }},
+	{"writepages-sync-error", func(f *Fixes) *bool { return &f.WritepagesSyncError }},
 }
 
 // FixIDs lists every fix id, in a fixed order.

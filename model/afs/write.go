@@ -532,6 +532,8 @@ no_more:
 	// write back first[offset..] to last[..to]
 	ret = AfsVnodeStoreData(t, wb, first, last, offset, to)
 	if ret < 0 {
+		// Not kernel code: a trace record for the writepages-error check.
+		t.World().Record(sim.KindPoint, mm.TraceWritepageError, primaryPage.Obj(), int64(-ret), "")
 		switch errno.Errno(-ret) {
 		case errno.EDQUOT, errno.ENOSPC:
 			if fixes.EnospcStuckWriteback {
@@ -604,6 +606,7 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 		pages [1]*mm.Page
 		page  *mm.Page
 		ret   int
+		err   int // Fixes.WritepagesSyncError: the first error
 	)
 	for first := true; first || (index < end && wbc.NrToWrite > 0); first = false {
 		n := mm.FindGetPagesTag(t, mapping, &index, mm.PAGECACHE_TAG_DIRTY, 1, pages[:])
@@ -657,7 +660,15 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 		mm.UnlockPage(t, page)
 		mm.PageCacheRelease(t, page)
 		if ret < 0 {
-			return ret
+			if !fixes.WritepagesSyncError || wbc.SyncMode != mm.WB_SYNC_ALL {
+				return ret
+			}
+			// The 4.20 rule: integrity writeback goes on and returns
+			// the first error.
+			if err == 0 {
+				err = ret
+			}
+			ret = 0
 		}
 
 		wbc.NrToWrite -= int64(ret)
@@ -666,7 +677,7 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 	}
 
 	*next = index
-	return 0
+	return err
 }
 
 // AfsWritepages is afs_writepages(mapping, wbc): write some of the pending
@@ -695,13 +706,17 @@ func AfsWritepages(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.WritebackContr
 	next := uint64(0) // uninitialised in the seed (542): see above
 	var ret int
 	k := mapping.Host.Kernel
+	fixes := AFS_FS_I(mapping.Host).fs.Fixes
 
 	if wbc.RangeCyclic {
 		start = mapping.WritebackIndex
 		end = k.PgoffMax()
 		ret = AfsWritepagesRegion(t, mapping, wbc, start, end, &next)
-		if start > 0 && wbc.NrToWrite > 0 && ret == 0 {
-			ret = AfsWritepagesRegion(t, mapping, wbc, 0, start, &next)
+		sweep := ret == 0 || fixes.WritepagesSyncError && wbc.SyncMode == mm.WB_SYNC_ALL
+		if start > 0 && wbc.NrToWrite > 0 && sweep {
+			if ret2 := AfsWritepagesRegion(t, mapping, wbc, 0, start, &next); ret == 0 {
+				ret = ret2
+			}
 		}
 		mapping.WritebackIndex = next
 	} else if wbc.RangeStart == 0 && wbc.RangeEnd == mm.LLONG_MAX {

@@ -42,6 +42,11 @@ type Kernel struct {
 	// page->index shifts) wraps at 32 bits. sector_t stays 64-bit
 	// (CONFIG_LBD), which is what makes the 2.6.12 missing cast a bug.
 	Bits32 bool
+	// WBIntegrityError is model/mpage's Fixes.WBIntegrityError
+	// ("wb-integrity-error"), set by mpage.Setup: write_cache_pages (here)
+	// goes on after a ->writepage error in WB_SYNC_ALL and returns the
+	// first error (Linux 4.20, 3fa750dcf29e). Off: the era's break.
+	WBIntegrityError bool
 
 	// VM statistics, global_page_state(): NR_FILE_DIRTY, NR_WRITEBACK and
 	// the number of page-cache pages (NR_FILE_PAGES). The model has one

@@ -114,17 +114,23 @@ retry:
 				continue
 			}
 
-			ret = writepage(t, page, wbc, data)
-			if ret != 0 {
-				if ret == AOP_WRITEPAGE_ACTIVATE {
+			err := writepage(t, page, wbc, data)
+			if err != 0 {
+				if err == AOP_WRITEPAGE_ACTIVATE {
 					UnlockPage(t, page)
-					ret = 0
-				} else {
+					err = 0
+				} else if !k.WBIntegrityError || wbc.SyncMode != WB_SYNC_ALL {
 					// done_index is set past this page, so media errors
 					// will not choke background writeout for the entire
 					// file.
+					ret = err
 					done = true
 					break
+				}
+				// Kernel.WBIntegrityError: integrity writeback goes on
+				// and returns the first error.
+				if ret == 0 {
+					ret = err
 				}
 			}
 
@@ -279,18 +285,24 @@ retry:
 				continue
 			}
 
-			ret = writepage(t, page, wbc, data)
-			if ret != 0 {
-				if ret == AOP_WRITEPAGE_ACTIVATE {
+			err := writepage(t, page, wbc, data)
+			if err != 0 {
+				if err == AOP_WRITEPAGE_ACTIVATE {
 					UnlockPage(t, page)
-					ret = 0
-				} else {
+					err = 0
+				} else if !k.WBIntegrityError || wbc.SyncMode != WB_SYNC_ALL {
 					// done_index is set past this page, so media errors
 					// will not choke background writeout for the entire
 					// file.
+					ret = err
 					doneIndex = k.ULong(page.Index + 1)
 					done = true
 					break
+				}
+				// Kernel.WBIntegrityError: integrity writeback goes on
+				// and returns the first error.
+				if ret == 0 {
+					ret = err
 				}
 			}
 
@@ -532,6 +544,15 @@ func WaitOnPageWritebackRange(t *sim.Task, mapping *AddressSpace, start, end uin
 // which mappings' errors a caller that drops the result (sync(2)'s
 // filemap_fdatawait) consumed.
 const TraceWritebackError = "writeback_error"
+
+// TraceWritepageError is the trace record (a KindPoint, with the page's
+// Obj and the errno as Arg) of an error that a ->writepage, or an AFS
+// store of pages, returned to the writeback code that called it. Like
+// TraceWritebackError it is not a scheduling point and not kernel code:
+// it lets the writepages-error check (check.Writepages) see the errors
+// met inside a ->writepages call. model/afs records it after a failed
+// store; the runner's a_ops wrapper records it for blockfs's ->writepage.
+const TraceWritepageError = "writepage_error"
 
 // FilemapFdatawaitRange is filemap_fdatawait_range(mapping, start_byte,
 // end_byte): wait_on_page_writeback_range over the pages covering the

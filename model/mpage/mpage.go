@@ -55,18 +55,30 @@ type Fixes struct {
 	// "12 0 1 2 ... 11 13 14 15 16" that the seed's comment warns of
 	// (mpage-2.6.12.numbered.c:190-207).
 	BoundaryIgnored bool
+	// WBIntegrityError ("wb-integrity-error") is "mm/page-writeback.c:
+	// don't break integrity writeback on ->writepage() error" (Brian
+	// Foster, commit 3fa750dcf29e, Linux 4.20; stable 4.19 as
+	// afd8c7748429): a WB_SYNC_ALL sweep no longer stops at the first
+	// page whose write fails, but goes on through its whole range and
+	// returns the first error. Without it 2.6.12's __mpage_writepages
+	// (done = 1 on ret, mpage-2.6.12.numbered.c:730-731, finishing only
+	// the pagevec it is in) and write_cache_pages of 2.6.2x and 3.x
+	// (Kernel.WBIntegrityError; 2.6.32's and 3.1's "done = 1; break")
+	// leave the rest of an fsync's or sync's range dirty: sync-complete.
+	// Background writeback still stops. Found by the sync-complete check.
+	WBIntegrityError bool
 }
 
 // fixNames are the switches' names, in Fixes field order.
-var fixNames = [...]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored"}
+var fixNames = [...]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error"}
 
 func (f *Fixes) field(i int) *bool {
-	return [...]*bool{&f.SectorOverflow, &f.WBIntegrity, &f.CyclicWrap, &f.CyclicWrapDeadlock, &f.BoundaryIgnored}[i]
+	return [...]*bool{&f.SectorOverflow, &f.WBIntegrity, &f.CyclicWrap, &f.CyclicWrapDeadlock, &f.BoundaryIgnored, &f.WBIntegrityError}[i]
 }
 
 // AllFixes turns every fix on (BoundaryIgnored stays off: it is not a fix).
 func AllFixes() Fixes {
-	return Fixes{SectorOverflow: true, WBIntegrity: true, CyclicWrap: true, CyclicWrapDeadlock: true}
+	return Fixes{SectorOverflow: true, WBIntegrity: true, CyclicWrap: true, CyclicWrapDeadlock: true, WBIntegrityError: true}
 }
 
 // String lists the switches that are on, comma-separated, or "none".
@@ -94,7 +106,7 @@ func ParseFixes(s string) (Fixes, error) {
 			continue
 		case "all":
 			a := AllFixes()
-			f.SectorOverflow, f.WBIntegrity, f.CyclicWrap, f.CyclicWrapDeadlock = a.SectorOverflow, a.WBIntegrity, a.CyclicWrap, a.CyclicWrapDeadlock
+			f.SectorOverflow, f.WBIntegrity, f.CyclicWrap, f.CyclicWrapDeadlock, f.WBIntegrityError = a.SectorOverflow, a.WBIntegrity, a.CyclicWrap, a.CyclicWrapDeadlock, a.WBIntegrityError
 			continue
 		}
 		found := false
@@ -152,6 +164,7 @@ var states sync.Map // weak.Pointer[mm.Kernel] -> *state
 // kernel that was never set up runs the seeds with no fixes.
 func Setup(k *mm.Kernel, cfg Config) {
 	st := &state{cfg: cfg, version: k.Version}
+	k.WBIntegrityError = cfg.Fixes.WBIntegrityError // write_cache_pages' share of the switch
 	key := weak.Make(k)
 	if _, loaded := states.Swap(key, st); !loaded {
 		runtime.AddCleanup(k, func(key weak.Pointer[mm.Kernel]) { states.Delete(key) }, key)

@@ -42,6 +42,10 @@ func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *
 //     before it. With Fixes.CyclicWrap the pass remembers whether it
 //     started at 0 (cycled) and wraps up to writeback_index - 1 ("mm:
 //     write_cache_pages cyclic fix").
+//   - wb-integrity-error (730-731): the sweep stops after the pagevec
+//     of the first page whose write failed, even in WB_SYNC_ALL. With
+//     Fixes.WBIntegrityError a WB_SYNC_ALL sweep goes on and returns the
+//     first error (Linux 4.20's write_cache_pages rule).
 //   - cyclic-wrap-deadlock (the cyclic-wrap fix's own bug): the wrap
 //     locks pages below those already under writeback in the pass's
 //     unsubmitted bio, so it can deadlock with a WB_SYNC_ALL sweep. With
@@ -75,6 +79,7 @@ func mpageWritepagesLoop2612(t *sim.Task, st *state, mapping *mm.AddressSpace, w
 	ret := 0
 	// bio, last_block_in_bio, and &ret for __mpage_writepage
 	mpd := mpageData{getBlock: getBlock, useWritepage: hasWritepageFn, st: st, ret: &ret}
+	firstErr := 0 // Fixes.WBIntegrityError
 	done := false
 	var writepage mm.WritepageOp
 	var pvec mm.Pagevec
@@ -172,6 +177,15 @@ retry:
 			}
 			// if (ret || (--(wbc->nr_to_write) <= 0)) done = 1;
 			switch {
+			case ret != 0 && fixes.WBIntegrityError && wbc.SyncMode == mm.WB_SYNC_ALL:
+				// Integrity writeback goes on and returns the first
+				// error (Fixes.WBIntegrityError).
+				if firstErr == 0 {
+					firstErr = ret
+				}
+				// The fix's ret is per page (4.20's write_cache_pages):
+				// 2.6.12's sticky ret would count no later page.
+				ret = 0
 			case ret != 0:
 				done = true
 			case fixes.WBIntegrity:
@@ -226,6 +240,9 @@ retry:
 	}
 	if mpd.bio != nil {
 		mpageBioSubmit(t, st, block.WRITE, mpd.bio)
+	}
+	if firstErr != 0 {
+		return firstErr
 	}
 	return ret
 }

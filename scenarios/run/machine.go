@@ -57,6 +57,10 @@ type machine struct {
 	afs    *afs.FS
 	keys   map[string]*afs.Key
 	nextID uint64
+	afsWP  *check.Writepages // the ->writepages checks of every vnode (nil: none)
+	// afsInner is the ->writepages afsWP checks: afs_fs_aops's (nil), or
+	// a test's mutant.
+	afsInner mm.WritepagesOp
 	// writeback errors already told to the oracle
 	seenErr map[any]bool
 	// inDaemon counts the kernel functions the daemons (the flusher) are
@@ -261,89 +265,134 @@ func (m *machine) buildBlockFS(on []string) error {
 	// ->commit_write), under i_mutex, and each store through a mapping
 	// right after it is made.
 	m.sb.OnWrite = func(f *vfs.File, pos int64, data content.Bytes) { m.wrote(f.Mapping, pos, data) }
-	if m.checks(check.InvCyclicComplete) {
+	if wp := m.writepagesChecks(m.k.Version == mm.V2_6_12 && fx.CyclicWrap && fx.CyclicWrapDeadlock); wp != nil {
 		// Wrapped after the mount, around the era's a_ops that ext2.Mount
 		// made of mpage's ext2_aops: every era-specific operation
 		// (2.6.12's ->prepare_write and ->commit_write, ext2_write_begin's
 		// trimming) stays in place.
-		cc := check.NewCyclicComplete(m.w)
-		// Only 2.6.12's loop has the switch; write_cache_pages (mm)
-		// always wraps.
-		cc.NoWrap = m.k.Version == mm.V2_6_12 && fx.CyclicWrap && fx.CyclicWrapDeadlock
-		m.fs.AOps = wrapCyclic(m.fs.AOps, cc, m.w)
+		m.fs.AOps = wrapWritepages(m.fs.AOps, wp, m.w)
 	}
 	return nil
 }
 
-// wrapCyclic puts the cyclic-complete check around ->writepages of a
-// (the era's ext2 a_ops), forwarding every other operation a has, and
-// only those: the wrapper has exactly a's operations (a_ops methods
-// are looked up by interface, so a missing one is a NULL pointer).
-func wrapCyclic(a mm.AddressSpaceOperations, cc *check.CyclicComplete, w *sim.World) mm.AddressSpaceOperations {
-	c := cyclicAOps{era: a, cc: cc, w: w}
-	if _, ok := a.(vfs.PrepareWriteOp); ok {
-		return cyclicAOps2612{c}
+// writepagesChecks makes the checker of the ->writepages contracts the
+// scenario checks (cyclic-complete, sync-complete, writepages-error,
+// writeback-index), or returns nil if it checks none. noWrap says the
+// kernel's cyclic passes do not wrap (check.CyclicComplete.NoWrap).
+func (m *machine) writepagesChecks(noWrap bool) *check.Writepages {
+	sync, errs, idx := m.checks(check.InvSyncComplete), m.checks(check.InvWritepagesError), m.checks(check.InvWritebackIndex)
+	cyc := m.checks(check.InvCyclicComplete)
+	if !sync && !errs && !idx && !cyc {
+		return nil
 	}
-	return c
+	wp := check.NewWritepages(m.w)
+	wp.Sync, wp.Errors, wp.Index = sync, errs, idx
+	if cyc {
+		wp.Cyclic = check.NewCyclicComplete(m.w)
+		wp.Cyclic.NoWrap = noWrap
+	}
+	return wp
 }
 
-// cyclicAOps is ext2_aops of the era with the cyclic-complete check
-// around ->writepages: every cyclic pass is watched.
-type cyclicAOps struct {
-	era mm.AddressSpaceOperations
-	cc  *check.CyclicComplete
-	w   *sim.World
-}
-
-// Writepages is ext2_writepages, watched.
-func (a cyclicAOps) Writepages(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
-	p := a.cc.Begin(m, wbc)
-	ret := a.era.(mm.WritepagesOp).Writepages(t, m, wbc)
-	if fl := a.cc.End(p, wbc); fl != nil {
-		a.w.Fail(fl)
+// checkWritepages brackets one ->writepages call with the checks of wp.
+func checkWritepages(wp *check.Writepages, w *sim.World, t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl,
+	writepages func() int) int {
+	call := wp.Begin(t, m, wbc)
+	ret := writepages()
+	if fl := wp.End(call, wbc, ret); fl != nil {
+		w.Fail(fl)
 	}
 	return ret
 }
 
+// wrapWritepages puts the ->writepages checks of wp around ->writepages
+// of a (the era's ext2 a_ops), and reports each error ->writepage returns
+// (mm.TraceWritepageError), forwarding every other operation a has, and
+// only those: the wrapper has exactly a's operations (a_ops methods are
+// looked up by interface, so a missing one is a NULL pointer).
+func wrapWritepages(a mm.AddressSpaceOperations, wp *check.Writepages, w *sim.World) mm.AddressSpaceOperations {
+	c := checkedAOps{era: a, wp: wp, w: w}
+	if _, ok := a.(vfs.PrepareWriteOp); ok {
+		return checkedAOps2612{c}
+	}
+	return c
+}
+
+// checkedAOps is ext2_aops of the era with the ->writepages checks
+// around ->writepages.
+type checkedAOps struct {
+	era mm.AddressSpaceOperations
+	wp  *check.Writepages
+	w   *sim.World
+}
+
+// Writepages is ext2_writepages, checked.
+func (a checkedAOps) Writepages(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
+	return checkWritepages(a.wp, a.w, t, m, wbc, func() int { return a.era.(mm.WritepagesOp).Writepages(t, m, wbc) })
+}
+
 // Readpage is ext2_readpage.
-func (a cyclicAOps) Readpage(t *sim.Task, f any, p *mm.Page) int {
+func (a checkedAOps) Readpage(t *sim.Task, f any, p *mm.Page) int {
 	return a.era.(mm.ReadpageOp).Readpage(t, f, p)
 }
 
 // Readpages is ext2_readpages.
-func (a cyclicAOps) Readpages(t *sim.Task, f any, m *mm.AddressSpace, pages []*mm.Page, nr int) int {
+func (a checkedAOps) Readpages(t *sim.Task, f any, m *mm.AddressSpace, pages []*mm.Page, nr int) int {
 	return a.era.(mm.ReadpagesOp).Readpages(t, f, m, pages, nr)
 }
 
-// Writepage is ext2_writepage (or nobh_writepage).
-func (a cyclicAOps) Writepage(t *sim.Task, p *mm.Page, wbc *mm.WritebackControl) int {
-	return a.era.(mm.WritepageOp).Writepage(t, p, wbc)
+// Writepage is ext2_writepage (or nobh_writepage); an error it returns is
+// recorded for the writepages-error check (p's Obj is taken first: a
+// failed ->writepage may leave the page truncated).
+func (a checkedAOps) Writepage(t *sim.Task, p *mm.Page, wbc *mm.WritebackControl) int {
+	obj := p.Obj()
+	ret := a.era.(mm.WritepageOp).Writepage(t, p, wbc)
+	if ret < 0 {
+		// Not kernel code: a trace record, not a scheduling point.
+		a.w.Record(sim.KindPoint, mm.TraceWritepageError, obj, int64(-ret), "")
+	}
+	return ret
 }
 
 // WriteBegin is ext2_write_begin (or ext2_nobh_write_begin).
-func (a cyclicAOps) WriteBegin(t *sim.Task, f any, m *mm.AddressSpace, pos int64, length, flags uint,
+func (a checkedAOps) WriteBegin(t *sim.Task, f any, m *mm.AddressSpace, pos int64, length, flags uint,
 	pagep **mm.Page, fsdata *any) int {
 	return a.era.(mm.WriteBeginOp).WriteBegin(t, f, m, pos, length, flags, pagep, fsdata)
 }
 
 // WriteEnd is generic_write_end (or nobh_write_end).
-func (a cyclicAOps) WriteEnd(t *sim.Task, f any, m *mm.AddressSpace, pos int64, length, copied uint,
+func (a checkedAOps) WriteEnd(t *sim.Task, f any, m *mm.AddressSpace, pos int64, length, copied uint,
 	p *mm.Page, fsdata any) int {
 	return a.era.(mm.WriteEndOp).WriteEnd(t, f, m, pos, length, copied, p, fsdata)
 }
 
-// cyclicAOps2612 is cyclicAOps for 2.6.12's ext2_aops, which have
+// checkedAOps2612 is checkedAOps for 2.6.12's ext2_aops, which have
 // ->prepare_write and ->commit_write.
-type cyclicAOps2612 struct{ cyclicAOps }
+type checkedAOps2612 struct{ checkedAOps }
 
 // PrepareWrite is ext2_prepare_write.
-func (a cyclicAOps2612) PrepareWrite(t *sim.Task, f any, p *mm.Page, from, to uint) int {
+func (a checkedAOps2612) PrepareWrite(t *sim.Task, f any, p *mm.Page, from, to uint) int {
 	return a.era.(vfs.PrepareWriteOp).PrepareWrite(t, f, p, from, to)
 }
 
 // CommitWrite is generic_commit_write.
-func (a cyclicAOps2612) CommitWrite(t *sim.Task, f any, p *mm.Page, from, to uint) int {
+func (a checkedAOps2612) CommitWrite(t *sim.Task, f any, p *mm.Page, from, to uint) int {
 	return a.era.(vfs.CommitWriteOp).CommitWrite(t, f, p, from, to)
+}
+
+// afsCheckedAOps is afs_fs_aops with the ->writepages checks around
+// ->writepages (inner: afs_writepages; a failed store inside it records
+// mm.TraceWritepageError itself).
+type afsCheckedAOps struct {
+	afs.AfsFsAops
+	inner mm.WritepagesOp
+	wp    *check.Writepages
+	w     *sim.World
+}
+
+// Writepages is afs_fs_aops.writepages, checked.
+func (a afsCheckedAOps) Writepages(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
+	return checkWritepages(a.wp, a.w, t, m, wbc, func() int { return a.inner.Writepages(t, m, wbc) })
 }
 
 // device is the block layer's request_fn: block.DiskDevice over the
@@ -447,6 +496,7 @@ func (m *machine) buildAFS(on []string) error {
 	}
 	m.srv = srv
 	m.afs = afs.NewFS(m.k, srv, fx)
+	m.afsWP = m.writepagesChecks(false)
 	m.sb = afs.Mount(m.v, m.afs)
 	m.keys = map[string]*afs.Key{}
 	for _, k := range a.Keys {
@@ -499,6 +549,13 @@ func (m *machine) afsFile(path string) *mfile {
 		}
 	}
 	v := m.afs.Iget(uint32(id))
+	if m.afsWP != nil {
+		inner := m.afsInner
+		if inner == nil {
+			inner = afs.AfsFsAops{}
+		}
+		v.VFSInode.Mapping.AOps = afsCheckedAOps{inner: inner, wp: m.afsWP, w: m.w}
+	}
 	f := &mfile{path: path, of: m.oracle.NewFile(path), vi: v.Inode, ino: v.VFSInode, v: v, id: id, owner: m}
 	m.files[path] = f
 	m.order = append(m.order, f)

@@ -514,6 +514,10 @@ var mutationTests = map[string][]string{
 	"crash":           {"TestMutationCrash"},
 	"no-lost-write":   {"TestMutationNoLostWrite"},
 	"cyclic-complete": {"TestMutationCyclicComplete"},
+	// writepages_checks_test.go
+	"sync-complete":    {"TestMutationSyncComplete", "TestMutationSyncCompleteAFS"},
+	"writepages-error": {"TestMutationWritepagesError", "TestMutationWritepagesErrorAFS"},
+	"writeback-index":  {"TestMutationWritebackIndex"},
 }
 
 // TestMutationEveryInvariant: every invariant of the scenario language
