@@ -71,7 +71,7 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if expect {
 				pr.Expect = reports.ExpectFind
 			}
-			pr.Schedules, pr.Exhausted = oc.Schedules, oc.Exhausted
+			pr.Schedules, pr.Exhausted, pr.Elapsed = oc.Schedules, oc.Exhausted, oc.Elapsed
 			r := firstOf(oc.Failures)
 			if expect && r == nil {
 				missed++
