@@ -76,15 +76,9 @@ func Run(t *testing.T, pattern string) {
 	}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".wbs"), func(t *testing.T) {
-			RunFile(t, file)
+			runFile(t, file)
 		})
 	}
-}
-
-// RunFile runs one scenario file, as Run does each file.
-func RunFile(t *testing.T, file string) {
-	t.Helper()
-	runFile(t, file)
 }
 
 func runFile(t tb, file string) {
