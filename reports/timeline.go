@@ -65,8 +65,8 @@ type timeline struct {
 	AxisY         float64
 	Breaks        []float64
 	Truncated     int // events left out at the start
-	// Hidden are the labels of the tasks with no event in the events
-	// drawn: they get no lane, and the report lists them.
+	// Hidden are the labels of the tasks with no event to show among the
+	// events drawn: they get no lane, and the report lists them.
 	Hidden []string
 	// The failure, drawn as a red line across every lane.
 	HasFail   bool
@@ -144,11 +144,17 @@ func buildTimeline(r *Run) *timeline {
 
 	tl.AxisY = tlAxisH
 	y := tlAxisH + 4
-	// Task lanes, by id, for the tasks with events: an idle daemon or
-	// interrupt task would be an empty lane.
+	// Task lanes, by id, for the tasks with events to show: a task that
+	// only entered and left functions and exited (a flusher with nothing
+	// to do), or whose events fell in a long run's left-out start, would
+	// be an empty lane.
 	active := map[int32]bool{}
 	for i := range evs {
-		active[evs[i].Task] = true
+		switch evs[i].Kind {
+		case sim.KindEnter, sim.KindLeave, sim.KindExit:
+		default:
+			active[evs[i].Task] = true
+		}
 	}
 	laneOf := map[int32]int{}
 	for _, t := range r.Tasks {
