@@ -35,6 +35,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wbsim/wbsim/scenarios"
 	srun "github.com/wbsim/wbsim/scenarios/run"
@@ -150,7 +151,7 @@ func check(t tb, s *scenarios.Scenario, program string) srun.Verdict {
 	v := srun.CheckWith(s, o)
 	d := s.WithDefaults()
 	t.Logf("%s: %s, seeds from %d: %d schedules in %v: %s", s.Name, d.Explore.Strategy, d.Explore.Seed, v.Schedules,
-		v.Elapsed.Round(1e6), passText(v))
+		v.Elapsed.Round(time.Millisecond), passText(v))
 	if v.Pass {
 		return v
 	}
