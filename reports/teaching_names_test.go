@@ -77,9 +77,10 @@ func TestLocksPrintByNameAndOwner(t *testing.T) {
 
 // TestEraFunctionNames: a run names its era's own functions. A 2.6.12
 // run, here of the extent layout, calls ext2_get_block (2.6.12 has no
-// ext4) and ends requests with end_that_request_first (blk_end_request
-// came in 2.6.25); the same layout on 3.x calls ext4's functions, so the
-// check does read the function names.
+// ext4), ends requests with end_that_request_first (blk_end_request came
+// in 2.6.25) and opens files in dentry_open (__dentry_open came in
+// 2.6.14); the same layout on 3.x calls the later names, so the check
+// does read the function names.
 func TestEraFunctionNames(t *testing.T) {
 	fns := func(name string) map[string]bool {
 		m := map[string]bool{}
@@ -101,7 +102,7 @@ func TestEraFunctionNames(t *testing.T) {
 		}
 		n++
 		for fn := range fns(s.Name) {
-			if strings.HasPrefix(fn, "ext4_") || fn == "blk_end_request" {
+			if strings.HasPrefix(fn, "ext4_") || fn == "blk_end_request" || fn == "__dentry_open" {
 				t.Errorf("%s (2.6.12) calls %s, which its kernel does not have", s.Name, fn)
 			}
 		}
@@ -109,10 +110,10 @@ func TestEraFunctionNames(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no 2.6.12 built-in scenario")
 	}
-	if m := fns("cyclic-wrap-deadlock-2.6.12"); !m["ext2_get_block"] || !m["end_that_request_first"] {
-		t.Errorf("cyclic-wrap-deadlock-2.6.12 (extent layout, 2.6.12): want ext2_get_block and end_that_request_first, got %v", m)
+	if m := fns("cyclic-wrap-deadlock-2.6.12"); !m["ext2_get_block"] || !m["end_that_request_first"] || !m["dentry_open"] {
+		t.Errorf("cyclic-wrap-deadlock-2.6.12 (extent layout, 2.6.12): want ext2_get_block, end_that_request_first and dentry_open, got %v", m)
 	}
-	if m := fns("conc-truncate-writeback-3.x"); !m["ext4_get_block"] || !m["blk_end_request"] {
-		t.Errorf("conc-truncate-writeback-3.x (extent layout, 3.x): want ext4_get_block and blk_end_request, got %v", m)
+	if m := fns("conc-truncate-writeback-3.x"); !m["ext4_get_block"] || !m["blk_end_request"] || !m["__dentry_open"] {
+		t.Errorf("conc-truncate-writeback-3.x (extent layout, 3.x): want ext4_get_block, blk_end_request and __dentry_open, got %v", m)
 	}
 }
