@@ -3,6 +3,7 @@ package reports
 import (
 	_ "embed"
 	"fmt"
+	"github.com/wbsim/wbsim/sim"
 	"html/template"
 	"io"
 	"regexp"
@@ -64,6 +65,8 @@ type htmlData struct {
 	Programs   []ProgramResult
 	Described  []ProgramResult // one per program, for descriptions
 	Total      int
+	// ScheduleHelp explains the one-line schedules the report shows.
+	ScheduleHelp string
 }
 
 var (
@@ -82,9 +85,19 @@ func cleanStack(s string) string {
 	return stackOffsets.ReplaceAllString(s, "")
 }
 
+// TotalSchedules is how many schedules a result ran, over all its program
+// results: what the report's summary line says, and what simrun prints.
+func TotalSchedules(r *Result) int {
+	n := 0
+	for _, p := range r.Programs {
+		n += p.Schedules
+	}
+	return n
+}
+
 // WriteHTML writes the self-contained index.html.
 func WriteHTML(w io.Writer, rep *Report) error {
-	d := htmlData{Title: rep.Title, Result: rep.Result, OK: true, States: PageStates}
+	d := htmlData{Title: rep.Title, Result: rep.Result, OK: true, States: PageStates, ScheduleHelp: sim.LogHelp}
 	if d.Title == "" {
 		d.Title = "wbsim report"
 	}
@@ -102,13 +115,13 @@ func WriteHTML(w io.Writer, rep *Report) error {
 	}
 	invIdx := map[string]int{}
 	described := map[string]bool{}
+	d.Total = TotalSchedules(rep.Result)
 	for _, p := range rep.Result.Programs {
 		d.Programs = append(d.Programs, p)
 		if p.Description != "" && !described[p.Program] {
 			described[p.Program] = true
 			d.Described = append(d.Described, p)
 		}
-		d.Total += p.Schedules
 		if !p.OK {
 			d.OK = false
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type junitSuites struct {
@@ -22,6 +23,7 @@ type junitSuite struct {
 	Failures int         `xml:"failures,attr"`
 	Errors   int         `xml:"errors,attr"`
 	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
 
@@ -33,6 +35,7 @@ type junitProperty struct {
 type junitCase struct {
 	Name       string          `xml:"name,attr"`
 	Classname  string          `xml:"classname,attr"`
+	Time       string          `xml:"time,attr"`
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Failure    *junitFailure   `xml:"failure,omitempty"`
 	SystemOut  string          `xml:"system-out,omitempty"`
@@ -48,11 +51,15 @@ type junitFailure struct {
 // planted race, scenario or bug seed, with each strategy or fix setting
 // the command ran), failing when the result is not OK. A
 // failure's text is its report; properties give the seed, the replay file
-// and the schedule. There are no times, so the file is deterministic.
+// and the schedule. Each case's time is its program result's Elapsed in
+// seconds, the suite's their sum (0 when not known, as after a merge): the
+// time attributes are the file's only non-deterministic part.
 func WriteJUnit(w io.Writer, r *Result) error {
 	s := junitSuite{Name: "wbsim " + r.Command}
+	var total time.Duration
 	for _, p := range r.Programs {
-		c := junitCase{Name: p.Name(), Classname: "wbsim." + classOf(p)}
+		c := junitCase{Name: p.Name(), Classname: "wbsim." + classOf(p), Time: junitSeconds(p.Elapsed)}
+		total += p.Elapsed
 		prop := func(k, v string) { c.Properties = append(c.Properties, junitProperty{k, v}) }
 		prop("strategy", p.Strategy.Text)
 		prop("seeds", fmt.Sprintf("%d..%d", p.Seeds.First, p.Seeds.First+uint64(max(p.Seeds.Count, 1))-1))
@@ -99,6 +106,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 		s.Tests++
 		s.Cases = append(s.Cases, c)
 	}
+	s.Time = junitSeconds(total)
 	out := junitSuites{Name: "wbsim", Tests: s.Tests, Failures: s.Failures, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -110,6 +118,11 @@ func WriteJUnit(w io.Writer, r *Result) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitSeconds is a JUnit time attribute: seconds, to the millisecond.
+func junitSeconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
 }
 
 func classOf(p ProgramResult) string {

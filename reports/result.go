@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wbsim/wbsim/sim"
 )
@@ -76,6 +77,9 @@ type ProgramResult struct {
 	Minimal       *Minimal        `json:"minimal,omitempty"`
 	Invariants    []InvariantInfo `json:"invariants,omitempty"`
 	OK            bool            `json:"ok"`
+	// Elapsed is the wall-clock time the run took, for junit.xml's time
+	// attributes; result.json leaves it out, to stay deterministic.
+	Elapsed time.Duration `json:"-"`
 }
 
 // Key identifies a program result for merging shards: everything but the

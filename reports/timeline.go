@@ -65,6 +65,9 @@ type timeline struct {
 	AxisY         float64
 	Breaks        []float64
 	Truncated     int // events left out at the start
+	// Hidden are the labels of the tasks with no event to show among the
+	// events drawn: they get no lane, and the report lists them.
+	Hidden []string
 	// The failure, drawn as a red line across every lane.
 	HasFail   bool
 	FailX     float64
@@ -141,7 +144,18 @@ func buildTimeline(r *Run) *timeline {
 
 	tl.AxisY = tlAxisH
 	y := tlAxisH + 4
-	// Task lanes, by id.
+	// Task lanes, by id, for the tasks with events to show: a task that
+	// only entered and left functions and exited (a flusher with nothing
+	// to do), or whose events fell in a long run's left-out start, would
+	// be an empty lane.
+	active := map[int32]bool{}
+	for i := range evs {
+		switch evs[i].Kind {
+		case sim.KindEnter, sim.KindLeave, sim.KindExit:
+		default:
+			active[evs[i].Task] = true
+		}
+	}
 	laneOf := map[int32]int{}
 	for _, t := range r.Tasks {
 		label := t.Name
@@ -150,6 +164,10 @@ func buildTimeline(r *Run) *timeline {
 			label += " (irq)"
 		case t.Daemon:
 			label += " (daemon)"
+		}
+		if !active[t.ID] {
+			tl.Hidden = append(tl.Hidden, label)
+			continue
 		}
 		laneOf[t.ID] = len(tl.Lanes)
 		tl.Lanes = append(tl.Lanes, tlLane{Kind: "task", Name: t.Name, Label: label, Y: y, H: tlTaskH, LabelY: y + tlTaskH/2 + 4})

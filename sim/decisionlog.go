@@ -58,6 +58,19 @@ func (l *DecisionLog) Preemptions() int {
 // Each token is C/N (the current task could have gone on) or C.N (it had
 // blocked or ended), optionally *R for R repeats.
 
+// LogHelp explains the text form to people; reports and simrun --help
+// print it.
+const LogHelp = `How to read a schedule line, such as
+  wbsim-schedule v1 seed=42 steps=311 hash=9f86d081884c7d65 : 0/2*37 1/2 0.3
+v1 is the format; seed fixes every random draw the model makes; steps is how
+many scheduling points the run took; hash is a hash of its whole trace, which
+a replay must match to be exact. After the colon comes one token per
+scheduling point that had more than one runnable task, in order. C/N: the
+running task could have gone on and the scheduler picked candidate C of N
+(0 lets it go on; any other C is a preemption). C.N: the running task had
+blocked or ended, and the scheduler picked C of N. *R repeats a token R
+times. "simrun replay FILE" follows the line decision by decision.`
+
 // String encodes the log as text.
 func (l *DecisionLog) String() string {
 	var b strings.Builder

@@ -233,6 +233,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		runs = append(runs, captureSeed(prog, spec, seed0, oc.K, fmt.Sprintf("a passing schedule (seed %d)", seed0)))
 	}
 	pr.Judge()
+	pr.Elapsed = oc.Elapsed
 	res := reports.NewResult("explore")
 	res.Programs = append(res.Programs, pr)
 	title := "simrun explore " + prog.title()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/wbsim/wbsim/reports"
 	"github.com/wbsim/wbsim/sim"
@@ -108,7 +109,9 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "replay", err)
 	}
+	start := time.Now()
 	run := replayRun(prog, f, "replay of "+filepath.Base(pos[0]))
+	elapsed := time.Since(start)
 	res := run.Result
 	if *trace {
 		if err := reports.Narrate(stdout, run, reports.NarrateOptions{}); err != nil {
@@ -142,6 +145,7 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			pr.FailuresFound = 1
 		}
 		pr.Judge()
+		pr.Elapsed = elapsed
 		result := reports.NewResult("replay")
 		result.Programs = append(result.Programs, pr)
 		index, err := writeReport(*out, &reports.Report{Title: "simrun replay " + filepath.Base(pos[0]), Result: result, Runs: []*reports.Run{run}})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/wbsim/wbsim/reports"
 )
@@ -50,7 +51,9 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		k0 = calibrate(prog, *seed)
 	}
 	info := spec.info(k0)
+	start := time.Now()
 	run := captureSeed(prog, spec, *seed, k0, "")
+	elapsed := time.Since(start)
 	res := run.Result
 	if *trace {
 		if err := reports.Narrate(stdout, run, reports.NarrateOptions{}); err != nil {
@@ -83,6 +86,7 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  replay file: %s\n", filepath.Join(*out, filepath.FromSlash(fi.Replay)))
 		}
 		pr.Judge()
+		pr.Elapsed = elapsed
 		result := reports.NewResult("run")
 		result.Programs = append(result.Programs, pr)
 		index, err := writeReport(*out, &reports.Report{Title: "simrun run " + prog.title(), Result: result, Runs: []*reports.Run{run}})

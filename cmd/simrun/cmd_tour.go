@@ -61,7 +61,6 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		run  *reports.Run
 	}
 	var firsts []first
-	var totalSchedules int
 	for _, p := range programs() {
 		if p.Planted == nil {
 			continue
@@ -72,8 +71,7 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if expect {
 				pr.Expect = reports.ExpectFind
 			}
-			pr.Schedules, pr.Exhausted = oc.Schedules, oc.Exhausted
-			totalSchedules += oc.Schedules
+			pr.Schedules, pr.Exhausted, pr.Elapsed = oc.Schedules, oc.Exhausted, oc.Elapsed
 			r := firstOf(oc.Failures)
 			if expect && r == nil {
 				missed++
@@ -159,6 +157,8 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	missed += bad
 	elapsed := time.Since(start)
+	// Every part's schedules, counted as the report counts them.
+	totalSchedules := reports.TotalSchedules(result)
 	index, err := writeReport(*out, &reports.Report{Title: "simrun tour: planted races, bug seeds and built-in scenarios", Result: result, Runs: runs,
 		Timing: &reports.Timing{ElapsedSeconds: elapsed.Seconds(), Schedules: totalSchedules,
 			SchedulesPerSecond: float64(totalSchedules) / elapsed.Seconds(), Workers: *workers}})

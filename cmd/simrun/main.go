@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/wbsim/wbsim/sim"
 )
 
 const (
@@ -70,7 +72,8 @@ Commands:
 	fmt.Fprint(w, `
 Run "simrun COMMAND --help" for a command's flags. See docs/cli.md.
 Exit codes: 0 ok, 1 failures found, 2 usage or input error.
-`)
+
+`+sim.LogHelp+"\n")
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

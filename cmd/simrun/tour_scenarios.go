@@ -123,7 +123,7 @@ func addVerdict(result *reports.Result, s *scenarios.Scenario, label, expect str
 		pr.FailuresFound = 1
 	}
 	pr.Judge()
-	pr.OK = v.Pass
+	pr.OK, pr.Elapsed = v.Pass, v.Elapsed
 	result.Programs = append(result.Programs, pr)
 	return nil
 }

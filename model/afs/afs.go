@@ -370,10 +370,9 @@ type Vnode struct {
 // 2.6.3x).
 func (fs *FS) Iget(vnodeID uint32) *Vnode {
 	v := &Vnode{Fid: Fid{Vid: fs.Vid, Vnode: vnodeID, Unique: 1}, fs: fs}
-	v.WritebackLock = sim.SpinLock{Name: fmt.Sprintf("writeback_lock %d", vnodeID)}
-	v.IOLock = sim.Mutex{Name: fmt.Sprintf("io_lock %d", vnodeID)}
 	INIT_LIST_HEAD(&v.Writebacks)
 	v.VFSInode = fs.K.NewInode(uint64(vnodeID), 12, AfsFsAops{}, fs.BDI)
+	v.SetName(fmt.Sprintf("vnode %d", vnodeID))
 	v.VFSInode.Private = v
 	v.Inode = fs.SB.AddInode(v.VFSInode, afsFileInodeOps{}, afsFileOps{}, v)
 	if f := fs.Server.File(uint64(vnodeID)); f != nil {
@@ -382,6 +381,14 @@ func (fs *FS) Iget(vnodeID uint32) *Vnode {
 	}
 	fs.vnodes = append(fs.vnodes, v)
 	return v
+}
+
+// SetName names the vnode's locks, its VFS inode's included, by what the
+// file is to people (its path; see mm.Inode.SetName).
+func (v *Vnode) SetName(name string) {
+	v.VFSInode.SetName(name)
+	v.WritebackLock.Name = "writeback_lock of " + name + "'s vnode"
+	v.IOLock.Name = "io_lock of " + name + "'s vnode"
 }
 
 // FS is the volume the vnode belongs to.

@@ -87,6 +87,7 @@ func NewBlockDevice(k *mm.Kernel, name string, dev Device, capacitySectors int64
 	// Block-device inodes are numbered from the top so that they never
 	// collide with a file system's.
 	b.Inode = k.NewInode(^uint64(0)-l.bdevIno+1, 9, blkdevAOps{}, mm.NewBackingDevInfo(name))
+	b.Inode.SetName(name)
 	b.Inode.Private = b
 	b.Inode.SetISize(capacitySectors * SectorSize)
 	b.SetBlocksize(blocksize)

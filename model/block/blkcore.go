@@ -191,7 +191,11 @@ func (q *BlockDevice) endRequest(t *sim.Task, rq *Request) {
 		t.BUG(rq.Obj(), "request %d completed twice", rq.id)
 	}
 	rq.done = true
-	t.Enter("blk_end_request")
+	if q.K.Version == mm.V2_6_12 {
+		t.Enter("end_that_request_first") // blk_end_request came in 2.6.25
+	} else {
+		t.Enter("blk_end_request")
+	}
 	defer t.Leave()
 	errRest := eio
 	if rq.Err != 0 {

@@ -201,11 +201,18 @@ func (fs *Fs) Inodes() []*Inode { return fs.inodes }
 func (fs *Fs) NewInode(ino uint64) *Inode {
 	vi := fs.K.NewInode(ino, fs.Blkbits, fs.AOps, fs.Bdev.Inode.Mapping.BDI)
 	ei := &Inode{VFS: vi, fs: fs}
-	ei.TruncateMutex.Name = fmt.Sprintf("truncate_mutex %d", ino)
-	ei.MetaLock.Name = fmt.Sprintf("i_meta_lock %d", ino)
+	ei.SetName(fmt.Sprintf("inode %d", ino))
 	vi.Private = ei
 	fs.inodes = append(fs.inodes, ei)
 	return ei
+}
+
+// SetName names the inode's locks, its VFS inode's included, by what the
+// file is to people (its path; see mm.Inode.SetName).
+func (ei *Inode) SetName(name string) {
+	ei.VFS.SetName(name)
+	ei.TruncateMutex.Name = "truncate_mutex of " + name
+	ei.MetaLock.Name = "i_meta_lock of " + name
 }
 
 // GetBlock is the file system's get_block: ext2_get_block for

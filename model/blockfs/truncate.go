@@ -293,10 +293,13 @@ doIndirects:
 // 2.6.32) over the model's in-inode extent list. Under i_data_sem (the
 // truncate mutex, as extentGetBlock takes it for allocation) the extents
 // past the end are cut off the list (under i_meta_lock, which lookups
-// take), then their blocks are freed.
+// take), then their blocks are freed. On 2.6.12 (no ext4) this is the
+// block freeing that ext2_truncate does inline, so it adds no frame.
 func extentTruncateBlocks(t *sim.Task, inode *mm.Inode, offset int64) {
-	t.Enter("ext4_ext_truncate")
-	defer t.Leave()
+	if fn := extentFn(inode, "ext4_ext_truncate", ""); fn != "" {
+		t.Enter(fn)
+		defer t.Leave()
+	}
 	ei := EXT2_I(inode)
 	fs := ei.fs
 	bs := uint64(fs.Opts.BlockSize)

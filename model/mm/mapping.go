@@ -165,12 +165,20 @@ func (k *Kernel) NewInode(ino uint64, blkbits uint, aops AddressSpaceOperations,
 	if bdi == nil {
 		bdi = NewBackingDevInfo("default")
 	}
-	in := &Inode{Ino: ino, Blkbits: blkbits, Kernel: k,
-		IMutex: sim.Mutex{Name: fmt.Sprintf("i_mutex %d", ino)}}
-	in.Mapping = &AddressSpace{Host: in, AOps: aops, BDI: bdi,
-		TreeLock:    sim.SpinLock{Name: fmt.Sprintf("tree_lock %d", ino)},
-		PrivateLock: sim.SpinLock{Name: fmt.Sprintf("private_lock %d", ino)}}
+	in := &Inode{Ino: ino, Blkbits: blkbits, Kernel: k}
+	in.Mapping = &AddressSpace{Host: in, AOps: aops, BDI: bdi}
+	in.SetName(fmt.Sprintf("inode %d", ino))
 	return in
+}
+
+// SetName names the inode's locks in traces and failure messages by what
+// the inode is to people ("i_mutex of /db", "tree_lock of /db's
+// mapping"): a file's path, a device's name. Set-up code only: a lock is
+// known by its name while held.
+func (ino *Inode) SetName(name string) {
+	ino.IMutex.Name = "i_mutex of " + name
+	ino.Mapping.TreeLock.Name = "tree_lock of " + name + "'s mapping"
+	ino.Mapping.PrivateLock.Name = "private_lock of " + name + "'s mapping"
 }
 
 // Obj names the inode in traces.

@@ -230,9 +230,17 @@ func FileRaStateInit(ra *FileRaState, mapping *mm.AddressSpace) {
 // Open is dentry_open(dentry, mnt, flags, cred) and __dentry_open,
 // fs/open.c, Linux 2.6.32: a new file description on ino, opened for
 // mode, with the caller's credentials, and the file system's ->open. It
-// returns the file, or nil and the error ->open gave.
+// returns the file, or nil and the error ->open gave. In 2.6.12
+// dentry_open did this itself: __dentry_open was split out of it in 2.6.14
+// (Peter Staubach, "open returns ENFILE but creates file anyway", read
+// as the patch against linux-2.6.12/fs/open.c via the search tool), so a
+// 2.6.12 trace names dentry_open.
 func Open(t *sim.Task, ino *Inode, mode FMode, cred any) (*File, int) {
-	t.Enter("__dentry_open")
+	if ino.I.Kernel.Version == mm.V2_6_12 {
+		t.Enter("dentry_open")
+	} else {
+		t.Enter("__dentry_open")
+	}
 	defer t.Leave()
 	f := ino.NewFile(mode, cred)
 	if op, ok := f.Op.(OpenOp); ok {

@@ -556,6 +556,7 @@ func (m *machine) afsFile(path string) *mfile {
 		}
 		v.VFSInode.Mapping.AOps = afsCheckedAOps{inner: inner, wp: m.afsWP, w: m.w}
 	}
+	v.SetName(path) // locks print as "io_lock of /db's vnode"
 	f := &mfile{path: path, of: m.oracle.NewFile(path), vi: v.Inode, ino: v.VFSInode, v: v, id: id, owner: m}
 	m.files[path] = f
 	m.order = append(m.order, f)
@@ -567,6 +568,7 @@ func (m *machine) afsFile(path string) *mfile {
 func (m *machine) blockFile(path string) *mfile {
 	vi := ext2.Create(m.sb, m.nextIno)
 	m.nextIno++
+	ext2.EXT2_I(vi).SetName(path) // locks print as "tree_lock of /db's mapping"
 	f := &mfile{path: path, of: m.oracle.NewFile(path), vi: vi, ino: vi.I, ei: ext2.EXT2_I(vi), owner: m}
 	m.files[path] = f
 	m.order = append(m.order, f)

@@ -6,26 +6,6 @@ import (
 	"github.com/wbsim/wbsim/scenarios"
 )
 
-// TestBuiltins: every built-in scenario meets its expectation.
-func TestBuiltins(t *testing.T) {
-	all, err := scenarios.Builtins()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range all {
-		t.Run(s.Name, func(t *testing.T) {
-			v := Check(s)
-			t.Logf("%s: pass=%v schedules=%d found=%q in %v: %s", s.Name, v.Pass, v.Schedules, v.Found, v.Elapsed, v.Msg)
-			if !v.Pass {
-				if v.Failure != nil {
-					t.Logf("%s", v.Failure.Report())
-				}
-				t.Errorf("%s: %s", s.Name, v.Msg)
-			}
-		})
-	}
-}
-
 // An O_APPEND write lands at i_size, not at the descriptor's position, and
 // a read's expected data follows its label there; f_pos ends past it, so
 // the next write on the descriptor follows it (on AFS too: afs_file_write
