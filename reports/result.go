@@ -75,7 +75,10 @@ type ProgramResult struct {
 	Failures      []FailureInfo   `json:"failures"`
 	Minimal       *Minimal        `json:"minimal,omitempty"`
 	Invariants    []InvariantInfo `json:"invariants,omitempty"`
-	OK            bool            `json:"ok"`
+	// Warnings are what a reader of the verdict must know: a replayed
+	// scenario file that changed since, a replay that did not reproduce.
+	Warnings []string `json:"warnings,omitempty"`
+	OK       bool     `json:"ok"`
 }
 
 // Key identifies a program result for merging shards: everything but the

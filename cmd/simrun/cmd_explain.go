@@ -37,9 +37,12 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		if !vf.variant().IsZero() {
 			return fail(stderr, "explain", fmt.Errorf("%s: a replay file runs the kernel version and fixes it records; --version, --fix and --no-fix apply to a PROGRAM", arg))
 		}
-		f, prog, err := loadReplay(arg)
+		f, prog, warn, err := loadReplay(arg)
 		if err != nil {
 			return fail(stderr, "explain", err)
+		}
+		if warn != "" {
+			fmt.Fprintf(stderr, "simrun explain: warning: %s\n", warn)
 		}
 		run = replayRun(prog, f, "replay of "+arg)
 		if exact, msg := verdict(f, run.Result); !exact {

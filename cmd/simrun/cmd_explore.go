@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 )
 
@@ -73,6 +74,13 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		n = prog.Schedules
 	case n < 1:
 		return fail(stderr, "explore", usagef("--schedules must be at least 1"))
+	}
+	if spec.Name != "dfs" {
+		if err := checkSeeds(*seed, n); err != nil {
+			return fail(stderr, "explore", &usageError{err.Error()})
+		}
+	} else if n > scenarios.MaxSchedules {
+		return fail(stderr, "explore", &usageError{rangeErr("--schedules", int64(n), 1, scenarios.MaxSchedules).Error()})
 	}
 	if *workers < 1 {
 		return fail(stderr, "explore", usagef("--workers must be at least 1"))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 )
 
@@ -30,9 +31,14 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, code, ok := parseArgs(fs, args, 0, 0, stdout, stderr); !ok {
 		return code
 	}
-	if *schedules < 1 || *workers < 1 || *bound < 0 {
-		fmt.Fprintln(stderr, "simrun tour: --schedules and --workers must be at least 1, --bound at least 0")
-		return exitUsage
+	if *schedules < 1 || *workers < 1 {
+		return fail(stderr, "tour", usagef("--schedules and --workers must be at least 1"))
+	}
+	if *bound < 0 || *bound > scenarios.MaxBound {
+		return fail(stderr, "tour", &usageError{rangeErr("--bound", int64(*bound), 0, scenarios.MaxBound).Error()})
+	}
+	if err := checkSeeds(*seed, *schedules); err != nil {
+		return fail(stderr, "tour", &usageError{err.Error()})
 	}
 	if err := mkOut(*out); err != nil {
 		return fail(stderr, "tour", err)

@@ -110,7 +110,7 @@ func TestUsageErrors(t *testing.T) {
 	garbage := filepath.Join(dir, "garbage.replay")
 	os.WriteFile(garbage, []byte("wbsim-replay v1\nprogram: abba-deadlock\nschedule: wbsim-schedule v1 seed=1 : 1.2 9/2\n"), 0o644)
 	unknownProg := filepath.Join(dir, "unknown.replay")
-	os.WriteFile(unknownProg, []byte("wbsim-replay v1\nprogram: nosuch\nschedule: wbsim-schedule v1 seed=1 : 1.2\n"), 0o644)
+	os.WriteFile(unknownProg, []byte("wbsim-replay v1\nprogram: nosuch\nschedule: wbsim-schedule v1 seed=1 steps=1 hash=0 : 1.2\n"), 0o644)
 	notReplay := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notReplay, []byte("hello\n"), 0o644)
 	badJSON := filepath.Join(dir, "badjson")
@@ -158,6 +158,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"merge", filepath.Join(dir, "nope")}, "no such file"},
 		{[]string{"merge", empty}, "no such file"},
 		{[]string{"merge", badJSON}, "line 4:"},
+		{[]string{"run", "abba-deadlock", "--depth", "999"}, "--depth must be at most 16 (the scenario language's limit), got 999"},
+		{[]string{"explain", "abba-deadlock", "--depth", "17"}, "--depth must be at most 16"},
+		{[]string{"explore", "abba-deadlock", "--strategy", "dfs", "--bound", "99", "--out", dir}, "--bound must be at most 16 (the scenario language's limit), got 99"},
+		{[]string{"run", "abba-deadlock", "--strategy", "rr", "--quantum", "2000000"}, "--quantum must be at most 1000000"},
+		{[]string{"explore", "abba-deadlock", "--seed", "18446744073709551615", "--schedules", "2", "--out", dir}, "--seed 18446744073709551615 with --schedules 2 runs past the last seed"},
+		{[]string{"explore", "abba-deadlock", "--schedules", "100000001", "--out", dir}, "--schedules must be at most 100000000"},
+		{[]string{"run", "abba-deadlock", "--seed", "18446744073709551616"}, "flag -seed: value out of range"},
+		{[]string{"tour", "--bound", "17"}, "--bound must be at most 16"},
 	} {
 		code, _, errs := runCLI(t, c.args...)
 		if code != exitUsage || !strings.Contains(errs, c.want) {
@@ -261,13 +269,13 @@ func TestExploreFindsAndReplays(t *testing.T) {
 	// The replay file reproduces the failure exactly.
 	f := p.Failures[0]
 	code, stdout, _ = runCLI(t, "replay", filepath.Join(out, f.Replay))
-	if code != exitFailures || !strings.Contains(stdout, "replay: exact (trace hash "+f.Hash+" matches)") ||
+	if code != exitOK || !strings.Contains(stdout, "replay: exact (trace hash "+f.Hash+" matches)") ||
 		!strings.Contains(stdout, "FAILED the same way") {
 		t.Fatalf("replay: exit %d\n%s", code, stdout)
 	}
 	// So does the minimal one, and explain narrates it.
 	code, stdout, _ = runCLI(t, "replay", filepath.Join(out, p.Minimal.Replay), "--trace")
-	if code != exitFailures || !strings.Contains(stdout, "exact (trace hash "+p.Minimal.Hash) || !strings.Contains(stdout, "sleeps in mutex_lock") {
+	if code != exitOK || !strings.Contains(stdout, "exact (trace hash "+p.Minimal.Hash) || !strings.Contains(stdout, "sleeps in mutex_lock") {
 		t.Fatalf("replay of the minimal schedule: exit %d\n%s", code, stdout)
 	}
 	code, stdout, _ = runCLI(t, "explain", filepath.Join(out, p.Minimal.Replay), "--follow", "mutex b")
@@ -280,9 +288,12 @@ func TestReplayDivergence(t *testing.T) {
 	out := t.TempDir()
 	_, res, _ := exploreCLI(t, out, "abba-deadlock", "--schedules", "300")
 	path := filepath.Join(out, res.Programs[0].Failures[0].Replay)
-	f, _, err := loadReplay(path)
+	f, _, _, err := loadReplay(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if code, stdout, _ := runCLI(t, "replay", path); code != exitOK || !strings.Contains(stdout, "reproduced: yes") {
+		t.Fatalf("an exact reproduction of the recorded failure: exit %d, want 0\n%s", code, stdout)
 	}
 	// The same schedule against another program no longer fits.
 	f.Program = "pct-hard-case"
@@ -290,9 +301,9 @@ func TestReplayDivergence(t *testing.T) {
 	if err := reports.WriteReplayFile(bad, f); err != nil {
 		t.Fatal(err)
 	}
-	_, stdout, _ := runCLI(t, "replay", bad)
-	if !strings.Contains(stdout, "DIVERGED") {
-		t.Fatalf("replay against another program must diverge:\n%s", stdout)
+	code, stdout, _ := runCLI(t, "replay", bad)
+	if !strings.Contains(stdout, "DIVERGED") || code != exitFailures {
+		t.Fatalf("replay against another program must diverge, exit 1 (got %d):\n%s", code, stdout)
 	}
 	// A wrong hash is a divergence too.
 	f.Program = "abba-deadlock"
@@ -300,9 +311,18 @@ func TestReplayDivergence(t *testing.T) {
 	if err := reports.WriteReplayFile(bad, f); err != nil {
 		t.Fatal(err)
 	}
-	_, stdout, _ = runCLI(t, "replay", bad)
-	if !strings.Contains(stdout, "DIVERGED: every decision fit, but the trace hash") {
-		t.Fatalf("replay with a wrong hash:\n%s", stdout)
+	code, stdout, _ = runCLI(t, "replay", bad)
+	if !strings.Contains(stdout, "DIVERGED: every decision fit, but the trace hash") || code != exitFailures {
+		t.Fatalf("replay with a wrong hash: exit %d, want 1\n%s", code, stdout)
+	}
+	// The same trace but a different recorded failure: not reproduced.
+	f.Log.Hash ^= 1
+	f.Signature = "deadlock|progress||mutex z"
+	if err := reports.WriteReplayFile(bad, f); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ = runCLI(t, "replay", bad); code != exitFailures || !strings.Contains(stdout, "FAILED differently") {
+		t.Fatalf("replay failing differently: exit %d, want 1\n%s", code, stdout)
 	}
 }
 
@@ -353,10 +373,10 @@ func TestShrink(t *testing.T) {
 		t.Fatalf("shrink: %d -> %d preemptions, from a file with %d", from, to, before)
 	}
 	code, stdout, _ = runCLI(t, "replay", small)
-	if code != exitFailures || !strings.Contains(stdout, "FAILED the same way") || !strings.Contains(stdout, "exact") {
+	if code != exitOK || !strings.Contains(stdout, "FAILED the same way") || !strings.Contains(stdout, "exact") {
 		t.Fatalf("the shrunk file must still fail the same way, exactly: exit %d\n%s", code, stdout)
 	}
-	f, _, err := loadReplay(small)
+	f, _, _, err := loadReplay(small)
 	if err != nil || f.ShrunkFrom == nil || *f.ShrunkFrom != before || f.Log.Preemptions() != to {
 		t.Fatalf("shrunk file: %v %+v", err, f)
 	}
@@ -726,12 +746,12 @@ func testVariantFlags(t *testing.T, work string, cmd func(env []string, args ...
 	if err != nil || !strings.HasPrefix(string(text), "wbsim-replay v2\n") || !strings.Contains(string(text), "\nno-fixes: flush-conflict-double-put\n") {
 		t.Fatalf("replay file: %v\n%s", err, text)
 	}
-	if code, out, _ := exit("replay", file); code != exitFailures || !strings.Contains(out, "replay: exact") || !strings.Contains(out, "FAILED the same way") {
+	if code, out, _ := exit("replay", file); code != exitOK || !strings.Contains(out, "replay: exact") || !strings.Contains(out, "FAILED the same way") {
 		t.Errorf("replay of the --no-fix failure: exit %d\n%s", code, out)
 	}
 	v1 := filepath.Join(work, "v1.replay")
 	os.WriteFile(v1, []byte(strings.Replace(strings.Replace(string(text), "v2\n", "v1\n", 1), "no-fixes: flush-conflict-double-put\n", "", 1)), 0o644)
-	if code, out, _ := exit("replay", v1); code != exitOK || !strings.Contains(out, "DIVERGED") {
+	if code, out, _ := exit("replay", v1); code != exitFailures || !strings.Contains(out, "DIVERGED") {
 		t.Errorf("replay without the variant: exit %d\n%s", code, out)
 	}
 	for _, c := range []struct {

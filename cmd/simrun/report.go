@@ -42,8 +42,11 @@ func replayRel(prog, label string, seed uint64, minimal bool) string {
 // replayFor makes the replay file of a run's result.
 func replayFor(p *program, strategy string, r *sim.Result) *reports.ReplayFile {
 	b := reports.BudgetOf(p.Config)
-	f := &reports.ReplayFile{Program: p.Name, Strategy: strategy, Variant: p.Variant, MaxSteps: b.MaxSteps,
+	f := &reports.ReplayFile{Program: p.Name, ProgramSHA256: p.SHA256, Strategy: strategy, Variant: p.Variant, MaxSteps: b.MaxSteps,
 		MaxTime: sim.Time(b.MaxTimeNS), StepCost: sim.Time(b.StepCostNS), Log: r.Log}
+	if p.Path != "" {
+		f.Program = p.Path
+	}
 	if r.Failure != nil {
 		f.Failure = r.Failure.Error()
 		f.Signature = r.Failure.Signature()

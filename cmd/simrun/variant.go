@@ -69,6 +69,18 @@ func (p *program) title() string {
 	return p.Name + " (" + p.Variant.Flags() + ")"
 }
 
+// replayName is the program as a replay file names it: a scenario file's
+// path, or the built-in's name; with its variant.
+func (p *program) replayName() string {
+	if p.Path == "" {
+		return p.title()
+	}
+	if p.Variant.IsZero() {
+		return p.Path
+	}
+	return p.Path + " (" + p.Variant.Flags() + ")"
+}
+
 // blockfsVersions are the kernel versions --version takes.
 var blockfsVersions = []scenarios.KernelVersion{scenarios.Kernel2_6_12, scenarios.Kernel2_6_2x, scenarios.Kernel3x}
 
@@ -127,6 +139,7 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 		return nil, fmt.Errorf("%s with %s: %v", p.Name, v.Flags(), err)
 	}
 	q.Variant = v
+	q.Path, q.SHA256 = p.Path, p.SHA256
 	return q, nil
 }
 
