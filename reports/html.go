@@ -57,6 +57,7 @@ type htmlData struct {
 	Title      string
 	Result     *Result
 	OK         bool
+	Incomplete bool // not OK only because a run stopped before its budget
 	Failures   []htmlFailure
 	Runs       []htmlRun
 	Invariants []htmlInvariant
@@ -102,6 +103,7 @@ func WriteHTML(w io.Writer, rep *Report) error {
 	}
 	invIdx := map[string]int{}
 	described := map[string]bool{}
+	failed := false
 	for _, p := range rep.Result.Programs {
 		d.Programs = append(d.Programs, p)
 		if p.Description != "" && !described[p.Program] {
@@ -111,6 +113,9 @@ func WriteHTML(w io.Writer, rep *Report) error {
 		d.Total += p.Schedules
 		if !p.OK {
 			d.OK = false
+		}
+		if p.Verdict() == VerdictFail {
+			failed = true
 		}
 		for _, f := range p.Failures {
 			hf := htmlFailure{N: len(d.Failures) + 1, Program: p.Name(), FailureInfo: f, RunIdx: -1}
@@ -138,5 +143,6 @@ func WriteHTML(w io.Writer, rep *Report) error {
 			d.Invariants = append(d.Invariants, htmlInvariant{InvariantInfo: inv, Programs: p.Program})
 		}
 	}
+	d.Incomplete = !d.OK && !failed
 	return htmlTmpl.Execute(w, d)
 }

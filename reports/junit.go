@@ -13,6 +13,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -35,6 +36,7 @@ type junitCase struct {
 	Classname  string          `xml:"classname,attr"`
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Failure    *junitFailure   `xml:"failure,omitempty"`
+	Error      *junitFailure   `xml:"error,omitempty"`
 	SystemOut  string          `xml:"system-out,omitempty"`
 }
 
@@ -59,6 +61,13 @@ func WriteJUnit(w io.Writer, r *Result) error {
 		prop("shards", p.Seeds.ShardText())
 		prop("schedules", strconv.Itoa(p.Schedules))
 		prop("expect", p.Expect)
+		if p.ExpectFailure != "" {
+			prop("expect-failure", p.ExpectFailure)
+		}
+		prop("verdict", p.Verdict())
+		if p.Stopped != "" {
+			prop("stopped", p.Stopped)
+		}
 		for i, f := range p.Failures {
 			sfx := ""
 			if i > 0 {
@@ -79,27 +88,47 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			}
 			text.WriteString(f.Text())
 		}
-		if !p.OK {
+		for _, w := range p.Warnings {
+			text.WriteString("warning: " + w + "\n")
+		}
+		switch p.Verdict() {
+		case VerdictFail:
 			s.Failures++
+			var unexpected []FailureInfo
+			for i := range p.Failures {
+				if !p.IsExpected(&p.Failures[i]) {
+					unexpected = append(unexpected, p.Failures[i])
+				}
+			}
 			switch {
-			case len(p.Failures) > 0:
-				f := p.Failures[0]
+			case len(unexpected) > 0:
+				f := unexpected[0]
 				msg := f.Summary
-				if len(p.Failures) > 1 {
-					msg = fmt.Sprintf("%d failures; first: %s", len(p.Failures), f.Summary)
+				if len(unexpected) > 1 {
+					msg = fmt.Sprintf("%d unexpected failures; first: %s", len(unexpected), f.Summary)
 				}
 				c.Failure = &junitFailure{Message: msg, Type: f.Kind, Text: text.String()}
 			default:
-				c.Failure = &junitFailure{Message: fmt.Sprintf("expected a failure; none found in %d schedules", p.Schedules),
-					Type: "not-found", Text: "The program has a known bug that this exploration was expected to find."}
+				want := "a failure"
+				if p.ExpectFailure != "" {
+					want = "failure " + p.ExpectFailure
+				}
+				c.Failure = &junitFailure{Message: fmt.Sprintf("expected %s; none found in %d schedules", want, p.Schedules),
+					Type: "not-found", Text: "The program has a known bug that this exploration was expected to find.\n" + text.String()}
 			}
-		} else if text.Len() > 0 {
-			c.SystemOut = text.String()
+		case VerdictIncomplete:
+			s.Errors++
+			c.Error = &junitFailure{Message: fmt.Sprintf("incomplete: stopped (%s) after %d schedules, before its budget; no verdict",
+				p.Stopped, p.Schedules), Type: "incomplete-" + p.Stopped, Text: text.String()}
+		default:
+			if text.Len() > 0 {
+				c.SystemOut = text.String()
+			}
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, c)
 	}
-	out := junitSuites{Name: "wbsim", Tests: s.Tests, Failures: s.Failures, Suites: []junitSuite{s}}
+	out := junitSuites{Name: "wbsim", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

@@ -124,6 +124,9 @@ func Merge(inputs []MergeInput) (merged *Result, copies []FileCopy, warnings []s
 				}
 			}
 			warnings = append(warnings, fmt.Sprintf("%s: shards %v of %d are missing; the merged result covers only part of the seed range", m.Name(), missing, shards))
+			if m.Stopped == "" {
+				m.Stopped = StoppedMissingShards
+			}
 		}
 		slices.SortStableFunc(fails, func(a, b located) int {
 			switch {

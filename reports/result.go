@@ -38,8 +38,18 @@ func NewResult(command string) *Result {
 // Expectations of a program result.
 const (
 	ExpectPass = "pass" // a failure found is a failure (the usual case)
-	ExpectFind = "find" // a failure must be found (a planted bug, a bug seed with its fix off)
+	ExpectFind = "find" // a failure must be found (a planted bug, a scenario's "expect failure ID")
 	ExpectAny  = "any"  // informational: either outcome is fine
+)
+
+// Reasons a run stopped before its budget (ProgramResult.Stopped): such a
+// run is incomplete, and a verdict of "no failure" from it means nothing.
+const (
+	StoppedInterrupted   = "interrupted"    // SIGINT or SIGTERM
+	StoppedTimeLimit     = "time-limit"     // --time ran out
+	StoppedNoSchedules   = "no-schedules"   // no schedule ran at all
+	StoppedMissingShards = "missing-shards" // a merge lacks some shards
+	StoppedMemoryBudget  = "memory-budget"  // the run would exceed its memory budget
 )
 
 // ProgramResult is one program explored with one strategy over one seed
@@ -59,14 +69,18 @@ type ProgramResult struct {
 	Budget    Budget       `json:"budget"`
 	KeepGoing bool         `json:"keep_going"`
 	Expect    string       `json:"expect"`
+	// ExpectFailure is, with Expect "find", the failure the scenario's
+	// "expect failure ID" names (an invariant id or a failure kind); ""
+	// when any failure will do.
+	ExpectFailure string `json:"expect_failure,omitempty"`
 	// Schedules is the number of schedules that count: every one run, or
 	// without keep_going, those up to the first failure.
 	Schedules int `json:"schedules"`
 	// Exhausted is set for exhaustive search: every schedule within the
 	// bound was run.
 	Exhausted *bool `json:"exhausted,omitempty"`
-	// Stopped is "" for a run that finished, "interrupted" (a signal) or
-	// "time-limit" (--time).
+	// Stopped is "" for a run that finished, or why it stopped before its
+	// budget (the Stopped* constants): the run is incomplete.
 	Stopped string `json:"stopped,omitempty"`
 	// FailuresFound counts every failing schedule; Failures lists them, or
 	// with keep_going at most MaxFailures of them, the lowest seeds.
@@ -128,16 +142,55 @@ func (v Variant) Flags() string {
 	return strings.Join(parts, " ")
 }
 
-// Judge sets OK from Expect and Failures.
+// Judge sets OK from Expect, Failures and Stopped: an expected failure
+// found is a pass, an unexpected one a failure, and a run that stopped
+// before its budget without a verdict either way is not OK (incomplete).
 func (p *ProgramResult) Judge() {
-	switch p.Expect {
-	case ExpectFind:
-		p.OK = len(p.Failures) > 0
-	case ExpectAny:
+	switch p.Verdict() {
+	case VerdictOK, VerdictExpected:
 		p.OK = true
 	default:
-		p.OK = len(p.Failures) == 0
+		p.OK = false
 	}
+}
+
+// Verdicts of a program result.
+const (
+	VerdictOK         = "ok"         // no failure, as expected, in a complete run
+	VerdictExpected   = "expected"   // the expected failure was found
+	VerdictFail       = "FAIL"       // an unexpected failure, or the expected one not found in a complete run
+	VerdictIncomplete = "INCOMPLETE" // stopped before its budget with no failure that decides
+)
+
+// Verdict judges the result (Judge sets OK from it). With Expect "find"
+// and no ExpectFailure, every failure is the expected kind.
+func (p *ProgramResult) Verdict() string {
+	expected, unexpected := 0, 0
+	for i := range p.Failures {
+		if p.IsExpected(&p.Failures[i]) {
+			expected++
+		} else {
+			unexpected++
+		}
+	}
+	switch {
+	case p.Expect == ExpectAny:
+		return VerdictOK
+	case unexpected > 0:
+		return VerdictFail
+	case expected > 0:
+		return VerdictExpected
+	case p.Stopped != "":
+		return VerdictIncomplete
+	case p.Expect == ExpectFind:
+		return VerdictFail // complete, and the expected failure was not found
+	}
+	return VerdictOK
+}
+
+// IsExpected says whether failure f is what the program expects to find.
+func (p *ProgramResult) IsExpected(f *FailureInfo) bool {
+	return p.Expect == ExpectFind && (f.Expected || p.ExpectFailure == "")
 }
 
 // StrategyInfo names the strategy and its parameters.
@@ -204,8 +257,11 @@ type FailureInfo struct {
 	Preemptions int      `json:"preemptions"`
 	Decisions   int      `json:"decisions"`
 	Signature   string   `json:"signature"`
-	Replay      string   `json:"replay,omitempty"` // path relative to the output directory
-	Schedule    string   `json:"schedule"`         // DecisionLog.String()
+	// Expected is set when the failure is the one the scenario's
+	// "expect failure ID" names: a finding, not a regression.
+	Expected bool   `json:"expected,omitempty"`
+	Replay   string `json:"replay,omitempty"` // path relative to the output directory
+	Schedule string `json:"schedule"`         // DecisionLog.String()
 }
 
 // NewFailureInfo summarises a failing result. The Go stack of a panic or

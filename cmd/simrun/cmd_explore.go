@@ -27,7 +27,11 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			"dfs (every schedule with at most --bound preemptions, fewest first; one worker,\n"+
 			"not shardable; it runs until exhausted, or --schedules caps it).\n\n"+
 			variantHelp+
-			"Exit status: 0 no failure, 1 failures found, 2 usage or input error.")
+			"A scenario with \"expect failure ID\" passes when that failure is found (the\n"+
+			"report says \"expected\"); any other failure, or none, fails it.\n\n"+
+			"Exit status: 0 passed (no failure, or the expected one), 1 an unexpected\n"+
+			"failure or the expected one not found, 2 usage or input error, 3 incomplete:\n"+
+			"stopped by Ctrl-C, SIGTERM or --time (or no schedule ran) with no failure.")
 	strategy := fs.String("strategy", "", "random, pct, dfs or rr (default: the program's, see \"simrun list\")")
 	depth := fs.Int("depth", 0, "PCT depth d: finds bugs needing d ordering constraints (default: the program's)")
 	bound := optIntFlag(fs, "bound", "dfs: the preemption bound `p` (default: the program's)")
@@ -206,20 +210,22 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if spec.Name == "dfs" {
 		count = 1 // dfs runs one seed; n only caps its schedules
 	}
-	pr := newProgramResult(prog, "", info, *seed, count, si, sn, *keepGoing, reports.ExpectPass)
+	pr := newProgramResult(prog, "", info, *seed, count, si, sn, *keepGoing, "")
 	pr.Schedules, pr.Exhausted = oc.Schedules, oc.Exhausted
 	pr.FailuresFound = len(oc.Failures)
 	if *keepGoing {
 		pr.MaxFailures = *maxFailures
 	}
-	if oc.Stopped {
-		pr.Stopped = "interrupted"
-		if ctx.Err() == nil {
-			pr.Stopped = "time-limit"
-		}
+	switch {
+	case oc.Stopped && ctx.Err() != nil:
+		pr.Stopped = reports.StoppedInterrupted
+	case oc.Stopped:
+		pr.Stopped = reports.StoppedTimeLimit
+	case oc.Schedules == 0:
+		pr.Stopped = reports.StoppedNoSchedules
 	}
 	for _, r := range kept {
-		fi := reports.NewFailureInfo(r)
+		fi := prog.failureInfo(r)
 		fi.Replay = written[r]
 		pr.Failures = append(pr.Failures, fi)
 	}
@@ -262,14 +268,11 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	printSummary(stdout, &pr, dir)
 	fmt.Fprintf(stderr, "%d schedule%s in %s (%.0f schedules/s, %d worker%s)\n", oc.Schedules, plural(oc.Schedules),
 		oc.Elapsed.Round(time.Millisecond), rate, workersUsed, plural(workersUsed))
-	if pr.Stopped == "interrupted" {
+	if pr.Stopped == reports.StoppedInterrupted {
 		fmt.Fprintln(stderr, "interrupted: the results so far are kept")
 	}
 	fmt.Fprintf(stdout, "report: %s\n", index)
-	if len(pr.Failures) > 0 {
-		return exitFailures
-	}
-	return exitOK
+	return exitFor(res.Programs)
 }
 
 func plural(n int) string {
@@ -303,10 +306,32 @@ func printSummary(w io.Writer, pr *reports.ProgramResult, dir string) {
 			fmt.Fprintf(w, "  ... and %d more (see result.json)\n", len(pr.Failures)-10)
 			break
 		}
-		fmt.Fprintf(w, "  %s\n", f.Summary)
+		mark := ""
+		if pr.IsExpected(&f) {
+			mark = "(expected) "
+		}
+		fmt.Fprintf(w, "  %s%s\n", mark, f.Summary)
 		if f.Replay != "" {
 			fmt.Fprintf(w, "    replay: %s\n", at(f.Replay))
 		}
+	}
+	switch v := pr.Verdict(); v {
+	case reports.VerdictExpected:
+		fmt.Fprintf(w, "verdict: expected (the scenario expects failure %s)\n", pr.ExpectFailure)
+	case reports.VerdictIncomplete:
+		fmt.Fprintf(w, "verdict: INCOMPLETE: stopped (%s) before its budget; no failure found in the %d schedule%s run\n",
+			pr.Stopped, pr.Schedules, plural(pr.Schedules))
+	case reports.VerdictFail:
+		if len(pr.Failures) == 0 {
+			fmt.Fprintf(w, "verdict: FAIL: the scenario expects failure %s; none found\n", pr.ExpectFailure)
+		} else {
+			fmt.Fprintln(w, "verdict: FAIL")
+		}
+	default:
+		fmt.Fprintf(w, "verdict: %s\n", v)
+	}
+	for _, warn := range pr.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 	if m := pr.Minimal; m != nil {
 		fmt.Fprintf(w, "minimal schedule (seed %d): %d -> %d preemptions\n  %s\n", m.Seed, m.PreemptionsBefore, m.PreemptionsAfter, m.Schedule)

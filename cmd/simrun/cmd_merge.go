@@ -18,8 +18,10 @@ func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			"report, as if one run had covered every shard: results of the same program,\n"+
 			"strategy and seed range are combined, replay files are copied to OUT/replays,\n"+
 			"and the first failure's minimal schedule is re-run for the timeline and trace.\n"+
-			"Missing shards are reported on stderr.\n\n"+
-			"Exit status: 0 no failure, 1 failures found, 2 usage or input error.")
+			"Missing shards are reported on stderr, and make the result incomplete\n"+
+			"(stopped: missing-shards), as does a shard that stopped early.\n\n"+
+			"Exit status: 0 passed, 1 an unexpected failure (or an expected one not\n"+
+			"found), 2 usage or input error, 3 incomplete with no failure.")
 	out := fs.String("out", defaultOut("merged"), "output directory")
 	pos, code, ok := parseArgs(fs, args, 1, -1, stdout, stderr)
 	if !ok {
@@ -89,16 +91,9 @@ func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "merge", err)
 	}
-	failed := false
 	for i := range merged.Programs {
 		printSummary(stdout, &merged.Programs[i], *out)
-		if !merged.Programs[i].OK {
-			failed = true
-		}
 	}
 	fmt.Fprintf(stdout, "report: %s\n", index)
-	if failed {
-		return exitFailures
-	}
-	return exitOK
+	return exitFor(merged.Programs)
 }

@@ -17,7 +17,9 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			variantHelp+
 			"PCT's k is measured from this seed's round-robin run (explore measures it from\n"+
 			"its first seed), so to reproduce an explore failure use its replay file.\n\n"+
-			"Exit status: 0 the run passed, 1 it failed, 2 usage or input error.")
+			"A scenario with \"expect failure ID\" passes when this run fails that way.\n\n"+
+			"Exit status: 0 the run passed (or failed as expected), 1 it failed\n"+
+			"unexpectedly or not as expected, 2 usage or input error.")
 	seed := fs.Uint64("seed", 1, "the seed: the model's random draws and the strategy's")
 	strategy := fs.String("strategy", "", "random, pct or rr (default: the program's)")
 	depth := fs.Int("depth", 0, "PCT depth (default: the program's)")
@@ -58,10 +60,21 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "%s, seed %d, %s: ", prog.title(), *seed, info.Text)
+	pr := newProgramResult(prog, "", info, *seed, 1, 0, 1, false, "")
+	pr.Schedules = 1
 	if res.Failure != nil {
+		pr.Failures = append(pr.Failures, prog.failureInfo(res))
+		pr.FailuresFound = 1
+	}
+	fmt.Fprintf(stdout, "%s, seed %d, %s: ", prog.title(), *seed, info.Text)
+	switch {
+	case res.Failure != nil && pr.IsExpected(&pr.Failures[0]):
+		fmt.Fprintf(stdout, "failed as expected (expect failure %s)\n  %s\n", pr.ExpectFailure, res.Failure.Error())
+	case res.Failure != nil:
 		fmt.Fprintf(stdout, "FAILED\n  %s\n", res.Failure.Error())
-	} else {
+	case pr.Expect == reports.ExpectFind:
+		fmt.Fprintf(stdout, "passed, but the scenario expects failure %s (explore searches for it)\n", pr.ExpectFailure)
+	default:
 		fmt.Fprintln(stdout, "passed")
 	}
 	fmt.Fprintf(stdout, "  %d steps, t=%s, %d decisions, %d preemptions, trace hash %016x\n  schedule: %s\n",
@@ -70,16 +83,12 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := mkOut(*out); err != nil {
 			return fail(stderr, "run", err)
 		}
-		pr := newProgramResult(prog, "", info, *seed, 1, 0, 1, false, reports.ExpectPass)
-		pr.Schedules = 1
 		if res.Failure != nil {
-			fi := reports.NewFailureInfo(res)
+			fi := &pr.Failures[0]
 			fi.Replay = replayRel(prog.Name, "", *seed, false)
 			if err := writeReplay(*out, fi.Replay, replayFor(prog, info.Text, res)); err != nil {
 				return fail(stderr, "run", err)
 			}
-			pr.Failures = append(pr.Failures, fi)
-			pr.FailuresFound = 1
 			fmt.Fprintf(stdout, "  replay file: %s\n", filepath.Join(*out, filepath.FromSlash(fi.Replay)))
 		}
 		pr.Judge()
@@ -91,8 +100,5 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "report: %s\n", index)
 	}
-	if res.Failure != nil {
-		return exitFailures
-	}
-	return exitOK
+	return exitFor([]reports.ProgramResult{pr})
 }

@@ -113,8 +113,8 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			oc := explore(ctx, exploreParams{prog: p, spec: s.spec, firstSeed: *seed, schedules: *schedules, shards: 1,
 				workers: *workers})
 			if oc.Stopped {
-				fmt.Fprintln(stderr, "simrun tour: interrupted")
-				return exitFailures
+				fmt.Fprintln(stderr, "simrun tour: interrupted: incomplete")
+				return exitIncomplete
 			}
 			if err := row(s.label, s.spec.info(oc.K), s.expect(p), oc, *seed, *schedules); err != nil {
 				return fail(stderr, "tour", err)
@@ -123,8 +123,8 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dfs := strategySpec{Name: "dfs", Bound: *bound}
 		oc := explore(ctx, exploreParams{prog: p, spec: dfs, firstSeed: 0, shards: 1, workers: 1})
 		if oc.Stopped {
-			fmt.Fprintln(stderr, "simrun tour: interrupted")
-			return exitFailures
+			fmt.Fprintln(stderr, "simrun tour: interrupted: incomplete")
+			return exitIncomplete
 		}
 		if err := row(fmt.Sprintf("dfs-p%d", *bound), dfs.info(0), p.Planted.Preemptions <= *bound, oc, 0, 1); err != nil {
 			return fail(stderr, "tour", err)

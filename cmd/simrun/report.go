@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
+	srun "github.com/wbsim/wbsim/scenarios/run"
 	"github.com/wbsim/wbsim/sim"
 )
 
@@ -59,15 +61,57 @@ func writeReplay(out, rel string, f *reports.ReplayFile) error {
 	return reports.WriteReplayFile(filepath.Join(out, filepath.FromSlash(rel)), f)
 }
 
-// newProgramResult starts a program result.
+// newProgramResult starts a program result. expect "" is the program's
+// own expectation (program.expectation).
 func newProgramResult(p *program, label string, info reports.StrategyInfo, first uint64, count, shard, shards int,
 	keepGoing bool, expect string) reports.ProgramResult {
+	failure := ""
+	if expect == "" {
+		expect, failure = p.expectation()
+	}
 	return reports.ProgramResult{
 		Program: p.Name, Description: p.Description, Tags: p.Tags, Label: label, Variant: p.Variant, Strategy: info,
 		Seeds:  reports.SeedRange{First: first, Count: count, Shards: max(shards, 1), Done: []int{shard}},
-		Budget: reports.BudgetOf(p.Config), KeepGoing: keepGoing, Expect: expect,
+		Budget: reports.BudgetOf(p.Config), KeepGoing: keepGoing, Expect: expect, ExpectFailure: failure,
 		Failures: []reports.FailureInfo{}, Invariants: p.invariantInfos(),
 	}
+}
+
+// expectation is what run and explore judge p against: a scenario's
+// "expect failure ID" expects that failure to be found (withVariant drops
+// it when --fix or --version removes a bug seed's bug); otherwise (expect
+// ok, no expect, a planted race) every schedule must pass.
+func (p *program) expectation() (expect, failure string) {
+	if s := p.Scenario; s != nil && s.Expect.Outcome == scenarios.OutcomeFailure {
+		return reports.ExpectFind, s.Expect.Failure
+	}
+	return reports.ExpectPass, ""
+}
+
+// failureInfo summarises a failing result of p, marked Expected when it
+// is the failure p's scenario expects.
+func (p *program) failureInfo(r *sim.Result) reports.FailureInfo {
+	fi := reports.NewFailureInfo(r)
+	if expect, id := p.expectation(); expect == reports.ExpectFind {
+		fi.Expected = srun.Matches(r.Failure, id)
+	}
+	return fi
+}
+
+// Exit codes of run, explore, merge and the tour: 1 if any result has an
+// unexpected failure (or misses an expected one), else 3 if any run
+// stopped before its budget, else 0.
+func exitFor(programs []reports.ProgramResult) int {
+	code := exitOK
+	for i := range programs {
+		switch programs[i].Verdict() {
+		case reports.VerdictFail:
+			return exitFailures
+		case reports.VerdictIncomplete:
+			code = exitIncomplete
+		}
+	}
+	return code
 }
 
 // shrinkFailure shrinks a failing result to its minimal schedule, writes

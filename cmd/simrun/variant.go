@@ -108,8 +108,9 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 		// already the fixed one.
 		s.Kernel = k
 		s.Fixes = slices.DeleteFunc(s.Fixes, func(f string) bool { return !slices.Contains(scenarios.FixesFor(k), f) })
-		if s.Bug != nil && !slices.Contains(scenarios.FixesFor(k), s.Bug.Switch) {
+		if s.Bug != nil && s.Bug.Switch != "" && !slices.Contains(scenarios.FixesFor(k), s.Bug.Switch) {
 			s.Bug.Switch = ""
+			s.Expect = fixedExpect(s.Expect)
 		}
 	}
 	valid := scenarios.FixesFor(s.Kernel)
@@ -134,6 +135,9 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 		}
 	}
 	s.Fixes = slices.DeleteFunc(s.Fixes, func(f string) bool { return slices.Contains(v.NoFixes, f) })
+	if s.Bug != nil && s.Bug.Switch != "" && slices.Contains(v.Fixes, s.Bug.Switch) {
+		s.Expect = fixedExpect(s.Expect)
+	}
 	q, err := scenarioProgram(s, srun.Options{Fixes: v.Fixes, Off: v.NoFixes})
 	if err != nil {
 		return nil, fmt.Errorf("%s with %s: %v", p.Name, v.Flags(), err)
@@ -141,6 +145,14 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 	q.Variant = v
 	q.Path, q.SHA256 = p.Path, p.SHA256
 	return q, nil
+}
+
+// fixedExpect is a bug seed's expectation once its bug is gone (its fix
+// switch on, or a kernel version without the bug): every schedule passes,
+// as "simrun bugs" checks.
+func fixedExpect(e scenarios.Expect) scenarios.Expect {
+	e.Outcome, e.Failure = scenarios.OutcomeOK, ""
+	return e
 }
 
 // lookupVariant finds a program (lookupProgram) and changes it by v.

@@ -104,3 +104,73 @@ func TestReplayOfAUserScenario(t *testing.T) {
 		t.Errorf("result.json warnings %q, want the changed scenario", w)
 	}
 }
+
+// TestIncompleteRuns: a run that stops before its budget with no failure
+// is not a pass: ok false, a stopped reason, a JUnit error, exit 3.
+func TestIncompleteRuns(t *testing.T) {
+	check := func(name, dir string, code int, stopped string) {
+		t.Helper()
+		p := readResult(t, dir).Programs[0]
+		junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+		if code != exitIncomplete || p.OK || p.Stopped != stopped || p.Verdict() != reports.VerdictIncomplete ||
+			!strings.Contains(string(junit), `<error message="incomplete: stopped (`+stopped+`)`) {
+			t.Errorf("%s: exit %d, ok %v, stopped %q, verdict %s; want exit 3, not ok, stopped %s and a JUnit error\n%s",
+				name, code, p.OK, p.Stopped, p.Verdict(), stopped, junit)
+		}
+	}
+	dir := t.TempDir()
+	code, _, _ := runCLI(t, "explore", "first-writeback", "--time", "1ns", "--out", dir, "--progress", "off")
+	check("--time 1ns", dir, code, reports.StoppedTimeLimit)
+	if p := readResult(t, dir).Programs[0]; p.Schedules != 0 {
+		t.Errorf("--time 1ns ran %d schedules", p.Schedules)
+	}
+
+	shard := t.TempDir()
+	if code, _, stderr := runCLI(t, "explore", "first-writeback", "--schedules", "4", "--shard", "0/2", "--out", shard, "--progress", "off"); code != exitOK {
+		t.Fatalf("shard 0/2: exit %d %s", code, stderr)
+	}
+	merged := t.TempDir()
+	code, _, _ = runCLI(t, "merge", shard, "--out", merged)
+	check("merge of 1 of 2 shards", merged, code, reports.StoppedMissingShards)
+}
+
+// TestExpectHonoured: run and explore judge a scenario against its
+// expect line: the expected failure found is a pass, reported as
+// expected; a failure in a scenario that expects none is a failure.
+func TestExpectHonoured(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, _ := runCLI(t, "explore", "sector-overflow-32bit", "--schedules", "5", "--out", dir, "--progress", "off")
+	p := readResult(t, dir).Programs[0]
+	junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	html, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+	if code != exitOK || !p.OK || p.Verdict() != reports.VerdictExpected || p.ExpectFailure != "read-correct" ||
+		!p.Failures[0].Expected || strings.Contains(string(junit), "<failure") || !strings.Contains(string(html), "(expected)") ||
+		!strings.Contains(stdout, "verdict: expected") {
+		t.Errorf("explore of a bug seed: exit %d, verdict %s, %+v\n%s\n%s", code, p.Verdict(), p, stdout, junit)
+	}
+	// With its fix on, the same scenario expects every schedule to pass.
+	code, stdout, _ = runCLI(t, "run", "sector-overflow-32bit", "--fix", "sector-overflow")
+	if code != exitOK || !strings.Contains(stdout, "passed") {
+		t.Errorf("run with the fix: exit %d\n%s", code, stdout)
+	}
+	// A user's scenario without expect: its failure is a failure.
+	inUserDir(t, userScenario)
+	code, stdout, _ = runCLI(t, "run", "user.wbs")
+	if code != exitFailures || !strings.Contains(stdout, "FAILED") {
+		t.Errorf("run of a failing scenario: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestDiffVersionsVerdict: a version failing unexpectedly is exit 1; the
+// failure a bug seed expects is marked expected and passes.
+func TestDiffVersionsVerdict(t *testing.T) {
+	code, stdout, _ := runCLI(t, "diff-versions", "sector-overflow-32bit")
+	if code != exitOK || !strings.Contains(stdout, "2.6.12  (expected) read-correct") {
+		t.Errorf("diff-versions of a bug seed: exit %d\n%s", code, stdout)
+	}
+	inUserDir(t, userScenario)
+	code, stdout, _ = runCLI(t, "diff-versions", "user.wbs")
+	if code != exitFailures || !strings.Contains(stdout, "verdict: FAIL: unexpected failure on 2.6.12, 2.6.2x, 3.x") {
+		t.Errorf("diff-versions of a failing scenario: exit %d\n%s", code, stdout)
+	}
+}
