@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,36 @@ import (
 	"github.com/wbsim/wbsim/reports"
 	"github.com/wbsim/wbsim/sim"
 )
+
+// readInside reads the replay file rel inside the shard directory dir,
+// through an os.Root: neither "..", an absolute path nor a symlink may
+// lead out of dir.
+func readInside(dir, rel string) ([]byte, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	st, err := root.Stat(rel)
+	if err == nil && st.Size() > maxReplayFile {
+		return nil, fmt.Errorf("%s: replay file %s: %d bytes is too large for a replay file", dir, rel, st.Size())
+	}
+	var data []byte
+	if err == nil {
+		data, err = root.ReadFile(rel)
+	}
+	switch {
+	case err == nil:
+		return data, nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	if fi, lerr := root.Lstat(rel); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s: the replay file %s is a symlink that leads outside its shard directory; "+
+			"merge reads only files inside the directories it is given", dir, rel)
+	}
+	return nil, fmt.Errorf("%s: replay file %s: %v", dir, rel, err)
+}
 
 func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("merge", "DIR... [--out DIR]",
@@ -54,10 +85,14 @@ func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "merge", err)
 	}
 	for _, c := range copies {
-		data, err := os.ReadFile(c.From)
-		if err != nil {
-			fmt.Fprintf(stderr, "simrun merge: warning: replay file %s is missing; the merged report refers to it anyway\n", c.From)
+		data, err := readInside(c.Dir, c.Rel)
+		if errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(stderr, "simrun merge: warning: replay file %s is missing; the merged report refers to it anyway\n",
+				filepath.Join(c.Dir, c.Rel))
 			continue
+		}
+		if err != nil {
+			return fail(stderr, "merge", err)
 		}
 		if err := reports.WriteFileAtomic(filepath.Join(*out, filepath.FromSlash(c.To)), data); err != nil {
 			return fail(stderr, "merge", err)

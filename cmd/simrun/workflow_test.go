@@ -174,3 +174,46 @@ func TestDiffVersionsVerdict(t *testing.T) {
 		t.Errorf("diff-versions of a failing scenario: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestMergeReadsOnlyInsideShards: a result.json naming a replay file
+// outside its directory, by path or by symlink, is refused.
+func TestMergeReadsOnlyInsideShards(t *testing.T) {
+	inUserDir(t, userScenario)
+	if code, _, stderr := runCLI(t, "explore", "user.wbs", "--out", "s", "--progress", "off"); code != exitFailures {
+		t.Fatalf("explore: exit %d %s", code, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join("s", "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := readResult(t, "s").Programs[0].Failures[0].Replay
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("not for the report\n"), 0o644)
+	for _, c := range []struct{ name, replay string }{
+		{"dot-dot path", "../../../../../../../../" + secret},
+		{"absolute path", secret},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			os.WriteFile(filepath.Join("s", "result.json"), []byte(strings.ReplaceAll(string(data), `"`+rel+`"`, `"`+c.replay+`"`)), 0o644)
+			out := t.TempDir()
+			code, _, stderr := runCLI(t, "merge", "s", "--out", out)
+			if code != exitUsage || !strings.Contains(stderr, "outside its shard directory") {
+				t.Errorf("merge: exit %d, stderr %q; want 2 and a refusal", code, stderr)
+			}
+			if b, err := os.ReadFile(filepath.Join(out, "replays", "secret")); err == nil {
+				t.Errorf("merge copied the file outside the shard: %s", b)
+			}
+		})
+	}
+	// A replay file that is a symlink out of the shard directory.
+	os.WriteFile(filepath.Join("s", "result.json"), data, 0o644)
+	os.Remove(filepath.Join("s", rel))
+	if err := os.Symlink(secret, filepath.Join("s", rel)); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "merge", "s", "--out", out)
+	if code != exitUsage || !strings.Contains(stderr, "outside its shard directory") {
+		t.Errorf("merge of a symlinked replay file: exit %d, stderr %q; want 2 and a refusal", code, stderr)
+	}
+}
