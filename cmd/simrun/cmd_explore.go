@@ -48,6 +48,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	shrinkRuns := fs.Int("shrink-runs", 2000, "runs the shrinker may use on the first failure (0 = do not shrink)")
 	progress := fs.String("progress", "auto", "progress on stderr: auto, live, lines or off (auto: live on a terminal, a line every 10s otherwise, none when CI is set)")
 	vf := addVariantFlags(fs)
+	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -104,6 +105,13 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if sn > 1 && spec.Name == "dfs" {
 		return fail(stderr, "explore", usagef("--shard does not apply to dfs: its search walks one tree of schedules (shard random or pct runs)"))
+	}
+	worlds := *workers
+	if spec.Name == "dfs" {
+		worlds = 1
+	}
+	if err := checkMemory(prog, worlds, budget.v); err != nil {
+		return fail(stderr, "explore", err)
 	}
 	mode, err := progressModeFor(*progress, stderr)
 	if err != nil {
@@ -334,7 +342,7 @@ func printSummary(w io.Writer, pr *reports.ProgramResult, dir string) {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 	if m := pr.Minimal; m != nil {
-		fmt.Fprintf(w, "minimal schedule (seed %d): %d -> %d preemptions\n  %s\n", m.Seed, m.PreemptionsBefore, m.PreemptionsAfter, m.Schedule)
+		fmt.Fprintf(w, "minimal schedule (seed %d): %d -> %d preemptions\n  %s\n", m.Seed, m.PreemptionsBefore, m.PreemptionsAfter, scheduleText(m.Schedule))
 		if m.Replay != "" {
 			fmt.Fprintf(w, "  replay: %s\n", at(m.Replay))
 		}

@@ -164,11 +164,15 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			"bug still reproduce?")
 	trace := fs.Bool("trace", false, "print the narrated trace")
 	out := fs.String("out", "", "write a report to this directory (default: none)")
+	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
 	}
 	f, prog, warn, err := loadReplay(pos[0])
+	if err == nil {
+		err = checkMemory(prog, 1, budget.v)
+	}
 	if err != nil {
 		return fail(stderr, "replay", err)
 	}
@@ -238,6 +242,7 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			"does not fail (nothing to shrink), 2 usage or input error.")
 	o := fs.String("o", "", "the output replay file (default: FILE.min.replay)")
 	runs := fs.Int("runs", 2000, "runs the shrinker may use")
+	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -246,6 +251,9 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "shrink", usagef("--runs must be at least 1"))
 	}
 	f, prog, warn, err := loadReplay(pos[0])
+	if err == nil {
+		err = checkMemory(prog, 1, budget.v)
+	}
 	if err != nil {
 		return fail(stderr, "shrink", err)
 	}
@@ -288,7 +296,7 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "preemptions: %d -> %d (decisions: %d -> %d)\n", f.Log.Preemptions(), small.Preemptions(),
 		len(f.Log.Choices), len(small.Choices))
 	fmt.Fprintf(stdout, "still fails: %s\n", sr.Failure.Error())
-	fmt.Fprintf(stdout, "schedule: %s\n", small)
+	fmt.Fprintf(stdout, "schedule: %s\n", scheduleText(small.String()))
 	fmt.Fprintf(stdout, "wrote %s\n", dst)
 	return exitOK
 }

@@ -28,12 +28,16 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	trace := fs.Bool("trace", false, "print the narrated trace")
 	out := fs.String("out", "", "write a report to this directory (default: none)")
 	vf := addVariantFlags(fs)
+	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
 	}
 	prog, err := lookupVariant(pos[0], vf.variant())
 	if err != nil {
+		return fail(stderr, "run", err)
+	}
+	if err := checkMemory(prog, 1, budget.v); err != nil {
 		return fail(stderr, "run", err)
 	}
 	spec := prog.Strategy
@@ -78,7 +82,7 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "passed")
 	}
 	fmt.Fprintf(stdout, "  %d steps, t=%s, %d decisions, %d preemptions, trace hash %016x\n  schedule: %s\n",
-		res.Steps, res.Time, len(res.Log.Choices), res.Log.Preemptions(), res.Hash, res.Log)
+		res.Steps, res.Time, len(res.Log.Choices), res.Log.Preemptions(), res.Hash, scheduleText(res.Log.String()))
 	if *out != "" {
 		if err := mkOut(*out); err != nil {
 			return fail(stderr, "run", err)

@@ -153,7 +153,7 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			verdict = "DIVERGED"
 			missed++
 		}
-		fmt.Fprintf(stdout, "\n%s: %s\n  replay: %s\n  schedule: %s\n", f.prog.Name, f.run.Result.Failure.Error(), verdict, small)
+		fmt.Fprintf(stdout, "\n%s: %s\n  replay: %s\n  schedule: %s\n", f.prog.Name, f.run.Result.Failure.Error(), verdict, scheduleText(small.String()))
 		if *verbose {
 			fmt.Fprintf(stdout, "%s", f.run.Result.Failure.Report())
 		}

@@ -164,6 +164,20 @@ func captureSeed(p *program, spec strategySpec, seed uint64, k int64, title stri
 	return run
 }
 
+// maxScheduleText is how much of a schedule the terminal shows.
+const maxScheduleText = 240
+
+// scheduleText is a schedule for the terminal: whole when short, else its
+// start and where the whole of it is (a long run's schedule can be
+// hundreds of kilobytes).
+func scheduleText(s string) string {
+	if len(s) <= maxScheduleText {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:maxScheduleText], ' ')
+	return s[:cut] + fmt.Sprintf(" ... (%d more characters: the replay file and result.json hold the whole schedule)", len(s)-cut)
+}
+
 // writeReport writes the report directory and prints where index.html is.
 func writeReport(out string, rep *reports.Report) (string, error) {
 	index, err := reports.WriteDir(out, rep)

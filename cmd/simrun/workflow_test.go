@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wbsim/wbsim/reports"
 )
@@ -215,5 +216,67 @@ func TestMergeReadsOnlyInsideShards(t *testing.T) {
 	code, _, stderr := runCLI(t, "merge", "s", "--out", out)
 	if code != exitUsage || !strings.Contains(stderr, "outside its shard directory") {
 		t.Errorf("merge of a symlinked replay file: exit %d, stderr %q; want 2 and a refusal", code, stderr)
+	}
+}
+
+// bigWrite is a scenario whose one write touches size bytes of a disk of
+// capacity bytes.
+func bigWrite(size, capacity string) string {
+	return `wbsim-scenario v1
+name big-write
+kernel 3.x
+fs blockfs
+    block-size 4096
+    capacity ` + capacity + `
+
+task a
+    open f /data
+    write f 0+` + size + ` as A
+
+explore
+    strategy random
+    schedules 2
+`
+}
+
+// TestMemoryBudget: a run estimated to need more memory than the budget
+// is refused before it starts, naming the estimate and the flag.
+func TestMemoryBudget(t *testing.T) {
+	inUserDir(t, bigWrite("1GiB", "2GiB"))
+	start := time.Now()
+	code, _, stderr := runCLI(t, "explore", "user.wbs", "--workers", "4", "--memory-budget", "1GiB", "--out", "o")
+	if code != exitUsage || !strings.Contains(stderr, "user.wbs needs about 2.0 GiB of memory, 4 worlds at once") ||
+		!strings.Contains(stderr, "the memory budget is 1.0 GiB (--memory-budget)") || time.Since(start) > 2*time.Second {
+		t.Errorf("explore over budget: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat("o"); err == nil {
+		t.Error("a refused run wrote its output directory")
+	}
+	for _, c := range [][]string{{"run", "user.wbs"}, {"explain", "user.wbs"}} {
+		if code, _, stderr := runCLI(t, append(c, "--memory-budget", "64MiB")...); code != exitUsage || !strings.Contains(stderr, "needs about") {
+			t.Errorf("%v over budget: exit %d, %s", c, code, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t, "run", "user.wbs", "--memory-budget", "lots"); code != exitUsage || !strings.Contains(stderr, "-memory-budget") {
+		t.Errorf("a bad --memory-budget: exit %d, %s", code, stderr)
+	}
+}
+
+// TestLongRunReportsAreCapped: the reports of a long run keep its first
+// and last events and say what they left out; index.html stays small.
+func TestLongRunReportsAreCapped(t *testing.T) {
+	inUserDir(t, bigWrite("8MiB", "64MiB"))
+	if code, _, stderr := runCLI(t, "run", "user.wbs", "--out", "o"); code != exitOK {
+		t.Fatalf("run: exit %d %s", code, stderr)
+	}
+	for name, limit := range map[string]int64{"index.html": 10 << 20, "trace.json": 5 << 20, "trace.txt": 3 << 20} {
+		st, err := os.Stat(filepath.Join("o", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(filepath.Join("o", name))
+		if st.Size() > limit || !strings.Contains(string(data), "left out") {
+			t.Errorf("%s: %d bytes (limit %d), says what it left out: %v", name, st.Size(), limit, strings.Contains(string(data), "left out"))
+		}
 	}
 }
