@@ -101,6 +101,9 @@ func WriteJUnit(w io.Writer, r *Result) error {
 				}
 			}
 			switch {
+			case p.TraceDiff != "" && len(unexpected) == 0:
+				c.Failure = &junitFailure{Message: "the narrated trace differs from the golden file " + p.TraceGolden,
+					Type: "trace-diff", Text: p.TraceDiff}
 			case len(unexpected) > 0:
 				f := unexpected[0]
 				msg := f.Summary

@@ -89,6 +89,11 @@ type ProgramResult struct {
 	Failures      []FailureInfo   `json:"failures"`
 	Minimal       *Minimal        `json:"minimal,omitempty"`
 	Invariants    []InvariantInfo `json:"invariants,omitempty"`
+	// TraceGolden is the golden file of a scenario's "expect trace FILE"
+	// the run was compared with; TraceDiff is the difference (want -, got
+	// +), "" when the narrated trace matched.
+	TraceGolden string `json:"trace_golden,omitempty"`
+	TraceDiff   string `json:"trace_diff,omitempty"`
 	// Warnings are what a reader of the verdict must know: a replayed
 	// scenario file that changed since, a replay that did not reproduce.
 	Warnings []string `json:"warnings,omitempty"`
@@ -176,7 +181,7 @@ func (p *ProgramResult) Verdict() string {
 	switch {
 	case p.Expect == ExpectAny:
 		return VerdictOK
-	case unexpected > 0:
+	case unexpected > 0, p.TraceDiff != "":
 		return VerdictFail
 	case expected > 0:
 		return VerdictExpected

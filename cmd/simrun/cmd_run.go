@@ -17,7 +17,10 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			variantHelp+
 			"PCT's k is measured from this seed's round-robin run (explore measures it from\n"+
 			"its first seed), so to reproduce an explore failure use its replay file.\n\n"+
-			"A scenario with \"expect failure ID\" passes when this run fails that way.\n\n"+
+			"A scenario with \"expect failure ID\" passes when this run fails that way.\n"+
+			"A scenario file with \"expect trace FILE\" has this run's narrated trace\n"+
+			"compared with FILE (relative to the scenario): a difference fails the run\n"+
+			"and is shown; --rewrite writes FILE instead.\n\n"+
 			"Exit status: 0 the run passed (or failed as expected), 1 it failed\n"+
 			"unexpectedly or not as expected, 2 usage or input error.")
 	seed := fs.Uint64("seed", 1, "the seed: the model's random draws and the strategy's")
@@ -27,6 +30,7 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	k := fs.Int64("k", 0, "pct: steps per run estimate (0 = measure it)")
 	trace := fs.Bool("trace", false, "print the narrated trace")
 	out := fs.String("out", "", "write a report to this directory (default: none)")
+	rewrite := fs.Bool("rewrite", false, "write the golden trace file of the scenario's \"expect trace FILE\" from this run")
 	vf := addVariantFlags(fs)
 	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
@@ -69,6 +73,23 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if res.Failure != nil {
 		pr.Failures = append(pr.Failures, prog.failureInfo(res))
 		pr.FailuresFound = 1
+	}
+	if golden := prog.goldenPath(); golden != "" {
+		pr.TraceGolden = golden
+		if pr.TraceDiff, err = checkGolden(golden, run, *rewrite); err != nil {
+			return fail(stderr, "run", err)
+		}
+		switch {
+		case *rewrite:
+			fmt.Fprintf(stdout, "wrote the golden trace %s\n", golden)
+		case pr.TraceDiff != "":
+			fmt.Fprintf(stdout, "the narrated trace differs from the golden trace %s (expect trace; -want +got):\n%s\n"+
+				"(if the change is right: simrun run %s --seed %d --rewrite)\n", golden, firstLines(pr.TraceDiff, 60), prog.Path, *seed)
+		default:
+			fmt.Fprintf(stdout, "the narrated trace matches the golden trace %s\n", golden)
+		}
+	} else if *rewrite {
+		return fail(stderr, "run", usagef("--rewrite: %s has no \"expect trace FILE\" (a scenario file's golden trace)", prog.Name))
 	}
 	fmt.Fprintf(stdout, "%s, seed %d, %s: ", prog.title(), *seed, info.Text)
 	switch {

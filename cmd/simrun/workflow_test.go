@@ -280,3 +280,44 @@ func TestLongRunReportsAreCapped(t *testing.T) {
 		}
 	}
 }
+
+// TestExpectTrace: "expect trace FILE" compares run's narrated trace with
+// a golden file next to the scenario; --rewrite writes it.
+func TestExpectTrace(t *testing.T) {
+	inUserDir(t, `wbsim-scenario v1
+name golden-trace
+kernel 3.x
+fs blockfs
+    block-size 1024
+
+task a
+    open f /data
+    write f 0+1KiB as A
+    fsync f expect ok
+
+expect trace golden/run.trace
+`)
+	if code, _, stderr := runCLI(t, "run", "user.wbs"); code != exitUsage || !strings.Contains(stderr, "golden/run.trace") || !strings.Contains(stderr, "--rewrite") {
+		t.Errorf("a missing golden file: exit %d, %s", code, stderr)
+	}
+	if code, stdout, _ := runCLI(t, "run", "user.wbs", "--rewrite"); code != exitOK || !strings.Contains(stdout, "wrote the golden trace") {
+		t.Fatalf("--rewrite: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ := runCLI(t, "run", "user.wbs"); code != exitOK || !strings.Contains(stdout, "matches the golden trace") {
+		t.Errorf("the same run: exit %d\n%s", code, stdout)
+	}
+	golden := filepath.Join("golden", "run.trace")
+	data, _ := os.ReadFile(golden)
+	os.WriteFile(golden, []byte(strings.Replace(string(data), "vfs_write", "vfs_wrote", 1)), 0o644)
+	code, stdout, _ := runCLI(t, "run", "user.wbs", "--out", "o")
+	if code != exitFailures || !strings.Contains(stdout, "differs from the golden trace") || !strings.Contains(stdout, "vfs_wrote") {
+		t.Errorf("a changed golden file: exit %d\n%s", code, stdout)
+	}
+	p := readResult(t, "o").Programs[0]
+	if p.OK || p.TraceDiff == "" || p.TraceGolden != golden {
+		t.Errorf("result.json: ok %v, golden %q, diff %q", p.OK, p.TraceGolden, p.TraceDiff)
+	}
+	if code, _, stderr := runCLI(t, "run", "first-writeback", "--rewrite"); code != exitUsage || !strings.Contains(stderr, "no \"expect trace FILE\"") {
+		t.Errorf("--rewrite without expect trace: exit %d, %s", code, stderr)
+	}
+}
