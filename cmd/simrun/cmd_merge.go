@@ -43,6 +43,27 @@ func readInside(dir, rel string) ([]byte, error) {
 	return nil, fmt.Errorf("%s: replay file %s: %v", dir, rel, err)
 }
 
+// mergedProgram finds the program a merged result ran, to re-run its
+// first failure: a scenario file by its path, only if its contents are
+// the ones the shards ran; else a built-in by name.
+func mergedProgram(p *reports.ProgramResult) (*program, error) {
+	if p.Path == "" {
+		return lookupVariant(p.Program, p.Variant)
+	}
+	src, err := os.ReadFile(p.Path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read its scenario file: %v", unwrapPathErr(err))
+	}
+	if sha256Hex(src) != p.ProgramSHA256 {
+		return nil, fmt.Errorf("its scenario file %s has changed since the shards ran", p.Path)
+	}
+	prog, err := scenarioFile(p.Path, src)
+	if err != nil {
+		return nil, err
+	}
+	return prog.withVariant(p.Variant)
+}
+
 func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("merge", "DIR... [--out DIR]",
 		"Merges the outputs of explore shards (each DIR holds a result.json) into one\n"+
@@ -102,8 +123,11 @@ func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	// when the program is one this build knows.
 	var runs []*reports.Run
 	for _, p := range merged.Programs {
-		prog, err := lookupProgram(p.Program)
+		prog, err := mergedProgram(&p)
 		if err != nil {
+			if p.Minimal != nil || len(p.Failures) > 0 {
+				fmt.Fprintf(stderr, "simrun merge: warning: %s: no timeline or narrated trace: %v\n", p.Name(), err)
+			}
 			continue
 		}
 		prog.Config = p.Budget.Config()

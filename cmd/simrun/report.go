@@ -70,7 +70,7 @@ func newProgramResult(p *program, label string, info reports.StrategyInfo, first
 		expect, failure = p.expectation()
 	}
 	return reports.ProgramResult{
-		Program: p.Name, Description: p.Description, Tags: p.Tags, Label: label, Variant: p.Variant, Strategy: info,
+		Program: p.Name, Path: p.Path, ProgramSHA256: p.SHA256, Description: p.Description, Tags: p.Tags, Label: label, Variant: p.Variant, Strategy: info,
 		Seeds:  reports.SeedRange{First: first, Count: count, Shards: max(shards, 1), Done: []int{shard}},
 		Budget: reports.BudgetOf(p.Config), KeepGoing: keepGoing, Expect: expect, ExpectFailure: failure,
 		Failures: []reports.FailureInfo{}, Invariants: p.invariantInfos(),

@@ -321,3 +321,18 @@ expect trace golden/run.trace
 		t.Errorf("--rewrite without expect trace: exit %d, %s", code, stderr)
 	}
 }
+
+// TestMergeOfAUserScenario: merge re-runs a user's scenario file for the
+// timeline, not the built-in of the same name.
+func TestMergeOfAUserScenario(t *testing.T) {
+	inUserDir(t, userScenario)
+	runCLI(t, "explore", "user.wbs", "--out", "s", "--progress", "off")
+	code, _, stderr := runCLI(t, "merge", "s", "--out", "m")
+	trace, _ := os.ReadFile(filepath.Join("m", "trace.txt"))
+	if code != exitFailures || !strings.Contains(string(trace), "returned 0, expected EIO") {
+		t.Errorf("merge: exit %d, %s; the trace is not the user's scenario's failure:\n%.800s", code, stderr, trace)
+	}
+	if p := readResult(t, "m").Programs[0]; p.Path != "user.wbs" || p.ProgramSHA256 == "" {
+		t.Errorf("merged result names path %q sha256 %q", p.Path, p.ProgramSHA256)
+	}
+}
