@@ -59,10 +59,10 @@ type ProgramResult struct {
 	// Path and ProgramSHA256 are, for a scenario file, its path as given on
 	// the command line and the hex SHA-256 of its bytes (as in replay
 	// files): merge re-runs that file, never a built-in of the same name.
-	Path          string `json:"path,omitempty"`
-	ProgramSHA256 string `json:"program_sha256,omitempty"`
-	Description   string `json:"description,omitempty"`
-	Tags        []string `json:"tags,omitempty"`
+	Path          string   `json:"path,omitempty"`
+	ProgramSHA256 string   `json:"program_sha256,omitempty"`
+	Description   string   `json:"description,omitempty"`
+	Tags          []string `json:"tags,omitempty"`
 	// Label tells runs of one program apart within a result (the tour runs
 	// each program with several strategies); "" when there is one.
 	Label string `json:"label,omitempty"`
