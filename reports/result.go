@@ -49,7 +49,6 @@ const (
 	StoppedTimeLimit     = "time-limit"     // --time ran out
 	StoppedNoSchedules   = "no-schedules"   // no schedule ran at all
 	StoppedMissingShards = "missing-shards" // a merge lacks some shards
-	StoppedMemoryBudget  = "memory-budget"  // the run would exceed its memory budget
 )
 
 // ProgramResult is one program explored with one strategy over one seed

@@ -76,9 +76,10 @@ Exit codes:
   0  ok: every verdict passed (an expected failure found counts as a pass)
   1  a failure the program does not expect, an expected one not found, or for
      replay a recorded outcome not reproduced exactly
-  2  usage or input error (a bad flag, file or scenario)
+  2  usage or input error (a bad flag, file or scenario; a run estimated to
+     need more than --memory-budget)
   3  incomplete: a run stopped before its budget (Ctrl-C or SIGTERM, --time,
-     no schedule run, a merge missing shards, a memory budget) with no failure
+     no schedule run, a merge missing shards) with no failure found
 `)
 }
 
