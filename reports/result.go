@@ -307,7 +307,7 @@ func (f *FailureInfo) Text() string {
 	}
 	fmt.Fprintf(&b, "  schedule: %d decision%s, %d preemption%s\n  %s\n", f.Decisions, plural(f.Decisions), f.Preemptions, plural(f.Preemptions), f.Schedule)
 	if f.Replay != "" {
-		fmt.Fprintf(&b, "  replay: simrun replay %s\n", f.Replay)
+		fmt.Fprintf(&b, "  replay: simrun replay %s (a path in the report's directory)\n", f.Replay)
 	}
 	return b.String()
 }

@@ -40,7 +40,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	schedules := optIntFlag(fs, "schedules", "`N` schedules (seeds) to run (default: the program's; dfs: until exhausted, or at most N)")
 	limit := fs.Duration("time", 0, "stop after this wall-clock time, keeping results (0 = no limit)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "worker goroutines (results do not depend on it)")
-	seed := fs.Uint64("seed", 1, "first seed")
+	seed := fs.Uint64("seed", 1, "first seed (default: the scenario's explore seed if it sets one, else 1)")
 	shard := fs.String("shard", "", "run shard i of n of the seed range, i/n with 0 <= i < n (see docs/sharding.md)")
 	out := fs.String("out", "", "output directory (default ./out/explore-PROGRAM[-shard-i-of-n])")
 	keepGoing := fs.Bool("keep-going", false, "run every schedule and collect every failure (default: stop at the first)")
@@ -56,6 +56,9 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	prog, err := lookupVariant(pos[0], vf.variant())
 	if err != nil {
 		return fail(stderr, "explore", err)
+	}
+	if s := prog.Scenario; s != nil && s.Explore.Seed != 0 && !flagSet(fs, "seed") {
+		*seed = s.Explore.Seed
 	}
 	spec := prog.Strategy
 	if *strategy != "" {

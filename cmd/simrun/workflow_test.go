@@ -336,3 +336,14 @@ func TestMergeOfAUserScenario(t *testing.T) {
 		t.Errorf("merged result names path %q sha256 %q", p.Path, p.ProgramSHA256)
 	}
 }
+
+// TestExploreTakesTheScenarioSeed: a scenario's "explore seed" is the
+// first seed unless --seed is given.
+func TestExploreTakesTheScenarioSeed(t *testing.T) {
+	inUserDir(t, strings.Replace(userScenario, "    schedules 4\n", "    schedules 4\n    seed 7\n", 1))
+	runCLI(t, "explore", "user.wbs", "--out", "a", "--progress", "off")
+	runCLI(t, "explore", "user.wbs", "--seed", "3", "--out", "b", "--progress", "off")
+	if a, b := readResult(t, "a").Programs[0].Seeds.First, readResult(t, "b").Programs[0].Seeds.First; a != 7 || b != 3 {
+		t.Errorf("first seeds %d (want the scenario's 7) and %d (want --seed 3)", a, b)
+	}
+}
