@@ -13,11 +13,12 @@ import (
 // The memory model of a world, measured (docs/cli.md, "Resource
 // budgets"): a 1 GiB write on a 2 GiB disk ran 15.5 million steps in one
 // world of 274 MB, about 1 KiB per page (the page, its buffers and block
-// state, and the decision log of its steps). The estimate doubles that
-// for margin. Captured runs keep at most reports.CaptureHead +
+// state, and the decision log of its steps), and 64 worlds of
+// first-writeback at once took 6.4 MB more than one. The estimate doubles
+// the first and takes ten times the second, for margin. Captured runs keep at most reports.CaptureHead +
 // reports.CaptureTail events, so a report costs a few MB whatever the run.
 const (
-	worldBaseBytes      = 8 << 20
+	worldBaseBytes      = 1 << 20
 	bytesPerPageTouched = 2 << 10
 	pageBytes           = 4096
 	// defaultMemoryBudget is --memory-budget's default: the memory all the
