@@ -96,11 +96,14 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			s.Failures++
 			var unexpected []FailureInfo
 			for i := range p.Failures {
-				if !p.IsExpected(&p.Failures[i]) {
+				if !p.IsExpected(&p.Failures[i]) && p.Expect != ExpectAny {
 					unexpected = append(unexpected, p.Failures[i])
 				}
 			}
 			switch {
+			case p.Reproduced != nil && !*p.Reproduced:
+				c.Failure = &junitFailure{Message: "the replay did not reproduce the recorded outcome", Type: "not-reproduced",
+					Text: text.String()}
 			case p.TraceDiff != "" && len(unexpected) == 0:
 				c.Failure = &junitFailure{Message: "the narrated trace differs from the golden file " + p.TraceGolden,
 					Type: "trace-diff", Text: p.TraceDiff}

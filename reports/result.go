@@ -98,6 +98,10 @@ type ProgramResult struct {
 	// +), "" when the narrated trace matched.
 	TraceGolden string `json:"trace_golden,omitempty"`
 	TraceDiff   string `json:"trace_diff,omitempty"`
+	// Reproduced is set by replay: whether the recorded outcome was
+	// reproduced exactly (same trace hash, same failure or pass). False
+	// makes the verdict FAIL.
+	Reproduced *bool `json:"reproduced,omitempty"`
 	// Warnings are what a reader of the verdict must know: a replayed
 	// scenario file that changed since, a replay that did not reproduce.
 	Warnings []string `json:"warnings,omitempty"`
@@ -183,6 +187,8 @@ func (p *ProgramResult) Verdict() string {
 		}
 	}
 	switch {
+	case p.Reproduced != nil && !*p.Reproduced:
+		return VerdictFail
 	case p.Expect == ExpectAny:
 		return VerdictOK
 	case unexpected > 0, p.TraceDiff != "":

@@ -10,6 +10,7 @@ import (
 func TestVerdict(t *testing.T) {
 	expected := FailureInfo{Summary: "the one expected", Expected: true}
 	other := FailureInfo{Summary: "another"}
+	yes, no := true, false
 	cases := []struct {
 		name     string
 		p        ProgramResult
@@ -29,6 +30,9 @@ func TestVerdict(t *testing.T) {
 		{"find, none, stopped", ProgramResult{Expect: ExpectFind, ExpectFailure: "x", Stopped: StoppedMissingShards}, VerdictIncomplete, false, "<error"},
 		{"find any, found", ProgramResult{Expect: ExpectFind, Failures: []FailureInfo{other}}, VerdictExpected, true, ""},
 		{"any", ProgramResult{Expect: ExpectAny, Failures: []FailureInfo{other}, Stopped: StoppedInterrupted}, VerdictOK, true, ""},
+		{"replay reproduced", ProgramResult{Expect: ExpectAny, Failures: []FailureInfo{other}, Reproduced: &yes}, VerdictOK, true, ""},
+		{"replay not reproduced", ProgramResult{Expect: ExpectAny, Reproduced: &no}, VerdictFail, false, `type="not-reproduced"`},
+		{"trace differs", ProgramResult{Expect: ExpectPass, TraceGolden: "g", TraceDiff: "- a\n+ b\n"}, VerdictFail, false, "differs from the golden file g"},
 	}
 	for _, c := range cases {
 		p := c.p

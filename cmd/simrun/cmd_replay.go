@@ -213,9 +213,9 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		if warn != "" {
 			pr.Warnings = append(pr.Warnings, warn)
 		}
-		pr.Judge()
 		// A replay's verdict is whether it reproduced the record.
-		pr.OK = reproduced
+		pr.Reproduced = &reproduced
+		pr.Judge()
 		if !reproduced {
 			pr.Warnings = append(pr.Warnings, "not reproduced: "+strings.ReplaceAll(msg, "\n", " ")+"; result "+strings.ReplaceAll(text, "\n", " "))
 		}

@@ -172,6 +172,10 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "tour", err)
 	}
 	fmt.Fprintf(stderr, "tour: %d schedules in %s\n", totalSchedules, elapsed.Round(time.Millisecond))
+	if ctx.Err() != nil {
+		fmt.Fprintf(stdout, "\ninterrupted: incomplete, the report shows what ran\nreport: %s\n", index)
+		return exitIncomplete
+	}
 	if missed > 0 {
 		fmt.Fprintf(stdout, "\n%d expected finds were missed\n", missed)
 		fmt.Fprintf(stdout, "report: %s\n", index)

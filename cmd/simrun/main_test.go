@@ -324,6 +324,12 @@ func TestReplayDivergence(t *testing.T) {
 	if code, stdout, _ = runCLI(t, "replay", bad); code != exitFailures || !strings.Contains(stdout, "FAILED differently") {
 		t.Fatalf("replay failing differently: exit %d, want 1\n%s", code, stdout)
 	}
+	rep := t.TempDir()
+	runCLI(t, "replay", bad, "--out", rep)
+	junit, _ := os.ReadFile(filepath.Join(rep, "junit.xml"))
+	if p := readResult(t, rep).Programs[0]; p.OK || p.Reproduced == nil || *p.Reproduced || !strings.Contains(string(junit), `type="not-reproduced"`) {
+		t.Errorf("the report of a replay not reproduced: ok %v, reproduced %v\n%s", p.OK, p.Reproduced, junit)
+	}
 }
 
 // TestExploreIsDeterministic: the same seeds give byte-identical
