@@ -124,8 +124,11 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			}
 		case VerdictIncomplete:
 			s.Errors++
-			c.Error = &junitFailure{Message: fmt.Sprintf("incomplete: stopped (%s) after %d schedules, before its budget; no verdict",
-				p.Stopped, p.Schedules), Type: "incomplete-" + p.Stopped, Text: text.String()}
+			typ := "incomplete-" + p.Stopped
+			if p.Stopped == "" {
+				typ = "incomplete-shard"
+			}
+			c.Error = &junitFailure{Message: "incomplete: " + p.Incomplete() + "; no verdict", Type: typ, Text: text.String()}
 		default:
 			if text.Len() > 0 {
 				c.SystemOut = text.String()

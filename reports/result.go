@@ -195,12 +195,25 @@ func (p *ProgramResult) Verdict() string {
 		return VerdictFail
 	case expected > 0:
 		return VerdictExpected
-	case p.Stopped != "":
+	case p.Incomplete() != "":
 		return VerdictIncomplete
 	case p.Expect == ExpectFind:
 		return VerdictFail // complete, and the expected failure was not found
 	}
 	return VerdictOK
+}
+
+// Incomplete says why the result covers less than its budget, or "": the
+// run stopped early (Stopped), or, when a failure must be found, it is
+// one shard of a seed range (the other shards may find it; merge judges).
+func (p *ProgramResult) Incomplete() string {
+	switch {
+	case p.Stopped != "":
+		return "stopped (" + p.Stopped + ") after " + strconv.Itoa(p.Schedules) + " schedules, before its budget"
+	case p.Expect == ExpectFind && len(p.Seeds.Done) < p.Seeds.Shards:
+		return "shard " + p.Seeds.ShardText() + " of the seed range only: the expected failure is not in it, and merge judges the whole"
+	}
+	return ""
 }
 
 // IsExpected says whether failure f is what the program expects to find.

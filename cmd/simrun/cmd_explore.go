@@ -330,8 +330,7 @@ func printSummary(w io.Writer, pr *reports.ProgramResult, dir string) {
 	case reports.VerdictExpected:
 		fmt.Fprintf(w, "verdict: expected (the scenario expects failure %s)\n", pr.ExpectFailure)
 	case reports.VerdictIncomplete:
-		fmt.Fprintf(w, "verdict: INCOMPLETE: stopped (%s) before its budget; no failure found in the %d schedule%s run\n",
-			pr.Stopped, pr.Schedules, plural(pr.Schedules))
+		fmt.Fprintf(w, "verdict: INCOMPLETE: %s; no failure found\n", pr.Incomplete())
 	case reports.VerdictFail:
 		if len(pr.Failures) == 0 {
 			fmt.Fprintf(w, "verdict: FAIL: the scenario expects failure %s; none found\n", pr.ExpectFailure)
