@@ -78,3 +78,26 @@ func TestCaptureKeepsHeadAndTail(t *testing.T) {
 		t.Errorf("trace.txt lacks the note:\n%.600s", files[TraceText])
 	}
 }
+
+// TestHTMLStaysSmall: however many long runs a report shows, index.html
+// stays under 10 MB, each run trimmed to its share, saying so; Trim keeps
+// a run's first and last events around the gap Capture left.
+func TestHTMLStaysSmall(t *testing.T) {
+	r := Capture(longRun(20000), sim.Config{Seed: 1})
+	rep := &Report{Title: "many", Result: NewResult("merge"), Runs: []*Run{r, r, r, r, r}}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() > 10<<20 || !strings.Contains(b.String(), "are left out") {
+		t.Errorf("index.html of 5 long runs: %d bytes", b.Len())
+	}
+	for _, n := range []int{100, 3001, 9999} {
+		c := r.Trim(n)
+		if len(c.Events) != n || c.Omitted+int64(n) != r.Omitted+int64(len(r.Events)) ||
+			c.Events[0] != r.Events[0] || c.Events[n-1] != r.Events[len(r.Events)-1] ||
+			c.Events[c.Gap-1].Step > r.Events[r.Gap-1].Step || c.Events[c.Gap].Step < r.Events[r.Gap].Step {
+			t.Errorf("Trim(%d): %d events, gap %d, omitted %d", n, len(c.Events), c.Gap, c.Omitted)
+		}
+	}
+}

@@ -53,6 +53,9 @@ type htmlInvariant struct {
 	Programs string
 }
 
+// htmlMaxEvents bounds the events of all the runs index.html shows.
+const htmlMaxEvents = 20000
+
 type htmlData struct {
 	Title      string
 	Result     *Result
@@ -89,7 +92,13 @@ func WriteHTML(w io.Writer, rep *Report) error {
 	if d.Title == "" {
 		d.Title = "wbsim report"
 	}
+	// Each run gets an equal share of the events index.html draws and
+	// narrates (about 350 bytes an event), so that it stays under 10 MB
+	// however many long runs it shows; trace.txt and trace.json keep what
+	// Capture kept.
+	share := htmlMaxEvents / max(len(rep.Runs), 1)
 	for i, r := range rep.Runs {
+		r = r.Trim(share)
 		hr := htmlRun{ID: fmt.Sprintf("run-%d", i+1), Run: r, Timeline: buildTimeline(r), Tasks: len(r.Tasks)}
 		for _, l := range hr.Timeline.Lanes {
 			if l.Kind == "page" {

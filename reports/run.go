@@ -32,6 +32,27 @@ type Run struct {
 	Gap     int
 }
 
+// Trim is r with at most n events: its first n/2 and last n - n/2 kept
+// events, the rest counted as omitted (r itself if it has at most n).
+func (r *Run) Trim(n int) *Run {
+	if len(r.Events) <= n {
+		return r
+	}
+	h := n / 2
+	if r.Omitted > 0 {
+		// The cut must cover the gap Capture left: keep at most its head
+		// before it and its tail after it.
+		h = max(min(h, r.Gap), n-r.TailLen())
+	}
+	t := n - h
+	c := *r
+	c.Events = append(r.Events[:h:h], r.Events[len(r.Events)-t:]...)
+	c.Omitted = r.Omitted + int64(len(r.Events)-n)
+	c.Gap = h
+	c.Complete = false
+	return &c
+}
+
 // TailLen is the number of events kept after the gap.
 func (r *Run) TailLen() int { return len(r.Events) - r.Gap }
 
