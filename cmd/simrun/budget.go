@@ -73,9 +73,13 @@ func checkMemory(p *program, worlds int, budget int64) error {
 	if worlds > 1 {
 		how = fmt.Sprintf("%d worlds at once (--workers) of %s each", worlds, formatBytes(one))
 	}
-	return fmt.Errorf("%s needs about %s of memory, %s: its system calls touch %d pages, at about %s a page; "+
-		"the memory budget is %s (--memory-budget): write and read less, use fewer --workers, or raise the budget",
-		p.replayName(), formatBytes(need), how, pagesTouched(p.Scenario), formatBytes(bytesPerPageTouched), formatBytes(budget))
+	why := fmt.Sprintf("%s a world", formatBytes(worldBaseBytes))
+	if pages := pagesTouched(p.Scenario); pages > 0 {
+		why += fmt.Sprintf(" and its system calls touch %d pages, at about %s a page", pages, formatBytes(bytesPerPageTouched))
+	}
+	return fmt.Errorf("%s needs about %s of memory, %s (%s); the memory budget is %s (--memory-budget): "+
+		"write and read less, use fewer --workers, or raise the budget",
+		p.replayName(), formatBytes(need), how, why, formatBytes(budget))
 }
 
 // sizeFlag is a byte size flag: 512MiB, 2GiB, 1000000.
