@@ -54,10 +54,14 @@ type htmlInvariant struct {
 	Programs string
 }
 
+// htmlMaxEvents bounds the events of all the runs index.html shows.
+const htmlMaxEvents = 20000
+
 type htmlData struct {
 	Title      string
 	Result     *Result
 	OK         bool
+	Incomplete bool // not OK only because a run stopped before its budget
 	Failures   []htmlFailure
 	Runs       []htmlRun
 	Invariants []htmlInvariant
@@ -101,7 +105,13 @@ func WriteHTML(w io.Writer, rep *Report) error {
 	if d.Title == "" {
 		d.Title = "wbsim report"
 	}
+	// Each run gets an equal share of the events index.html draws and
+	// narrates (about 350 bytes an event), so that it stays under 10 MB
+	// however many long runs it shows; trace.txt and trace.json keep what
+	// Capture kept.
+	share := htmlMaxEvents / max(len(rep.Runs), 1)
 	for i, r := range rep.Runs {
+		r = r.Trim(share)
 		hr := htmlRun{ID: fmt.Sprintf("run-%d", i+1), Run: r, Timeline: buildTimeline(r), Tasks: len(r.Tasks)}
 		for _, l := range hr.Timeline.Lanes {
 			if l.Kind == "page" {
@@ -116,6 +126,7 @@ func WriteHTML(w io.Writer, rep *Report) error {
 	invIdx := map[string]int{}
 	described := map[string]bool{}
 	d.Total = TotalSchedules(rep.Result)
+	failed := false
 	for _, p := range rep.Result.Programs {
 		d.Programs = append(d.Programs, p)
 		if p.Description != "" && !described[p.Program] {
@@ -124,6 +135,9 @@ func WriteHTML(w io.Writer, rep *Report) error {
 		}
 		if !p.OK {
 			d.OK = false
+		}
+		if p.Verdict() == VerdictFail {
+			failed = true
 		}
 		for _, f := range p.Failures {
 			hf := htmlFailure{N: len(d.Failures) + 1, Program: p.Name(), FailureInfo: f, RunIdx: -1}
@@ -151,5 +165,6 @@ func WriteHTML(w io.Writer, rep *Report) error {
 			d.Invariants = append(d.Invariants, htmlInvariant{InvariantInfo: inv, Programs: p.Program})
 		}
 	}
+	d.Incomplete = !d.OK && !failed
 	return htmlTmpl.Execute(w, d)
 }

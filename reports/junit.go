@@ -14,6 +14,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -38,6 +39,7 @@ type junitCase struct {
 	Time       string          `xml:"time,attr"`
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Failure    *junitFailure   `xml:"failure,omitempty"`
+	Error      *junitFailure   `xml:"error,omitempty"`
 	SystemOut  string          `xml:"system-out,omitempty"`
 }
 
@@ -66,6 +68,13 @@ func WriteJUnit(w io.Writer, r *Result) error {
 		prop("shards", p.Seeds.ShardText())
 		prop("schedules", strconv.Itoa(p.Schedules))
 		prop("expect", p.Expect)
+		if p.ExpectFailure != "" {
+			prop("expect-failure", p.ExpectFailure)
+		}
+		prop("verdict", p.Verdict())
+		if p.Stopped != "" {
+			prop("stopped", p.Stopped)
+		}
 		for i, f := range p.Failures {
 			sfx := ""
 			if i > 0 {
@@ -86,28 +95,57 @@ func WriteJUnit(w io.Writer, r *Result) error {
 			}
 			text.WriteString(f.Text())
 		}
-		if !p.OK {
+		for _, w := range p.Warnings {
+			text.WriteString("warning: " + w + "\n")
+		}
+		switch p.Verdict() {
+		case VerdictFail:
 			s.Failures++
+			var unexpected []FailureInfo
+			for i := range p.Failures {
+				if !p.IsExpected(&p.Failures[i]) && p.Expect != ExpectAny {
+					unexpected = append(unexpected, p.Failures[i])
+				}
+			}
 			switch {
-			case len(p.Failures) > 0:
-				f := p.Failures[0]
+			case p.Reproduced != nil && !*p.Reproduced:
+				c.Failure = &junitFailure{Message: "the replay did not reproduce the recorded outcome", Type: "not-reproduced",
+					Text: text.String()}
+			case p.TraceDiff != "" && len(unexpected) == 0:
+				c.Failure = &junitFailure{Message: "the narrated trace differs from the golden file " + p.TraceGolden,
+					Type: "trace-diff", Text: p.TraceDiff}
+			case len(unexpected) > 0:
+				f := unexpected[0]
 				msg := f.Summary
-				if len(p.Failures) > 1 {
-					msg = fmt.Sprintf("%d failures; first: %s", len(p.Failures), f.Summary)
+				if len(unexpected) > 1 {
+					msg = fmt.Sprintf("%d unexpected failures; first: %s", len(unexpected), f.Summary)
 				}
 				c.Failure = &junitFailure{Message: msg, Type: f.Kind, Text: text.String()}
 			default:
-				c.Failure = &junitFailure{Message: fmt.Sprintf("expected a failure; none found in %d schedules", p.Schedules),
-					Type: "not-found", Text: "The program has a known bug that this exploration was expected to find."}
+				want := "a failure"
+				if p.ExpectFailure != "" {
+					want = "failure " + p.ExpectFailure
+				}
+				c.Failure = &junitFailure{Message: fmt.Sprintf("expected %s; none found in %d schedules", want, p.Schedules),
+					Type: "not-found", Text: "The program has a known bug that this exploration was expected to find.\n" + text.String()}
 			}
-		} else if text.Len() > 0 {
-			c.SystemOut = text.String()
+		case VerdictIncomplete:
+			s.Errors++
+			typ := "incomplete-" + p.Stopped
+			if p.Stopped == "" {
+				typ = "incomplete-shard"
+			}
+			c.Error = &junitFailure{Message: "incomplete: " + p.Incomplete() + "; no verdict", Type: typ, Text: text.String()}
+		default:
+			if text.Len() > 0 {
+				c.SystemOut = text.String()
+			}
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, c)
 	}
 	s.Time = junitSeconds(total)
-	out := junitSuites{Name: "wbsim", Tests: s.Tests, Failures: s.Failures, Suites: []junitSuite{s}}
+	out := junitSuites{Name: "wbsim", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

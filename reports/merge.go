@@ -15,9 +15,11 @@ type MergeInput struct {
 	Result *Result
 }
 
-// FileCopy is a file the merged output refers to: copy From (a path on
-// disk) to To (relative to the merged output directory).
-type FileCopy struct{ From, To string }
+// FileCopy is a file the merged output refers to: copy Rel, a local path
+// inside the shard directory Dir, to To (relative to the merged output
+// directory). Merge refuses a Rel that leaves Dir; the copier must read it
+// through an os.Root of Dir, so that a symlink cannot leave it either.
+type FileCopy struct{ Dir, Rel, To string }
 
 // Merge combines the results of shards of the same explorations into one
 // result, as if one run had covered all the shards: program results with
@@ -55,6 +57,10 @@ func Merge(inputs []MergeInput) (merged *Result, copies []FileCopy, warnings []s
 		if rel == "" {
 			return "", nil
 		}
+		if !filepath.IsLocal(filepath.FromSlash(rel)) {
+			return "", fmt.Errorf("%s: result.json names the replay file %q, outside its shard directory; "+
+				"merge reads only files inside the directories it is given", dir, rel)
+		}
 		to := "replays/" + path.Base(rel)
 		from := filepath.Join(dir, filepath.FromSlash(rel))
 		if prev, ok := dst[to]; ok {
@@ -64,7 +70,7 @@ func Merge(inputs []MergeInput) (merged *Result, copies []FileCopy, warnings []s
 			return to, nil
 		}
 		dst[to] = from
-		copies = append(copies, FileCopy{From: from, To: to})
+		copies = append(copies, FileCopy{Dir: dir, Rel: filepath.FromSlash(rel), To: to})
 		return to, nil
 	}
 	for _, k := range order {
@@ -124,6 +130,9 @@ func Merge(inputs []MergeInput) (merged *Result, copies []FileCopy, warnings []s
 				}
 			}
 			warnings = append(warnings, fmt.Sprintf("%s: shards %v of %d are missing; the merged result covers only part of the seed range", m.Name(), missing, shards))
+			if m.Stopped == "" {
+				m.Stopped = StoppedMissingShards
+			}
 		}
 		slices.SortStableFunc(fails, func(a, b located) int {
 			switch {

@@ -77,13 +77,23 @@ func TestMergeErrorsAndWarnings(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "appears twice") {
 		t.Errorf("duplicate shard: %v", err)
 	}
-	_, _, warns, err := Merge([]MergeInput{{"a", shardResult(0, 3, true, nil, 1)}})
+	m, _, warns, err := Merge([]MergeInput{{"a", shardResult(0, 3, true, nil, 1)}})
 	if err != nil || len(warns) != 1 || !strings.Contains(warns[0], "[1 2]") {
 		t.Errorf("missing shards: %v %v", err, warns)
 	}
+	if p := m.Programs[0]; p.OK || p.Stopped != StoppedMissingShards {
+		t.Errorf("missing shards: ok %v, stopped %q; want incomplete", p.OK, p.Stopped)
+	}
+	for _, bad := range []string{"../../../etc/passwd", "/etc/passwd", "replays/../../x.replay"} {
+		r := shardResult(0, 1, true, []uint64{12}, 3)
+		r.Programs[0].Failures[0].Replay = bad
+		if _, _, _, err := Merge([]MergeInput{{"a", r}}); err == nil || !strings.Contains(err.Error(), "outside its shard directory") {
+			t.Errorf("replay %q: %v, want a refusal", bad, err)
+		}
+	}
 	other := shardResult(1, 2, true, nil, 1)
 	other.Programs[0].Strategy.Text = "pct depth=2 k=4"
-	m, _, _, err := Merge([]MergeInput{{"a", shardResult(0, 2, true, nil, 1)}, {"b", other}})
+	m, _, _, err = Merge([]MergeInput{{"a", shardResult(0, 2, true, nil, 1)}, {"b", other}})
 	if err != nil || len(m.Programs) != 2 {
 		t.Errorf("different strategies stay apart: %v, %d programs", err, len(m.Programs))
 	}

@@ -95,7 +95,11 @@ func Narrate(out io.Writer, r *Run, opts NarrateOptions) error {
 		}
 		fmt.Fprintf(w, "  following: %s (%d of %d events)\n", opts.Follow, n, len(r.Events))
 	}
-	if !r.Complete {
+	switch {
+	case r.Omitted > 0:
+		fmt.Fprintf(w, "  note:      a long run: the first %d and last %d events are kept, the %d between left out\n",
+			r.Gap, len(r.Events)-r.Gap, r.Omitted)
+	case !r.Complete:
 		fmt.Fprintf(w, "  note:      only the last %d events were kept\n", len(r.Events))
 	}
 	w.WriteString(`
@@ -122,6 +126,12 @@ return; the lines between belong to that call and are indented by depth.
 	var cur int32 = -1
 	for i := range r.Events {
 		ev := &r.Events[i]
+		if r.Omitted > 0 && i == r.Gap {
+			fmt.Fprintf(w, "   ... %d events left out (steps %d to %d); call depths restart below ...\n",
+				r.Omitted, r.Events[i-1].Step, ev.Step)
+			clear(depth)
+			cur = -1
+		}
 		d := depth[ev.Task]
 		switch ev.Kind {
 		case sim.KindEnter:

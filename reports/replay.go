@@ -2,9 +2,12 @@ package reports
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,20 +17,29 @@ import (
 	"github.com/wbsim/wbsim/sim"
 )
 
-// ReplayVersion is the newest replay-file format version, the one this
-// code writes for a file with a Variant. v2 adds the keys kernel, fixes
-// and no-fixes; a file without them is written as v1, which builds that
-// know only v1 still read. This code reads both.
-const ReplayVersion = 2
+// ReplayVersion is the newest replay-file format version. v2 adds the keys
+// kernel, fixes and no-fixes; v3 adds program-sha256, written for a
+// scenario file. A file is written in the oldest version that holds its
+// keys, so builds that know only v1 still read a built-in's replay file.
+// This code reads v1 to v3.
+const ReplayVersion = 3
 
 const replayMagic = "wbsim-replay"
+
+// ProgramSHA256 is the hex SHA-256 of a scenario file's bytes, as
+// ReplayFile.ProgramSHA256 records it.
+func ProgramSHA256(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
+}
 
 // ReplayFile is a failing (or any) schedule of a program, in a small
 // versioned text format that replays it exactly:
 //
-//	wbsim-replay v2
+//	wbsim-replay v3
 //	# lines starting with # are comments
-//	program: abba-deadlock
+//	program: testdata/my.wbs
+//	program-sha256: 5d41402abc4b2a76b9719d911017c592...
 //	strategy: pct depth=2 k=8
 //	kernel: 3.x
 //	fixes: sector-overflow, wb-integrity
@@ -41,15 +53,22 @@ const replayMagic = "wbsim-replay"
 //	schedule: wbsim-schedule v1 seed=1 steps=4 hash=a024e2c2c2de0ea5 : 1.2 1/2 0/2 1/2 0/2
 //
 // One "key: value" per line, each key at most once, in any order. program
-// and schedule are required; the rest is optional. kernel, fixes and
-// no-fixes (v2 only) are the Variant: fixes and no-fixes are lists
-// separated by commas. A value that would not
+// and schedule are required; the rest is optional. program is a built-in's
+// name or, with program-sha256 (v3), a scenario file's path as it was given
+// on the command line and the SHA-256 of its bytes. kernel, fixes and
+// no-fixes (v2 and later) are the Variant: fixes and no-fixes are lists
+// separated by commas. strategy is checked: a strategy name (random, pct,
+// dfs, rr) with key=number parameters, then ", shrunk" if shrunk. A value that would not
 // survive the line format (leading or trailing space, a newline, a control
 // character, a leading quote) is written as a Go-quoted string. Durations
 // use Go's syntax (1h, 1.5ms, 250ns).
 type ReplayFile struct {
-	Program  string // the program to run: a built-in name or a scenario file path
-	Strategy string // how the schedule was found, for people; replay ignores it
+	Program string // the program to run: a built-in name or a scenario file path
+	// ProgramSHA256 is, for a scenario file, the hex SHA-256 of its bytes
+	// when the file was written: replay warns when the file has changed.
+	// A file with it never names a built-in.
+	ProgramSHA256 string
+	Strategy      string // how the schedule was found, for people; replay ignores it
 	// Variant is the kernel version and fix switches the run changed from
 	// the program's; replay runs the same.
 	Variant Variant
@@ -79,7 +98,10 @@ func (f *ReplayFile) Format() string {
 	var b strings.Builder
 	version := 1
 	if !f.Variant.IsZero() {
-		version = ReplayVersion
+		version = 2
+	}
+	if f.ProgramSHA256 != "" {
+		version = 3
 	}
 	fmt.Fprintf(&b, "%s v%d\n", replayMagic, version)
 	b.WriteString("# A wbsim schedule. Reproduce it with: simrun replay FILE\n")
@@ -91,6 +113,7 @@ func (f *ReplayFile) Format() string {
 		}
 	}
 	kv("program", f.Program)
+	kv("program-sha256", f.ProgramSHA256)
 	kv("strategy", f.Strategy)
 	kv("kernel", f.Variant.Kernel)
 	kv("fixes", strings.Join(f.Variant.Fixes, ", "))
@@ -209,11 +232,8 @@ func ParseReplay(text string) (*ReplayFile, error) {
 			value = u
 		}
 		var err error
-		switch key {
-		case "kernel", "fixes", "no-fixes":
-			if version < 2 {
-				return nil, perr(lineNo, indent, "%s needs %q (this file says v%d)", key, replayMagic+" v2", version)
-			}
+		if need := keyVersion[key]; version < need {
+			return nil, perr(lineNo, indent, "%s needs %q (this file says v%d)", key, fmt.Sprintf("%s v%d", replayMagic, need), version)
 		}
 		switch key {
 		case "program":
@@ -221,7 +241,15 @@ func ParseReplay(text string) (*ReplayFile, error) {
 				return nil, perr(lineNo, vcol, "program: empty")
 			}
 			f.Program = value
+		case "program-sha256":
+			if len(value) != 64 || strings.Trim(value, "0123456789abcdef") != "" {
+				return nil, perr(lineNo, vcol, "program-sha256: want 64 lower-case hex digits, got %q", value)
+			}
+			f.ProgramSHA256 = value
 		case "strategy":
+			if col, msg := checkStrategy(value); msg != "" {
+				return nil, perr(lineNo, vcol+col, "strategy: %s", msg)
+			}
 			f.Strategy = value
 		case "kernel":
 			f.Variant.Kernel = value
@@ -258,12 +286,15 @@ func ParseReplay(text string) (*ReplayFile, error) {
 			f.ShrunkFrom = &n
 		case "schedule":
 			log, col, msg := parseSchedule(value)
-			if log == nil {
+			if log != nil {
+				col, msg = checkScheduleHeader(log, value)
+			}
+			if msg != "" {
 				return nil, perr(lineNo, vcol+col, "schedule: %s", msg)
 			}
 			f.Log = log
 		default:
-			return nil, perr(lineNo, indent, "unknown key %q (this build reads program, strategy, kernel, fixes, no-fixes, max-steps, max-time, step-cost, failure, signature, shrunk-from, schedule)", key)
+			return nil, perr(lineNo, indent, "unknown key %q (this build reads program, program-sha256, strategy, kernel, fixes, no-fixes, max-steps, max-time, step-cost, failure, signature, shrunk-from, schedule)", key)
 		}
 		if err != nil {
 			return nil, perr(lineNo, vcol, "%s: bad value %q: %v", key, value, unwrapNum(err))
@@ -282,6 +313,63 @@ func ParseReplay(text string) (*ReplayFile, error) {
 		return nil, perr(lineNo, 1, "no schedule: line")
 	}
 	return f, nil
+}
+
+// keyVersion is the replay-file version a key first appeared in (v1 when
+// absent).
+var keyVersion = map[string]int{"kernel": 2, "fixes": 2, "no-fixes": 2, "program-sha256": 3}
+
+// strategyParams are the parameters each strategy's text may carry.
+var strategyParams = map[string][]string{"random": nil, "pct": {"depth", "k"}, "dfs": {"bound"}, "rr": {"quantum"}}
+
+// checkStrategy checks a strategy line as simrun writes it: a name, its
+// key=number parameters, then ", shrunk" if the schedule was shrunk. It
+// returns "" or the message and the 0-based character offset of the
+// problem.
+func checkStrategy(s string) (int, string) {
+	body := strings.TrimSuffix(s, ", shrunk")
+	fs := fieldsWithOffsets(body)
+	if len(fs) == 0 {
+		return 0, "empty"
+	}
+	params, ok := strategyParams[fs[0].text]
+	if !ok {
+		return 0, fmt.Sprintf("unknown strategy %q (want random, pct, dfs or rr, then its parameters and \", shrunk\" if shrunk)", fs[0].text)
+	}
+	for _, fl := range fs[1:] {
+		k, v, _ := strings.Cut(fl.text, "=")
+		col := utf8.RuneCountInString(body[:fl.off])
+		if !slices.Contains(params, k) {
+			return col, fmt.Sprintf("%s takes %s, not %q", fs[0].text, orNone(params), fl.text)
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
+			return col, fmt.Sprintf("%s: want a number at least 0, got %q", k, v)
+		}
+	}
+	return 0, ""
+}
+
+func orNone(params []string) string {
+	if len(params) == 0 {
+		return "no parameters"
+	}
+	return strings.Join(params, "=N, ") + "=N"
+}
+
+// checkScheduleHeader checks what the decision-log parser leaves open: a
+// replay needs the seed, steps and hash fields, and steps is a count.
+func checkScheduleHeader(log *sim.DecisionLog, s string) (int, string) {
+	head, _, _ := strings.Cut(s, ":")
+	for _, k := range []string{"seed=", "steps=", "hash="} {
+		if !strings.Contains(head, " "+k) {
+			return 0, fmt.Sprintf("the header lacks %sN", k)
+		}
+	}
+	col := utf8.RuneCountInString(s[:strings.Index(s, " steps=")+1])
+	if log.Steps < 0 {
+		return col, fmt.Sprintf("steps=%d: must be at least 0", log.Steps)
+	}
+	return 0, ""
 }
 
 // parseNames parses a fixes list: names separated by commas, none empty,

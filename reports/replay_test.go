@@ -12,7 +12,8 @@ import (
 
 func genLog(t *rapid.T) *sim.DecisionLog {
 	l := &sim.DecisionLog{Version: sim.LogVersion, Seed: rapid.Uint64().Draw(t, "seed"),
-		Hash: rapid.Uint64().Draw(t, "hash"), Steps: rapid.Int64Min(0).Draw(t, "steps")}
+		Hash: rapid.Uint64().Draw(t, "hash")}
+	l.Steps = rapid.Int64Min(0).Draw(t, "steps")
 	n := rapid.IntRange(0, 40).Draw(t, "n")
 	for range n {
 		nn := rapid.Uint16Range(2, 65535).Draw(t, "N")
@@ -26,7 +27,7 @@ func genReplay(t *rapid.T) *ReplayFile {
 	text := rapid.OneOf(rapid.String(), rapid.StringMatching(`[a-z][a-z0-9 ._/|:-]{0,30}`))
 	f := &ReplayFile{
 		Program:   rapid.OneOf(rapid.String(), rapid.StringMatching(`[a-z][a-z0-9-]{0,20}`)).Filter(func(s string) bool { return s != "" }).Draw(t, "program"),
-		Strategy:  text.Draw(t, "strategy"),
+		Strategy:  rapid.StringMatching(`(random|pct depth=[1-9] k=[0-9]{1,6}|dfs bound=[0-9]|rr quantum=[0-9]{1,3})(, shrunk)?`).Draw(t, "strategy"),
 		MaxSteps:  rapid.Int64Min(0).Draw(t, "maxsteps"),
 		MaxTime:   sim.Time(rapid.Int64Min(0).Draw(t, "maxtime")),
 		StepCost:  sim.Time(rapid.Int64Range(0, 1e12).Draw(t, "stepcost")),
@@ -44,6 +45,9 @@ func genReplay(t *rapid.T) *ReplayFile {
 		if len(f.Variant.NoFixes) == 0 {
 			f.Variant.NoFixes = nil
 		}
+	}
+	if rapid.Bool().Draw(t, "scenario file") {
+		f.ProgramSHA256 = rapid.StringMatching(`[0-9a-f]{64}`).Draw(t, "sha256")
 	}
 	if rapid.Bool().Draw(t, "shrunk") {
 		n := rapid.IntRange(0, 1000).Draw(t, "from")
@@ -65,9 +69,13 @@ func TestReplayRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(f, g) {
 			t.Fatalf("round trip changed the file:\n%#v\n%#v\n%s", f, g, text)
 		}
-		// v1 unless the file needs v2's keys, so older builds read it.
+		// The oldest version that holds the file's keys, so older builds
+		// read it: v3 for a scenario file's hash, v2 for a variant.
 		want := "wbsim-replay v1\n"
-		if !f.Variant.IsZero() {
+		switch {
+		case f.ProgramSHA256 != "":
+			want = "wbsim-replay v3\n"
+		case !f.Variant.IsZero():
 			want = "wbsim-replay v2\n"
 		}
 		if !strings.HasPrefix(text, want) {
@@ -97,7 +105,7 @@ func TestReplayParseErrors(t *testing.T) {
 		{"negative", "wbsim-replay v1\nprogram: a\nmax-steps: -1\n", 3, 12, "negative"},
 		{"bad duration", "wbsim-replay v1\nprogram: a\nmax-time: 3 parsecs\n", 3, 11, "max-time: bad value"},
 		{"bad quote", "wbsim-replay v1\nprogram: \"abc\n", 2, 10, "bad quoted string"},
-		{"no program", "wbsim-replay v1\nschedule: wbsim-schedule v1 : 0/2\n", 2, 1, "no program"},
+		{"no program", "wbsim-replay v1\nschedule: wbsim-schedule v1 seed=1 steps=1 hash=0 : 0/2\n", 2, 1, "no program"},
 		{"no schedule", "wbsim-replay v1\nprogram: a\n", 2, 1, "no schedule"},
 		{"schedule token", "wbsim-replay v1\nprogram: a\nschedule: wbsim-schedule v1 seed=1 : 1.2 1/2 3/2 0/2\n", 3, 46, "need 0 <= C < N"},
 		{"schedule header", "wbsim-replay v1\nprogram: a\nschedule: wbsim-schedule v1 seed=x : 1.2\n", 3, 29, `bad header field "seed=x"`},
@@ -107,7 +115,14 @@ func TestReplayParseErrors(t *testing.T) {
 		{"variant in v1", "wbsim-replay v1\nprogram: a\nfixes: wb-integrity\n", 3, 1, `fixes needs "wbsim-replay v2"`},
 		{"empty fix name", "wbsim-replay v2\nprogram: a\nfixes: a,,b\n", 3, 8, "fixes: bad value"},
 		{"space in fix name", "wbsim-replay v2\nprogram: a\nno-fixes: a b\n", 3, 11, "no-fixes: bad value"},
-		{"unicode columns", "wbsim-replay v1\nprogram: a\nstrategy: ünïcode\nschedule: wbsim-schedule v1 : ✗\n", 4, 31, "want C/N"},
+		{"unicode columns", "wbsim-replay v1\nprogram: a\nfailure: ünïcode\nschedule: wbsim-schedule v1 : ✗\n", 4, 31, "want C/N"},
+		{"unknown strategy", "wbsim-replay v1\nprogram: a\nstrategy: bfs bound=2\n", 3, 11, `unknown strategy "bfs"`},
+		{"strategy parameter", "wbsim-replay v1\nprogram: a\nstrategy: pct depth=2 bound=3\n", 3, 23, `pct takes depth=N, k=N, not "bound=3"`},
+		{"strategy value", "wbsim-replay v1\nprogram: a\nstrategy: pct depth=x, shrunk\n", 3, 15, `depth: want a number`},
+		{"schedule without steps", "wbsim-replay v1\nprogram: a\nschedule: wbsim-schedule v1 seed=1 hash=0 : 0/2\n", 3, 11, "lacks steps=N"},
+		{"negative steps", "wbsim-replay v1\nprogram: a\nschedule: wbsim-schedule v1 seed=1 steps=-4 hash=0 :\n", 3, 36, "must be at least 0"},
+		{"sha256 in v2", "wbsim-replay v2\nprogram: a.wbs\nprogram-sha256: 00\n", 3, 1, `program-sha256 needs "wbsim-replay v3"`},
+		{"bad sha256", "wbsim-replay v3\nprogram: a.wbs\nprogram-sha256: 00\n", 3, 17, "want 64 lower-case hex digits"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -130,6 +145,8 @@ func FuzzParseReplay(f *testing.F) {
 		"failure: deadlock\nsignature: deadlock|progress||mutex b\nshrunk-from: 3\n" +
 		"schedule: wbsim-schedule v1 seed=1 steps=4 hash=a024e2c2c2de0ea5 : 1.2 1/2 0/2*3 1/2 0/2\n")
 	f.Add("wbsim-replay v1\nprogram: \"a\\nb\"\nschedule: wbsim-schedule v1 : \n")
+	f.Add("wbsim-replay v3\nprogram: my.wbs\nprogram-sha256: " + strings.Repeat("0f", 32) + "\nstrategy: dfs bound=2, shrunk\n" +
+		"schedule: wbsim-schedule v1 seed=0 steps=9 hash=1 : 0/2\n")
 	f.Add("wbsim-replay v1\r\nprogram: x\r\nschedule: wbsim-schedule v1 seed=18446744073709551615 : 65534/65535*16777216\r\n")
 	f.Add("wbsim-replay v2\n")
 	f.Add("wbsim-replay v2\nprogram: sector-overflow-32bit\nkernel: 2.6.2x\nfixes: sector-overflow, wb-integrity\nno-fixes: x\n" +

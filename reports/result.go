@@ -39,16 +39,30 @@ func NewResult(command string) *Result {
 // Expectations of a program result.
 const (
 	ExpectPass = "pass" // a failure found is a failure (the usual case)
-	ExpectFind = "find" // a failure must be found (a planted bug, a bug seed with its fix off)
+	ExpectFind = "find" // a failure must be found (a planted bug, a scenario's "expect failure ID")
 	ExpectAny  = "any"  // informational: either outcome is fine
+)
+
+// Reasons a run stopped before its budget (ProgramResult.Stopped): such a
+// run is incomplete, and a verdict of "no failure" from it means nothing.
+const (
+	StoppedInterrupted   = "interrupted"    // SIGINT or SIGTERM
+	StoppedTimeLimit     = "time-limit"     // --time ran out
+	StoppedNoSchedules   = "no-schedules"   // no schedule ran at all
+	StoppedMissingShards = "missing-shards" // a merge lacks some shards
 )
 
 // ProgramResult is one program explored with one strategy over one seed
 // range (or one shard of it).
 type ProgramResult struct {
-	Program     string   `json:"program"`
-	Description string   `json:"description,omitempty"`
-	Tags        []string `json:"tags,omitempty"`
+	Program string `json:"program"`
+	// Path and ProgramSHA256 are, for a scenario file, its path as given on
+	// the command line and the hex SHA-256 of its bytes (as in replay
+	// files): merge re-runs that file, never a built-in of the same name.
+	Path          string   `json:"path,omitempty"`
+	ProgramSHA256 string   `json:"program_sha256,omitempty"`
+	Description   string   `json:"description,omitempty"`
+	Tags          []string `json:"tags,omitempty"`
 	// Label tells runs of one program apart within a result (the tour runs
 	// each program with several strategies); "" when there is one.
 	Label string `json:"label,omitempty"`
@@ -60,14 +74,18 @@ type ProgramResult struct {
 	Budget    Budget       `json:"budget"`
 	KeepGoing bool         `json:"keep_going"`
 	Expect    string       `json:"expect"`
+	// ExpectFailure is, with Expect "find", the failure the scenario's
+	// "expect failure ID" names (an invariant id or a failure kind); ""
+	// when any failure will do.
+	ExpectFailure string `json:"expect_failure,omitempty"`
 	// Schedules is the number of schedules that count: every one run, or
 	// without keep_going, those up to the first failure.
 	Schedules int `json:"schedules"`
 	// Exhausted is set for exhaustive search: every schedule within the
 	// bound was run.
 	Exhausted *bool `json:"exhausted,omitempty"`
-	// Stopped is "" for a run that finished, "interrupted" (a signal) or
-	// "time-limit" (--time).
+	// Stopped is "" for a run that finished, or why it stopped before its
+	// budget (the Stopped* constants): the run is incomplete.
 	Stopped string `json:"stopped,omitempty"`
 	// FailuresFound counts every failing schedule; Failures lists them, or
 	// with keep_going at most MaxFailures of them, the lowest seeds.
@@ -76,10 +94,22 @@ type ProgramResult struct {
 	Failures      []FailureInfo   `json:"failures"`
 	Minimal       *Minimal        `json:"minimal,omitempty"`
 	Invariants    []InvariantInfo `json:"invariants,omitempty"`
-	OK            bool            `json:"ok"`
 	// Elapsed is the wall-clock time the run took, for junit.xml's time
 	// attributes; result.json leaves it out, to stay deterministic.
 	Elapsed time.Duration `json:"-"`
+	// TraceGolden is the golden file of a scenario's "expect trace FILE"
+	// the run was compared with; TraceDiff is the difference (want -, got
+	// +), "" when the narrated trace matched.
+	TraceGolden string `json:"trace_golden,omitempty"`
+	TraceDiff   string `json:"trace_diff,omitempty"`
+	// Reproduced is set by replay: whether the recorded outcome was
+	// reproduced exactly (same trace hash, same failure or pass). False
+	// makes the verdict FAIL.
+	Reproduced *bool `json:"reproduced,omitempty"`
+	// Warnings are what a reader of the verdict must know: a replayed
+	// scenario file that changed since, a replay that did not reproduce.
+	Warnings []string `json:"warnings,omitempty"`
+	OK       bool     `json:"ok"`
 }
 
 // Key identifies a program result for merging shards: everything but the
@@ -129,16 +159,70 @@ func (v Variant) Flags() string {
 	return strings.Join(parts, " ")
 }
 
-// Judge sets OK from Expect and Failures.
+// Judge sets OK from Expect, Failures and Stopped: an expected failure
+// found is a pass, an unexpected one a failure, and a run that stopped
+// before its budget without a verdict either way is not OK (incomplete).
 func (p *ProgramResult) Judge() {
-	switch p.Expect {
-	case ExpectFind:
-		p.OK = len(p.Failures) > 0
-	case ExpectAny:
+	switch p.Verdict() {
+	case VerdictOK, VerdictExpected:
 		p.OK = true
 	default:
-		p.OK = len(p.Failures) == 0
+		p.OK = false
 	}
+}
+
+// Verdicts of a program result.
+const (
+	VerdictOK         = "ok"         // no failure, as expected, in a complete run
+	VerdictExpected   = "expected"   // the expected failure was found
+	VerdictFail       = "FAIL"       // an unexpected failure, or the expected one not found in a complete run
+	VerdictIncomplete = "INCOMPLETE" // stopped before its budget with no failure that decides
+)
+
+// Verdict judges the result (Judge sets OK from it). With Expect "find"
+// and no ExpectFailure, every failure is the expected kind.
+func (p *ProgramResult) Verdict() string {
+	expected, unexpected := 0, 0
+	for i := range p.Failures {
+		if p.IsExpected(&p.Failures[i]) {
+			expected++
+		} else {
+			unexpected++
+		}
+	}
+	switch {
+	case p.Reproduced != nil && !*p.Reproduced:
+		return VerdictFail
+	case p.Expect == ExpectAny:
+		return VerdictOK
+	case unexpected > 0, p.TraceDiff != "":
+		return VerdictFail
+	case expected > 0:
+		return VerdictExpected
+	case p.Incomplete() != "":
+		return VerdictIncomplete
+	case p.Expect == ExpectFind:
+		return VerdictFail // complete, and the expected failure was not found
+	}
+	return VerdictOK
+}
+
+// Incomplete says why the result covers less than its budget, or "": the
+// run stopped early (Stopped), or, when a failure must be found, it is
+// one shard of a seed range (the other shards may find it; merge judges).
+func (p *ProgramResult) Incomplete() string {
+	switch {
+	case p.Stopped != "":
+		return "stopped (" + p.Stopped + ") after " + strconv.Itoa(p.Schedules) + " schedules, before its budget"
+	case p.Expect == ExpectFind && len(p.Seeds.Done) < p.Seeds.Shards:
+		return "shard " + p.Seeds.ShardText() + " of the seed range only: the expected failure is not in it, and merge judges the whole"
+	}
+	return ""
+}
+
+// IsExpected says whether failure f is what the program expects to find.
+func (p *ProgramResult) IsExpected(f *FailureInfo) bool {
+	return p.Expect == ExpectFind && (f.Expected || p.ExpectFailure == "")
 }
 
 // StrategyInfo names the strategy and its parameters.
@@ -205,8 +289,11 @@ type FailureInfo struct {
 	Preemptions int      `json:"preemptions"`
 	Decisions   int      `json:"decisions"`
 	Signature   string   `json:"signature"`
-	Replay      string   `json:"replay,omitempty"` // path relative to the output directory
-	Schedule    string   `json:"schedule"`         // DecisionLog.String()
+	// Expected is set when the failure is the one the scenario's
+	// "expect failure ID" names: a finding, not a regression.
+	Expected bool   `json:"expected,omitempty"`
+	Replay   string `json:"replay,omitempty"` // path relative to the output directory
+	Schedule string `json:"schedule"`         // DecisionLog.String()
 }
 
 // NewFailureInfo summarises a failing result. The Go stack of a panic or
@@ -243,7 +330,7 @@ func (f *FailureInfo) Text() string {
 	}
 	fmt.Fprintf(&b, "  schedule: %d decision%s, %d preemption%s\n  %s\n", f.Decisions, plural(f.Decisions), f.Preemptions, plural(f.Preemptions), f.Schedule)
 	if f.Replay != "" {
-		fmt.Fprintf(&b, "  replay: simrun replay %s\n", f.Replay)
+		fmt.Fprintf(&b, "  replay: simrun replay %s (a path in the report's directory)\n", f.Replay)
 	}
 	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -155,6 +156,19 @@ func traceEvents(r *Run, pid int, flowID *int) []traceEvent {
 	for i := range evs {
 		ev := &evs[i]
 		ts := disp[i]
+		if r.Omitted > 0 && i == r.Gap {
+			// The calls open before the gap end there; the tail's returns
+			// from calls entered in the gap have no begin and are dropped.
+			for _, tid := range slices.Sorted(maps.Keys(stacks)) {
+				for j := len(stacks[tid]) - 1; j >= 0; j-- {
+					out = append(out, traceEvent{Name: stacks[tid][j], Cat: "kernel", Ph: "E", Ts: usTime(last), Pid: pid, Tid: tid})
+				}
+				stacks[tid] = nil
+			}
+			out = append(out, traceEvent{Name: fmt.Sprintf("%d events left out", r.Omitted), Cat: "omitted", Ph: "i", S: "g",
+				Ts: usTime(ts), Pid: pid, Args: map[string]any{"from_step": evs[i-1].Step, "to_step": ev.Step,
+					"why": "a long run: the report keeps its first and last events"}})
+		}
 		last = ts
 		tid := int(ev.Task) + 1
 		args := map[string]any{"t": ev.Time.String(), "step": ev.Step}

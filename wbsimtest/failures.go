@@ -54,13 +54,17 @@ func saveFailure(s *scenarios.Scenario, program string, v srun.Verdict) (string,
 	b := reports.BudgetOf(cfg)
 	f := &reports.ReplayFile{
 		Program:  filepath.ToSlash(program),
-		Strategy: "wbsimtest, " + s.WithDefaults().Explore.Strategy.String(),
+		Strategy: s.WithDefaults().Explore.Strategy.String(),
 		MaxSteps: b.MaxSteps, MaxTime: sim.Time(b.MaxTimeNS), StepCost: sim.Time(b.StepCostNS),
 		Failure: r.Failure.Error(), Signature: r.Failure.Signature(), Log: r.Log,
 	}
-	// MERGE(h-workflow, replay format v3): set the scenario file's hash here,
-	// f.ProgramSHA256 = the SHA-256 of program's bytes, so that simrun
-	// replay says when the file changed since.
+	// The scenario file's hash, so that simrun replay says when the file
+	// changed since.
+	src, err := os.ReadFile(program)
+	if err != nil {
+		return "", err
+	}
+	f.ProgramSHA256 = reports.ProgramSHA256(src)
 	name := fileSafe(s.Name) + fmt.Sprintf("-seed%d", r.Seed)
 	if s.WithDefaults().Explore.Strategy.Kind == scenarios.StrategyDFS {
 		name = fileSafe(s.Name) + fmt.Sprintf("-dfs-%016x", r.Log.Hash)

@@ -16,8 +16,10 @@ func cmdBugs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bugs", "[--json] [--id ID]",
 		"Runs the bug-seed catalogue both ways: each seed must be found by exploration\n"+
 			"with its fix off, and not found with its fix on within the same budget.\n"+
-			"Prints a table (or, with --json, {\"bugs\":[...]}). Exits 0 only if every\n"+
-			"entry is found and clean with its fix.")
+			"Prints a table (or, with --json, {\"bugs\":[...]}). Each seed is judged\n"+
+			"against its scenario's \"expect failure ID\": found means that failure.\n\n"+
+			"Exit status: 0 every entry found and clean with its fix, 1 not, 2 usage\n"+
+			"or input error, 3 incomplete (Ctrl-C or SIGTERM stopped it).")
 	asJSON := fs.Bool("json", false, "print JSON: {\"bugs\":[...]}")
 	id := fs.String("id", "", "run only the bug seed with this id")
 	if _, code, ok := parseArgs(fs, args, 0, 0, stdout, stderr); !ok {
@@ -43,6 +45,10 @@ func cmdBugs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		printBugs(stdout, results)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "simrun bugs: interrupted: incomplete, the table shows what ran")
+		return exitIncomplete
 	}
 	if !ok {
 		return exitFailures

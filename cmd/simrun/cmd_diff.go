@@ -22,7 +22,12 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 		"Runs one blockfs scenario (a built-in name or a .wbs file) under the serial\n"+
 			"schedule on each mpage kernel version (2.6.12, 2.6.2x, 3.x), with no fixes,\n"+
 			"and shows what differs: write requests and bios, get_block calls, fsync\n"+
-			"returns, the final disk contents, failures.")
+			"returns, the final disk contents, failures. A failure is judged against the\n"+
+			"scenario's expect line: the failure \"expect failure ID\" names is marked\n"+
+			"expected; any other is unexpected. (One serial schedule is no search: an\n"+
+			"expected failure it does not hit is not a failure; explore looks for it.)\n\n"+
+			"Exit status: 0 no version failed unexpectedly, 1 some version did, 2 usage\n"+
+			"or input error.")
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -49,6 +54,7 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 		lines map[string]string
 	}
 	var rows []row
+	var unexpected []string // versions that failed not as expected
 	for _, v := range []scenarios.KernelVersion{scenarios.Kernel2_6_12, scenarios.Kernel2_6_2x, scenarios.Kernel3x} {
 		c := *s
 		c.Kernel = v
@@ -75,6 +81,11 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 		})
 		if res := w.Run(); res.Failure != nil {
 			r.fail = srun.FailureID(res.Failure) + ": " + res.Failure.Msg
+			if s.Expect.Outcome == scenarios.OutcomeFailure && srun.Matches(res.Failure, s.Expect.Failure) {
+				r.fail = "(expected) " + r.fail
+			} else {
+				unexpected = append(unexpected, string(v))
+			}
 		}
 		sizes := make([]string, len(r.st.BioSizes))
 		for i, n := range r.st.BioSizes {
@@ -109,5 +120,10 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 			fmt.Fprintf(stdout, "  %-7s %s\n", r.v, r.lines[k])
 		}
 	}
+	if len(unexpected) > 0 {
+		fmt.Fprintf(stdout, "\nverdict: FAIL: unexpected failure on %s\n", strings.Join(unexpected, ", "))
+		return exitFailures
+	}
+	fmt.Fprintln(stdout, "\nverdict: ok (no unexpected failure)")
 	return exitOK
 }

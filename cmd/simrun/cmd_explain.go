@@ -27,6 +27,7 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	depth := fs.Int("depth", 0, "PROGRAM: PCT depth (default: the program's)")
 	quantum := fs.Int("quantum", 0, "PROGRAM: rr quantum")
 	vf := addVariantFlags(fs)
+	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -37,9 +38,15 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		if !vf.variant().IsZero() {
 			return fail(stderr, "explain", fmt.Errorf("%s: a replay file runs the kernel version and fixes it records; --version, --fix and --no-fix apply to a PROGRAM", arg))
 		}
-		f, prog, err := loadReplay(arg)
+		f, prog, warn, err := loadReplay(arg)
+		if err == nil {
+			err = checkMemory(prog, 1, budget.v)
+		}
 		if err != nil {
 			return fail(stderr, "explain", err)
+		}
+		if warn != "" {
+			fmt.Fprintf(stderr, "simrun explain: warning: %s\n", warn)
 		}
 		run = replayRun(prog, f, "replay of "+arg)
 		if exact, msg := verdict(f, run.Result); !exact {
@@ -51,6 +58,9 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(stderr, "explain", fmt.Errorf("%q is neither a replay file nor a program: %v", arg, err))
 		}
 		if prog, err = prog.withVariant(vf.variant()); err != nil {
+			return fail(stderr, "explain", err)
+		}
+		if err := checkMemory(prog, 1, budget.v); err != nil {
 			return fail(stderr, "explain", err)
 		}
 		spec := prog.Strategy

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 )
 
@@ -26,7 +27,11 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			"dfs (every schedule with at most --bound preemptions, fewest first; one worker,\n"+
 			"not shardable; it runs until exhausted, or --schedules caps it).\n\n"+
 			variantHelp+
-			"Exit status: 0 no failure, 1 failures found, 2 usage or input error.")
+			"A scenario with \"expect failure ID\" passes when that failure is found (the\n"+
+			"report says \"expected\"); any other failure, or none, fails it.\n\n"+
+			"Exit status: 0 passed (no failure, or the expected one), 1 an unexpected\n"+
+			"failure or the expected one not found, 2 usage or input error, 3 incomplete:\n"+
+			"stopped by Ctrl-C, SIGTERM or --time (or no schedule ran) with no failure.")
 	strategy := fs.String("strategy", "", "random, pct, dfs or rr (default: the program's, see \"simrun list\")")
 	depth := fs.Int("depth", 0, "PCT depth d: finds bugs needing d ordering constraints (default: the program's)")
 	bound := optIntFlag(fs, "bound", "dfs: the preemption bound `p` (default: the program's)")
@@ -35,7 +40,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	schedules := optIntFlag(fs, "schedules", "`N` schedules (seeds) to run (default: the program's; dfs: until exhausted, or at most N)")
 	limit := fs.Duration("time", 0, "stop after this wall-clock time, keeping results (0 = no limit)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "worker goroutines (results do not depend on it)")
-	seed := fs.Uint64("seed", 1, "first seed")
+	seed := fs.Uint64("seed", 1, "first seed (default: the scenario's explore seed if it sets one, else 1)")
 	shard := fs.String("shard", "", "run shard i of n of the seed range, i/n with 0 <= i < n (see docs/sharding.md)")
 	out := fs.String("out", "", "output directory (default ./out/explore-PROGRAM[-shard-i-of-n])")
 	keepGoing := fs.Bool("keep-going", false, "run every schedule and collect every failure (default: stop at the first)")
@@ -43,6 +48,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	shrinkRuns := fs.Int("shrink-runs", 2000, "runs the shrinker may use on the first failure (0 = do not shrink)")
 	progress := fs.String("progress", "auto", "progress on stderr: auto, live, lines or off (auto: live on a terminal, a line every 10s otherwise, none when CI is set)")
 	vf := addVariantFlags(fs)
+	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -50,6 +56,9 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	prog, err := lookupVariant(pos[0], vf.variant())
 	if err != nil {
 		return fail(stderr, "explore", err)
+	}
+	if s := prog.Scenario; s != nil && s.Explore.Seed != 0 && !flagSet(fs, "seed") {
+		*seed = s.Explore.Seed
 	}
 	spec := prog.Strategy
 	if *strategy != "" {
@@ -74,6 +83,13 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case n < 1:
 		return fail(stderr, "explore", usagef("--schedules must be at least 1"))
 	}
+	if spec.Name != "dfs" {
+		if err := checkSeeds(*seed, n); err != nil {
+			return fail(stderr, "explore", &usageError{err.Error()})
+		}
+	} else if n > scenarios.MaxSchedules {
+		return fail(stderr, "explore", &usageError{rangeErr("--schedules", int64(n), 1, scenarios.MaxSchedules).Error()})
+	}
 	if *workers < 1 {
 		return fail(stderr, "explore", usagef("--workers must be at least 1"))
 	}
@@ -92,6 +108,13 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if sn > 1 && spec.Name == "dfs" {
 		return fail(stderr, "explore", usagef("--shard does not apply to dfs: its search walks one tree of schedules (shard random or pct runs)"))
+	}
+	worlds := *workers
+	if spec.Name == "dfs" {
+		worlds = 1
+	}
+	if err := checkMemory(prog, worlds, budget.v); err != nil {
+		return fail(stderr, "explore", err)
 	}
 	mode, err := progressModeFor(*progress, stderr)
 	if err != nil {
@@ -198,20 +221,22 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if spec.Name == "dfs" {
 		count = 1 // dfs runs one seed; n only caps its schedules
 	}
-	pr := newProgramResult(prog, "", info, *seed, count, si, sn, *keepGoing, reports.ExpectPass)
+	pr := newProgramResult(prog, "", info, *seed, count, si, sn, *keepGoing, "")
 	pr.Schedules, pr.Exhausted = oc.Schedules, oc.Exhausted
 	pr.FailuresFound = len(oc.Failures)
 	if *keepGoing {
 		pr.MaxFailures = *maxFailures
 	}
-	if oc.Stopped {
-		pr.Stopped = "interrupted"
-		if ctx.Err() == nil {
-			pr.Stopped = "time-limit"
-		}
+	switch {
+	case oc.Stopped && ctx.Err() != nil:
+		pr.Stopped = reports.StoppedInterrupted
+	case oc.Stopped:
+		pr.Stopped = reports.StoppedTimeLimit
+	case oc.Schedules == 0:
+		pr.Stopped = reports.StoppedNoSchedules
 	}
 	for _, r := range kept {
-		fi := reports.NewFailureInfo(r)
+		fi := prog.failureInfo(r)
 		fi.Replay = written[r]
 		pr.Failures = append(pr.Failures, fi)
 	}
@@ -255,14 +280,11 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	printSummary(stdout, &pr, dir)
 	fmt.Fprintf(stderr, "%d schedule%s in %s (%.0f schedules/s, %d worker%s)\n", oc.Schedules, plural(oc.Schedules),
 		oc.Elapsed.Round(time.Millisecond), rate, workersUsed, plural(workersUsed))
-	if pr.Stopped == "interrupted" {
+	if pr.Stopped == reports.StoppedInterrupted {
 		fmt.Fprintln(stderr, "interrupted: the results so far are kept")
 	}
 	fmt.Fprintf(stdout, "report: %s\n", index)
-	if len(pr.Failures) > 0 {
-		return exitFailures
-	}
-	return exitOK
+	return exitFor(res.Programs)
 }
 
 func plural(n int) string {
@@ -296,13 +318,34 @@ func printSummary(w io.Writer, pr *reports.ProgramResult, dir string) {
 			fmt.Fprintf(w, "  ... and %d more (see result.json)\n", len(pr.Failures)-10)
 			break
 		}
-		fmt.Fprintf(w, "  %s\n", f.Summary)
+		mark := ""
+		if pr.IsExpected(&f) {
+			mark = "(expected) "
+		}
+		fmt.Fprintf(w, "  %s%s\n", mark, f.Summary)
 		if f.Replay != "" {
 			fmt.Fprintf(w, "    replay: %s\n", at(f.Replay))
 		}
 	}
+	switch v := pr.Verdict(); v {
+	case reports.VerdictExpected:
+		fmt.Fprintf(w, "verdict: expected (the scenario expects failure %s)\n", pr.ExpectFailure)
+	case reports.VerdictIncomplete:
+		fmt.Fprintf(w, "verdict: INCOMPLETE: %s; no failure found\n", pr.Incomplete())
+	case reports.VerdictFail:
+		if len(pr.Failures) == 0 {
+			fmt.Fprintf(w, "verdict: FAIL: the scenario expects failure %s; none found\n", pr.ExpectFailure)
+		} else {
+			fmt.Fprintln(w, "verdict: FAIL")
+		}
+	default:
+		fmt.Fprintf(w, "verdict: %s\n", v)
+	}
+	for _, warn := range pr.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
 	if m := pr.Minimal; m != nil {
-		fmt.Fprintf(w, "minimal schedule (seed %d): %d -> %d preemptions\n  %s\n", m.Seed, m.PreemptionsBefore, m.PreemptionsAfter, m.Schedule)
+		fmt.Fprintf(w, "minimal schedule (seed %d): %d -> %d preemptions\n  %s\n", m.Seed, m.PreemptionsBefore, m.PreemptionsAfter, scheduleText(m.Schedule))
 		if m.Replay != "" {
 			fmt.Fprintf(w, "  replay: %s\n", at(m.Replay))
 		}

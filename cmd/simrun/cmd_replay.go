@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wbsim/wbsim/reports"
@@ -16,31 +17,73 @@ import (
 // maxReplayFile bounds what simrun reads as a replay file.
 const maxReplayFile = 64 << 20
 
-// loadReplay reads and parses a replay file and finds its program.
-func loadReplay(path string) (*reports.ReplayFile, *program, error) {
+// loadReplay reads and parses a replay file and finds its program. warn
+// is "" or a warning to print and to put in the report: the scenario file
+// the replay file names has changed since it was written.
+func loadReplay(path string) (f *reports.ReplayFile, p *program, warn string, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read replay file: %v", unwrapPathErr(err))
+		return nil, nil, "", fmt.Errorf("cannot read replay file: %v", unwrapPathErr(err))
 	}
 	if fi.IsDir() {
-		return nil, nil, fmt.Errorf("%s is a directory, not a replay file", path)
+		return nil, nil, "", fmt.Errorf("%s is a directory, not a replay file", path)
 	}
 	if fi.Size() > maxReplayFile {
-		return nil, nil, fmt.Errorf("%s: %d bytes is too large for a replay file", path, fi.Size())
+		return nil, nil, "", fmt.Errorf("%s: %d bytes is too large for a replay file", path, fi.Size())
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read replay file: %v", unwrapPathErr(err))
+		return nil, nil, "", fmt.Errorf("cannot read replay file: %v", unwrapPathErr(err))
 	}
-	f, err := reports.ParseReplay(string(data))
+	f, err = reports.ParseReplay(string(data))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s:%v", path, err)
+		return nil, nil, "", fmt.Errorf("%s:%v", path, err)
 	}
-	p, err := lookupVariant(f.Program, f.Variant)
+	if f.ProgramSHA256 == "" {
+		// A built-in (or, in a v1 or v2 file, a scenario file's path).
+		p, err = lookupVariant(f.Program, f.Variant)
+	} else {
+		p, warn, err = replayScenario(path, f)
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", path, err)
+		return nil, nil, "", fmt.Errorf("%s: %v", path, err)
 	}
-	return f, p, nil
+	return f, p, warn, nil
+}
+
+// replayScenario loads the scenario file a v3 replay file names. The path
+// is resolved as it was given to simrun, from the current directory; when
+// it is not there, the same relative path from the replay file's
+// directory is tried, but taken only if its contents are the recorded
+// ones. A changed file is replayed with a warning; a missing one is an
+// error. A built-in of the same name is never used.
+func replayScenario(replayPath string, f *reports.ReplayFile) (*program, string, error) {
+	src, err := os.ReadFile(f.Program)
+	if errors.Is(err, os.ErrNotExist) && !filepath.IsAbs(f.Program) {
+		alt := filepath.Join(filepath.Dir(replayPath), f.Program)
+		if b, err2 := os.ReadFile(alt); err2 == nil && reports.ProgramSHA256(b) == f.ProgramSHA256 {
+			src, err = b, nil
+		}
+	}
+	if err != nil {
+		wd, _ := os.Getwd()
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, "", fmt.Errorf("the scenario file %s it replays is not found from the current directory (%s); "+
+				"a replay file names its scenario by the path given to simrun: run from the directory that ran it", f.Program, wd)
+		}
+		return nil, "", fmt.Errorf("cannot read the scenario file it replays: %v", unwrapPathErr(err))
+	}
+	warn := ""
+	if sum := reports.ProgramSHA256(src); sum != f.ProgramSHA256 {
+		warn = fmt.Sprintf("%s has changed since the replay file was written (sha256 %.12s..., recorded %.12s...): "+
+			"the replay runs the file as it is now and may diverge", f.Program, sum, f.ProgramSHA256)
+	}
+	p, err := scenarioFile(f.Program, src)
+	if err != nil {
+		return nil, "", err
+	}
+	p, err = p.withVariant(f.Variant)
+	return p, warn, err
 }
 
 func unwrapPathErr(err error) error {
@@ -92,22 +135,50 @@ func verdict(f *reports.ReplayFile, res *sim.Result) (exact bool, msg string) {
 	return true, fmt.Sprintf("exact (trace hash %016x matches)", res.Hash)
 }
 
+// outcomeText compares a replayed run's outcome with the file's record:
+// same says whether it failed the same way (or passed, as recorded).
+func outcomeText(f *reports.ReplayFile, res *sim.Result) (same bool, text string) {
+	switch {
+	case res.Failure == nil && f.Signature != "":
+		return false, fmt.Sprintf("passed; the file recorded a failure (%s)", f.Signature)
+	case res.Failure == nil:
+		return true, "passed, as recorded"
+	case f.Signature == "":
+		return false, fmt.Sprintf("FAILED; the file recorded a pass\n  %s", res.Failure.Error())
+	case res.Failure.Signature() == f.Signature:
+		return true, fmt.Sprintf("FAILED the same way, as recorded\n  %s", res.Failure.Error())
+	}
+	return false, fmt.Sprintf("FAILED differently (the file recorded %s)\n  %s", f.Signature, res.Failure.Error())
+}
+
 func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("replay", "FILE [flags]",
 		"Replays the schedule in a replay file and says whether it reproduced exactly\n"+
 			"(the trace hash matches) or where it diverged, and whether it fails the same\n"+
-			"way (the failure signature matches).\n\n"+
-			"Exit status: 0 the replayed run passed, 1 it failed (a reproduced failure),\n"+
-			"2 usage or input error.")
+			"way (the failure signature matches). A replay file of a scenario file names\n"+
+			"it by the path given to simrun, resolved from the current directory (then\n"+
+			"from the replay file's directory, if the contents there match), and records\n"+
+			"its SHA-256: a changed scenario is replayed with a warning.\n\n"+
+			"Exit status: 0 the recorded outcome was reproduced exactly (same trace hash,\n"+
+			"same failure or the same pass), 1 it diverged or the outcome differs,\n"+
+			"2 usage or input error. So \"simrun replay bug.replay\" in CI asks: does this\n"+
+			"bug still reproduce?")
 	trace := fs.Bool("trace", false, "print the narrated trace")
 	out := fs.String("out", "", "write a report to this directory (default: none)")
+	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
 	}
-	f, prog, err := loadReplay(pos[0])
+	f, prog, warn, err := loadReplay(pos[0])
+	if err == nil {
+		err = checkMemory(prog, 1, budget.v)
+	}
 	if err != nil {
 		return fail(stderr, "replay", err)
+	}
+	if warn != "" {
+		fmt.Fprintf(stderr, "simrun replay: warning: %s\n", warn)
 	}
 	start := time.Now()
 	run := replayRun(prog, f, "replay of "+filepath.Base(pos[0]))
@@ -120,32 +191,38 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "replaying %s: program %s, seed %d, %d decisions, %d preemptions\n",
-		pos[0], prog.title(), f.Log.Seed, len(f.Log.Choices), f.Log.Preemptions())
-	_, msg := verdict(f, res)
+		pos[0], prog.replayName(), f.Log.Seed, len(f.Log.Choices), f.Log.Preemptions())
+	exact, msg := verdict(f, res)
 	fmt.Fprintf(stdout, "replay: %s\n", msg)
-	switch {
-	case res.Failure == nil && f.Signature != "":
-		fmt.Fprintf(stdout, "result: passed; the file recorded a failure (%s)\n", f.Signature)
-	case res.Failure == nil:
-		fmt.Fprintln(stdout, "result: passed")
-	case f.Signature == "" || res.Failure.Signature() == f.Signature:
-		fmt.Fprintf(stdout, "result: FAILED the same way\n  %s\n", res.Failure.Error())
-	default:
-		fmt.Fprintf(stdout, "result: FAILED differently (the file recorded %s)\n  %s\n", f.Signature, res.Failure.Error())
+	same, text := outcomeText(f, res)
+	fmt.Fprintf(stdout, "result: %s\n", text)
+	reproduced := exact && same
+	if reproduced {
+		fmt.Fprintln(stdout, "reproduced: yes")
+	} else {
+		fmt.Fprintln(stdout, "reproduced: NO")
 	}
 	if *out != "" {
 		if err := mkOut(*out); err != nil {
 			return fail(stderr, "replay", err)
 		}
-		pr := newProgramResult(prog, "", reports.StrategyInfo{Name: "replay", Text: "replay"}, f.Log.Seed, 1, 0, 1, false, reports.ExpectPass)
+		pr := newProgramResult(prog, "", reports.StrategyInfo{Name: "replay", Text: "replay"}, f.Log.Seed, 1, 0, 1, false, reports.ExpectAny)
 		pr.Budget = reports.BudgetOf(withBudgets(prog, f))
 		pr.Schedules = 1
 		if res.Failure != nil {
 			pr.Failures = append(pr.Failures, reports.NewFailureInfo(res))
 			pr.FailuresFound = 1
 		}
+		if warn != "" {
+			pr.Warnings = append(pr.Warnings, warn)
+		}
+		// A replay's verdict is whether it reproduced the record.
+		pr.Reproduced = &reproduced
 		pr.Judge()
 		pr.Elapsed = elapsed
+		if !reproduced {
+			pr.Warnings = append(pr.Warnings, "not reproduced: "+strings.ReplaceAll(msg, "\n", " ")+"; result "+strings.ReplaceAll(text, "\n", " "))
+		}
 		result := reports.NewResult("replay")
 		result.Programs = append(result.Programs, pr)
 		index, err := writeReport(*out, &reports.Report{Title: "simrun replay " + filepath.Base(pos[0]), Result: result, Runs: []*reports.Run{run}})
@@ -154,7 +231,7 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "report: %s\n", index)
 	}
-	if res.Failure != nil {
+	if !reproduced {
 		return exitFailures
 	}
 	return exitOK
@@ -169,6 +246,7 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			"does not fail (nothing to shrink), 2 usage or input error.")
 	o := fs.String("o", "", "the output replay file (default: FILE.min.replay)")
 	runs := fs.Int("runs", 2000, "runs the shrinker may use")
+	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -176,9 +254,15 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if *runs < 1 {
 		return fail(stderr, "shrink", usagef("--runs must be at least 1"))
 	}
-	f, prog, err := loadReplay(pos[0])
+	f, prog, warn, err := loadReplay(pos[0])
+	if err == nil {
+		err = checkMemory(prog, 1, budget.v)
+	}
 	if err != nil {
 		return fail(stderr, "shrink", err)
+	}
+	if warn != "" {
+		fmt.Fprintf(stderr, "simrun shrink: warning: %s\n", warn)
 	}
 	cfg := withBudgets(prog, f)
 	// Shrink re-runs the log as it stands; check it fails first.
@@ -198,8 +282,10 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if dst == "" {
 		dst = minName(pos[0])
 	}
-	nf := &reports.ReplayFile{Program: f.Program, Strategy: f.Strategy, Variant: f.Variant, MaxSteps: f.MaxSteps, MaxTime: f.MaxTime,
-		StepCost: f.StepCost, Failure: sr.Failure.Error(), Signature: sr.Failure.Signature(), Log: small}
+	// The scenario file's hash is the one shrinking ran on.
+	nf := &reports.ReplayFile{Program: f.Program, ProgramSHA256: prog.SHA256, Strategy: f.Strategy, Variant: f.Variant,
+		MaxSteps: f.MaxSteps, MaxTime: f.MaxTime, StepCost: f.StepCost, Failure: sr.Failure.Error(),
+		Signature: sr.Failure.Signature(), Log: small}
 	if nf.Strategy != "" {
 		nf.Strategy += ", shrunk"
 	}
@@ -214,7 +300,7 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "preemptions: %d -> %d (decisions: %d -> %d)\n", f.Log.Preemptions(), small.Preemptions(),
 		len(f.Log.Choices), len(small.Choices))
 	fmt.Fprintf(stdout, "still fails: %s\n", sr.Failure.Error())
-	fmt.Fprintf(stdout, "schedule: %s\n", small)
+	fmt.Fprintf(stdout, "schedule: %s\n", scheduleText(small.String()))
 	fmt.Fprintf(stdout, "wrote %s\n", dst)
 	return exitOK
 }

@@ -18,7 +18,12 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			variantHelp+
 			"PCT's k is measured from this seed's round-robin run (explore measures it from\n"+
 			"its first seed), so to reproduce an explore failure use its replay file.\n\n"+
-			"Exit status: 0 the run passed, 1 it failed, 2 usage or input error.")
+			"A scenario with \"expect failure ID\" passes when this run fails that way.\n"+
+			"A scenario file with \"expect trace FILE\" has this run's narrated trace\n"+
+			"compared with FILE (relative to the scenario): a difference fails the run\n"+
+			"and is shown; --rewrite writes FILE instead.\n\n"+
+			"Exit status: 0 the run passed (or failed as expected), 1 it failed\n"+
+			"unexpectedly or not as expected, 2 usage or input error.")
 	seed := fs.Uint64("seed", 1, "the seed: the model's random draws and the strategy's")
 	strategy := fs.String("strategy", "", "random, pct or rr (default: the program's)")
 	depth := fs.Int("depth", 0, "PCT depth (default: the program's)")
@@ -26,13 +31,18 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	k := fs.Int64("k", 0, "pct: steps per run estimate (0 = measure it)")
 	trace := fs.Bool("trace", false, "print the narrated trace")
 	out := fs.String("out", "", "write a report to this directory (default: none)")
+	rewrite := fs.Bool("rewrite", false, "write the golden trace file of the scenario's \"expect trace FILE\" from this run")
 	vf := addVariantFlags(fs)
+	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
 	}
 	prog, err := lookupVariant(pos[0], vf.variant())
 	if err != nil {
+		return fail(stderr, "run", err)
+	}
+	if err := checkMemory(prog, 1, budget.v); err != nil {
 		return fail(stderr, "run", err)
 	}
 	spec := prog.Strategy
@@ -61,28 +71,52 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "%s, seed %d, %s: ", prog.title(), *seed, info.Text)
+	pr := newProgramResult(prog, "", info, *seed, 1, 0, 1, false, "")
+	pr.Schedules = 1
 	if res.Failure != nil {
+		pr.Failures = append(pr.Failures, prog.failureInfo(res))
+		pr.FailuresFound = 1
+	}
+	if golden := prog.goldenPath(); golden != "" {
+		pr.TraceGolden = golden
+		if pr.TraceDiff, err = checkGolden(golden, run, *rewrite); err != nil {
+			return fail(stderr, "run", err)
+		}
+		switch {
+		case *rewrite:
+			fmt.Fprintf(stdout, "wrote the golden trace %s\n", golden)
+		case pr.TraceDiff != "":
+			fmt.Fprintf(stdout, "the narrated trace differs from the golden trace %s (expect trace; -want +got):\n%s\n"+
+				"(if the change is right: simrun run %s --seed %d --rewrite)\n", golden, firstLines(pr.TraceDiff, 60), prog.Path, *seed)
+		default:
+			fmt.Fprintf(stdout, "the narrated trace matches the golden trace %s\n", golden)
+		}
+	} else if *rewrite {
+		return fail(stderr, "run", usagef("--rewrite: %s has no \"expect trace FILE\" (a scenario file's golden trace)", prog.Name))
+	}
+	fmt.Fprintf(stdout, "%s, seed %d, %s: ", prog.title(), *seed, info.Text)
+	switch {
+	case res.Failure != nil && pr.IsExpected(&pr.Failures[0]):
+		fmt.Fprintf(stdout, "failed as expected (expect failure %s)\n  %s\n", pr.ExpectFailure, res.Failure.Error())
+	case res.Failure != nil:
 		fmt.Fprintf(stdout, "FAILED\n  %s\n", res.Failure.Error())
-	} else {
+	case pr.Expect == reports.ExpectFind:
+		fmt.Fprintf(stdout, "passed, but the scenario expects failure %s (explore searches for it)\n", pr.ExpectFailure)
+	default:
 		fmt.Fprintln(stdout, "passed")
 	}
 	fmt.Fprintf(stdout, "  %d steps, t=%s, %d decisions, %d preemptions, trace hash %016x\n  schedule: %s\n",
-		res.Steps, res.Time, len(res.Log.Choices), res.Log.Preemptions(), res.Hash, res.Log)
+		res.Steps, res.Time, len(res.Log.Choices), res.Log.Preemptions(), res.Hash, scheduleText(res.Log.String()))
 	if *out != "" {
 		if err := mkOut(*out); err != nil {
 			return fail(stderr, "run", err)
 		}
-		pr := newProgramResult(prog, "", info, *seed, 1, 0, 1, false, reports.ExpectPass)
-		pr.Schedules = 1
 		if res.Failure != nil {
-			fi := reports.NewFailureInfo(res)
+			fi := &pr.Failures[0]
 			fi.Replay = replayRel(prog.Name, "", *seed, false)
 			if err := writeReplay(*out, fi.Replay, replayFor(prog, info.Text, res)); err != nil {
 				return fail(stderr, "run", err)
 			}
-			pr.Failures = append(pr.Failures, fi)
-			pr.FailuresFound = 1
 			fmt.Fprintf(stdout, "  replay file: %s\n", filepath.Join(*out, filepath.FromSlash(fi.Replay)))
 		}
 		pr.Judge()
@@ -95,8 +129,5 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "report: %s\n", index)
 	}
-	if res.Failure != nil {
-		return exitFailures
-	}
-	return exitOK
+	return exitFor([]reports.ProgramResult{pr})
 }

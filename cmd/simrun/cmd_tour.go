@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 )
 
@@ -30,9 +31,14 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, code, ok := parseArgs(fs, args, 0, 0, stdout, stderr); !ok {
 		return code
 	}
-	if *schedules < 1 || *workers < 1 || *bound < 0 {
-		fmt.Fprintln(stderr, "simrun tour: --schedules and --workers must be at least 1, --bound at least 0")
-		return exitUsage
+	if *schedules < 1 || *workers < 1 {
+		return fail(stderr, "tour", usagef("--schedules and --workers must be at least 1"))
+	}
+	if *bound < 0 || *bound > scenarios.MaxBound {
+		return fail(stderr, "tour", &usageError{rangeErr("--bound", int64(*bound), 0, scenarios.MaxBound).Error()})
+	}
+	if err := checkSeeds(*seed, *schedules); err != nil {
+		return fail(stderr, "tour", &usageError{err.Error()})
 	}
 	if err := mkOut(*out); err != nil {
 		return fail(stderr, "tour", err)
@@ -105,8 +111,8 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			oc := explore(ctx, exploreParams{prog: p, spec: s.spec, firstSeed: *seed, schedules: *schedules, shards: 1,
 				workers: *workers})
 			if oc.Stopped {
-				fmt.Fprintln(stderr, "simrun tour: interrupted")
-				return exitFailures
+				fmt.Fprintln(stderr, "simrun tour: interrupted: incomplete")
+				return exitIncomplete
 			}
 			if err := row(s.label, s.spec.info(oc.K), s.expect(p), oc, *seed, *schedules); err != nil {
 				return fail(stderr, "tour", err)
@@ -115,8 +121,8 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dfs := strategySpec{Name: "dfs", Bound: *bound}
 		oc := explore(ctx, exploreParams{prog: p, spec: dfs, firstSeed: 0, shards: 1, workers: 1})
 		if oc.Stopped {
-			fmt.Fprintln(stderr, "simrun tour: interrupted")
-			return exitFailures
+			fmt.Fprintln(stderr, "simrun tour: interrupted: incomplete")
+			return exitIncomplete
 		}
 		if err := row(fmt.Sprintf("dfs-p%d", *bound), dfs.info(0), p.Planted.Preemptions <= *bound, oc, 0, 1); err != nil {
 			return fail(stderr, "tour", err)
@@ -145,7 +151,7 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			verdict = "DIVERGED"
 			missed++
 		}
-		fmt.Fprintf(stdout, "\n%s: %s\n  replay: %s\n  schedule: %s\n", f.prog.Name, f.run.Result.Failure.Error(), verdict, small)
+		fmt.Fprintf(stdout, "\n%s: %s\n  replay: %s\n  schedule: %s\n", f.prog.Name, f.run.Result.Failure.Error(), verdict, scheduleText(small.String()))
 		if *verbose {
 			fmt.Fprintf(stdout, "%s", f.run.Result.Failure.Report())
 		}
@@ -166,6 +172,10 @@ func cmdTour(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "tour", err)
 	}
 	fmt.Fprintf(stderr, "tour: %d schedules in %s\n", totalSchedules, elapsed.Round(time.Millisecond))
+	if ctx.Err() != nil {
+		fmt.Fprintf(stdout, "\ninterrupted: incomplete, the report shows what ran\nreport: %s\n", index)
+		return exitIncomplete
+	}
 	if missed > 0 {
 		fmt.Fprintf(stdout, "\n%d expected finds were missed\n", missed)
 		fmt.Fprintf(stdout, "report: %s\n", index)

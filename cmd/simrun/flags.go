@@ -162,3 +162,10 @@ func optIntFlag(fs *flag.FlagSet, name, usage string) *optInt {
 	fs.Var(o, name, usage)
 	return o
 }
+
+// flagSet reports whether the command line gave flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

@@ -1,8 +1,10 @@
 // Command simrun runs wbsim: tours, single runs, explorations, replays,
 // shrinking, narrated traces and merges of sharded runs. See docs/cli.md.
 //
-// Exit codes: 0 ok, 1 failures found (or, for the tour, a planted bug not
-// found), 2 usage or input error.
+// Exit codes: 0 ok, 1 a failure found that the program does not expect
+// (or an expected one not found), 2 usage or input error, 3 incomplete: the
+// run stopped before its budget (a signal, --time, no schedule, a merge
+// missing shards) without finding a failure. docs/cli.md lists them.
 package main
 
 import (
@@ -17,9 +19,10 @@ import (
 )
 
 const (
-	exitOK       = 0
-	exitFailures = 1
-	exitUsage    = 2
+	exitOK         = 0
+	exitFailures   = 1
+	exitUsage      = 2
+	exitIncomplete = 3
 )
 
 func main() {
@@ -71,7 +74,14 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run "simrun COMMAND --help" for a command's flags. See docs/cli.md.
-Exit codes: 0 ok, 1 failures found, 2 usage or input error.
+Exit codes:
+  0  ok: every verdict passed (an expected failure found counts as a pass)
+  1  a failure the program does not expect, an expected one not found, or for
+     replay a recorded outcome not reproduced exactly
+  2  usage or input error (a bad flag, file or scenario; a run estimated to
+     need more than --memory-budget)
+  3  incomplete: a run stopped before its budget (Ctrl-C or SIGTERM, --time,
+     no schedule run, a merge missing shards) with no failure found
 
 `+sim.LogHelp+"\n")
 }

@@ -122,7 +122,7 @@ func TestUsageErrors(t *testing.T) {
 	garbage := filepath.Join(dir, "garbage.replay")
 	os.WriteFile(garbage, []byte("wbsim-replay v1\nprogram: abba-deadlock\nschedule: wbsim-schedule v1 seed=1 : 1.2 9/2\n"), 0o644)
 	unknownProg := filepath.Join(dir, "unknown.replay")
-	os.WriteFile(unknownProg, []byte("wbsim-replay v1\nprogram: nosuch\nschedule: wbsim-schedule v1 seed=1 : 1.2\n"), 0o644)
+	os.WriteFile(unknownProg, []byte("wbsim-replay v1\nprogram: nosuch\nschedule: wbsim-schedule v1 seed=1 steps=1 hash=0 : 1.2\n"), 0o644)
 	notReplay := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notReplay, []byte("hello\n"), 0o644)
 	badJSON := filepath.Join(dir, "badjson")
@@ -170,6 +170,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"merge", filepath.Join(dir, "nope")}, "no such file"},
 		{[]string{"merge", empty}, "no such file"},
 		{[]string{"merge", badJSON}, "line 4:"},
+		{[]string{"run", "abba-deadlock", "--depth", "999"}, "--depth must be at most 16 (the scenario language's limit), got 999"},
+		{[]string{"explain", "abba-deadlock", "--depth", "17"}, "--depth must be at most 16"},
+		{[]string{"explore", "abba-deadlock", "--strategy", "dfs", "--bound", "99", "--out", dir}, "--bound must be at most 16 (the scenario language's limit), got 99"},
+		{[]string{"run", "abba-deadlock", "--strategy", "rr", "--quantum", "2000000"}, "--quantum must be at most 1000000"},
+		{[]string{"explore", "abba-deadlock", "--seed", "18446744073709551615", "--schedules", "2", "--out", dir}, "--seed 18446744073709551615 with --schedules 2 runs past the last seed"},
+		{[]string{"explore", "abba-deadlock", "--schedules", "100000001", "--out", dir}, "--schedules must be at most 100000000"},
+		{[]string{"run", "abba-deadlock", "--seed", "18446744073709551616"}, "flag -seed: value out of range"},
+		{[]string{"tour", "--bound", "17"}, "--bound must be at most 16"},
 	} {
 		code, _, errs := runCLI(t, c.args...)
 		if code != exitUsage || !strings.Contains(errs, c.want) {
@@ -273,13 +281,13 @@ func TestExploreFindsAndReplays(t *testing.T) {
 	// The replay file reproduces the failure exactly.
 	f := p.Failures[0]
 	code, stdout, _ = runCLI(t, "replay", filepath.Join(out, f.Replay))
-	if code != exitFailures || !strings.Contains(stdout, "replay: exact (trace hash "+f.Hash+" matches)") ||
+	if code != exitOK || !strings.Contains(stdout, "replay: exact (trace hash "+f.Hash+" matches)") ||
 		!strings.Contains(stdout, "FAILED the same way") {
 		t.Fatalf("replay: exit %d\n%s", code, stdout)
 	}
 	// So does the minimal one, and explain narrates it.
 	code, stdout, _ = runCLI(t, "replay", filepath.Join(out, p.Minimal.Replay), "--trace")
-	if code != exitFailures || !strings.Contains(stdout, "exact (trace hash "+p.Minimal.Hash) || !strings.Contains(stdout, "sleeps in mutex_lock") {
+	if code != exitOK || !strings.Contains(stdout, "exact (trace hash "+p.Minimal.Hash) || !strings.Contains(stdout, "sleeps in mutex_lock") {
 		t.Fatalf("replay of the minimal schedule: exit %d\n%s", code, stdout)
 	}
 	code, stdout, _ = runCLI(t, "explain", filepath.Join(out, p.Minimal.Replay), "--follow", "mutex b")
@@ -292,9 +300,12 @@ func TestReplayDivergence(t *testing.T) {
 	out := t.TempDir()
 	_, res, _ := exploreCLI(t, out, "abba-deadlock", "--schedules", "300")
 	path := filepath.Join(out, res.Programs[0].Failures[0].Replay)
-	f, _, err := loadReplay(path)
+	f, _, _, err := loadReplay(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if code, stdout, _ := runCLI(t, "replay", path); code != exitOK || !strings.Contains(stdout, "reproduced: yes") {
+		t.Fatalf("an exact reproduction of the recorded failure: exit %d, want 0\n%s", code, stdout)
 	}
 	// The same schedule against another program no longer fits.
 	f.Program = "pct-hard-case"
@@ -302,9 +313,9 @@ func TestReplayDivergence(t *testing.T) {
 	if err := reports.WriteReplayFile(bad, f); err != nil {
 		t.Fatal(err)
 	}
-	_, stdout, _ := runCLI(t, "replay", bad)
-	if !strings.Contains(stdout, "DIVERGED") {
-		t.Fatalf("replay against another program must diverge:\n%s", stdout)
+	code, stdout, _ := runCLI(t, "replay", bad)
+	if !strings.Contains(stdout, "DIVERGED") || code != exitFailures {
+		t.Fatalf("replay against another program must diverge, exit 1 (got %d):\n%s", code, stdout)
 	}
 	// A wrong hash is a divergence too.
 	f.Program = "abba-deadlock"
@@ -312,9 +323,24 @@ func TestReplayDivergence(t *testing.T) {
 	if err := reports.WriteReplayFile(bad, f); err != nil {
 		t.Fatal(err)
 	}
-	_, stdout, _ = runCLI(t, "replay", bad)
-	if !strings.Contains(stdout, "DIVERGED: every decision fit, but the trace hash") {
-		t.Fatalf("replay with a wrong hash:\n%s", stdout)
+	code, stdout, _ = runCLI(t, "replay", bad)
+	if !strings.Contains(stdout, "DIVERGED: every decision fit, but the trace hash") || code != exitFailures {
+		t.Fatalf("replay with a wrong hash: exit %d, want 1\n%s", code, stdout)
+	}
+	// The same trace but a different recorded failure: not reproduced.
+	f.Log.Hash ^= 1
+	f.Signature = "deadlock|progress||mutex z"
+	if err := reports.WriteReplayFile(bad, f); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ = runCLI(t, "replay", bad); code != exitFailures || !strings.Contains(stdout, "FAILED differently") {
+		t.Fatalf("replay failing differently: exit %d, want 1\n%s", code, stdout)
+	}
+	rep := t.TempDir()
+	runCLI(t, "replay", bad, "--out", rep)
+	junit, _ := os.ReadFile(filepath.Join(rep, "junit.xml"))
+	if p := readResult(t, rep).Programs[0]; p.OK || p.Reproduced == nil || *p.Reproduced || !strings.Contains(string(junit), `type="not-reproduced"`) {
+		t.Errorf("the report of a replay not reproduced: ok %v, reproduced %v\n%s", p.OK, p.Reproduced, junit)
 	}
 }
 
@@ -368,10 +394,10 @@ func TestShrink(t *testing.T) {
 		t.Fatalf("shrink: %d -> %d preemptions, from a file with %d", from, to, before)
 	}
 	code, stdout, _ = runCLI(t, "replay", small)
-	if code != exitFailures || !strings.Contains(stdout, "FAILED the same way") || !strings.Contains(stdout, "exact") {
+	if code != exitOK || !strings.Contains(stdout, "FAILED the same way") || !strings.Contains(stdout, "exact") {
 		t.Fatalf("the shrunk file must still fail the same way, exactly: exit %d\n%s", code, stdout)
 	}
-	f, _, err := loadReplay(small)
+	f, _, _, err := loadReplay(small)
 	if err != nil || f.ShrunkFrom == nil || *f.ShrunkFrom != before || f.Log.Preemptions() != to {
 		t.Fatalf("shrunk file: %v %+v", err, f)
 	}
@@ -456,9 +482,9 @@ func TestShardUnionIsTheWholeRun(t *testing.T) {
 func TestExploreTimeLimit(t *testing.T) {
 	out := t.TempDir()
 	start := time.Now()
-	code, res, _ := exploreCLI(t, out, "abba-deadlock", "--strategy", "rr", "--schedules", "1000000000", "--time", "300ms")
+	code, res, _ := exploreCLI(t, out, "abba-deadlock", "--strategy", "rr", "--schedules", "100000000", "--time", "300ms")
 	p := res.Programs[0]
-	if code != exitOK || p.Stopped != "time-limit" || p.Schedules == 0 || time.Since(start) > 20*time.Second {
+	if code != exitIncomplete || p.Stopped != "time-limit" || p.OK || p.Schedules == 0 || time.Since(start) > 20*time.Second {
 		t.Fatalf("--time: exit %d, stopped %q, %d schedules, took %s", code, p.Stopped, p.Schedules, time.Since(start))
 	}
 }
@@ -606,8 +632,8 @@ func TestBinary(t *testing.T) {
 			t.Errorf("under CI, stderr has %q", line)
 		}
 	}
-	// SIGINT stops cleanly: results kept, exit as usual.
-	c = cmd([]string{"CI=true"}, "explore", "abba-deadlock", "--strategy", "rr", "--schedules", "1000000000", "--out", "int")
+	// SIGINT stops cleanly: results kept, exit 3 (incomplete).
+	c = cmd([]string{"CI=true"}, "explore", "abba-deadlock", "--strategy", "rr", "--schedules", "100000000", "--out", "int")
 	var cout, cerr bytes.Buffer
 	c.Stdout, c.Stderr = &cout, &cerr
 	if err := c.Start(); err != nil {
@@ -619,8 +645,8 @@ func TestBinary(t *testing.T) {
 	go func() { done <- c.Wait() }()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Fatalf("after SIGINT: %v\n%s\n%s", err, cout.String(), cerr.String())
+		if c.ProcessState.ExitCode() != exitIncomplete {
+			t.Fatalf("after SIGINT: %v, want exit 3\n%s\n%s", err, cout.String(), cerr.String())
 		}
 	case <-time.After(30 * time.Second):
 		c.Process.Kill()
@@ -713,10 +739,10 @@ func testVariantFlags(t *testing.T, work string, cmd func(env []string, args ...
 		code int
 		want string
 	}{
-		{[]string{"run", "sector-overflow-32bit"}, exitFailures, "sector-overflow-32bit, seed 1, random: FAILED"},
+		{[]string{"run", "sector-overflow-32bit"}, exitOK, "sector-overflow-32bit, seed 1, random: failed as expected (expect failure read-correct)"},
 		{[]string{"run", "sector-overflow-32bit", "--fix", "sector-overflow"}, exitOK, "(--fix sector-overflow), seed 1, random: passed"},
 		{[]string{"run", "sector-overflow-32bit", "--version", "2.6.2x"}, exitOK, "(--version 2.6.2x), seed 1, random: passed"},
-		{[]string{"explore", "sector-overflow-32bit", "--schedules", "5", "--out", "ex-off"}, exitFailures, "1 schedule, 1 failure"},
+		{[]string{"explore", "sector-overflow-32bit", "--schedules", "5", "--out", "ex-off"}, exitOK, "1 schedule, 1 failure"},
 		{[]string{"explore", "sector-overflow-32bit", "--schedules", "5", "--fix", "sector-overflow", "--out", "ex-on"}, exitOK, "5 schedules, 0 failures"},
 		{[]string{"explain", "sector-overflow-32bit"}, exitOK, "read-correct"},
 		// A baseline fix left off brings its seed bug back.
@@ -741,12 +767,12 @@ func testVariantFlags(t *testing.T, work string, cmd func(env []string, args ...
 	if err != nil || !strings.HasPrefix(string(text), "wbsim-replay v2\n") || !strings.Contains(string(text), "\nno-fixes: flush-conflict-double-put\n") {
 		t.Fatalf("replay file: %v\n%s", err, text)
 	}
-	if code, out, _ := exit("replay", file); code != exitFailures || !strings.Contains(out, "replay: exact") || !strings.Contains(out, "FAILED the same way") {
+	if code, out, _ := exit("replay", file); code != exitOK || !strings.Contains(out, "replay: exact") || !strings.Contains(out, "FAILED the same way") {
 		t.Errorf("replay of the --no-fix failure: exit %d\n%s", code, out)
 	}
 	v1 := filepath.Join(work, "v1.replay")
 	os.WriteFile(v1, []byte(strings.Replace(strings.Replace(string(text), "v2\n", "v1\n", 1), "no-fixes: flush-conflict-double-put\n", "", 1)), 0o644)
-	if code, out, _ := exit("replay", v1); code != exitOK || !strings.Contains(out, "DIVERGED") {
+	if code, out, _ := exit("replay", v1); code != exitFailures || !strings.Contains(out, "DIVERGED") {
 		t.Errorf("replay without the variant: exit %d\n%s", code, out)
 	}
 	for _, c := range []struct {

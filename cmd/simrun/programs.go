@@ -30,6 +30,10 @@ type program struct {
 	Planted *scenarios.Planted
 	// Scenario is set for a scenario (a built-in or a file).
 	Scenario *scenarios.Scenario
+	// Path and SHA256 are set for a scenario file: its path as given on
+	// the command line and the hex SHA-256 of its bytes. Replay files name
+	// the program by them.
+	Path, SHA256 string
 	// Variant is how the scenario was changed (--version, --fix,
 	// --no-fix); replay files and results record it.
 	Variant reports.Variant
@@ -122,11 +126,7 @@ func (p *program) invariantInfos() []reports.InvariantInfo {
 func lookupProgram(name string) (*program, error) {
 	if strings.HasSuffix(name, ".wbs") || strings.ContainsAny(name, `/\`) {
 		if src, err := os.ReadFile(name); err == nil {
-			s, err := scenarios.Parse(name, src)
-			if err != nil {
-				return nil, err
-			}
-			return scenarioProgram(s, srun.Options{})
+			return scenarioFile(name, src)
 		}
 	}
 	for _, p := range programs() {
@@ -153,6 +153,21 @@ func lookupProgram(name string) (*program, error) {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	return nil, fmt.Errorf("%s (\"simrun list\" lists the programs)", msg)
+}
+
+// scenarioFile makes the program of a scenario file's text src, read from
+// path.
+func scenarioFile(path string, src []byte) (*program, error) {
+	s, err := scenarios.Parse(path, src)
+	if err != nil {
+		return nil, err
+	}
+	p, err := scenarioProgram(s, srun.Options{})
+	if err != nil {
+		return nil, err
+	}
+	p.Path, p.SHA256 = path, reports.ProgramSHA256(src)
+	return p, nil
 }
 
 // closest is the name within edit distance 3 of s, or one s is a prefix

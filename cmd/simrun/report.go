@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
+	srun "github.com/wbsim/wbsim/scenarios/run"
 	"github.com/wbsim/wbsim/sim"
 )
 
@@ -42,8 +44,11 @@ func replayRel(prog, label string, seed uint64, minimal bool) string {
 // replayFor makes the replay file of a run's result.
 func replayFor(p *program, strategy string, r *sim.Result) *reports.ReplayFile {
 	b := reports.BudgetOf(p.Config)
-	f := &reports.ReplayFile{Program: p.Name, Strategy: strategy, Variant: p.Variant, MaxSteps: b.MaxSteps,
+	f := &reports.ReplayFile{Program: p.Name, ProgramSHA256: p.SHA256, Strategy: strategy, Variant: p.Variant, MaxSteps: b.MaxSteps,
 		MaxTime: sim.Time(b.MaxTimeNS), StepCost: sim.Time(b.StepCostNS), Log: r.Log}
+	if p.Path != "" {
+		f.Program = p.Path
+	}
 	if r.Failure != nil {
 		f.Failure = r.Failure.Error()
 		f.Signature = r.Failure.Signature()
@@ -56,15 +61,57 @@ func writeReplay(out, rel string, f *reports.ReplayFile) error {
 	return reports.WriteReplayFile(filepath.Join(out, filepath.FromSlash(rel)), f)
 }
 
-// newProgramResult starts a program result.
+// newProgramResult starts a program result. expect "" is the program's
+// own expectation (program.expectation).
 func newProgramResult(p *program, label string, info reports.StrategyInfo, first uint64, count, shard, shards int,
 	keepGoing bool, expect string) reports.ProgramResult {
+	failure := ""
+	if expect == "" {
+		expect, failure = p.expectation()
+	}
 	return reports.ProgramResult{
-		Program: p.Name, Description: p.Description, Tags: p.Tags, Label: label, Variant: p.Variant, Strategy: info,
+		Program: p.Name, Path: p.Path, ProgramSHA256: p.SHA256, Description: p.Description, Tags: p.Tags, Label: label, Variant: p.Variant, Strategy: info,
 		Seeds:  reports.SeedRange{First: first, Count: count, Shards: max(shards, 1), Done: []int{shard}},
-		Budget: reports.BudgetOf(p.Config), KeepGoing: keepGoing, Expect: expect,
+		Budget: reports.BudgetOf(p.Config), KeepGoing: keepGoing, Expect: expect, ExpectFailure: failure,
 		Failures: []reports.FailureInfo{}, Invariants: p.invariantInfos(),
 	}
+}
+
+// expectation is what run and explore judge p against: a scenario's
+// "expect failure ID" expects that failure to be found (withVariant drops
+// it when --fix or --version removes a bug seed's bug); otherwise (expect
+// ok, no expect, a planted race) every schedule must pass.
+func (p *program) expectation() (expect, failure string) {
+	if s := p.Scenario; s != nil && s.Expect.Outcome == scenarios.OutcomeFailure {
+		return reports.ExpectFind, s.Expect.Failure
+	}
+	return reports.ExpectPass, ""
+}
+
+// failureInfo summarises a failing result of p, marked Expected when it
+// is the failure p's scenario expects.
+func (p *program) failureInfo(r *sim.Result) reports.FailureInfo {
+	fi := reports.NewFailureInfo(r)
+	if expect, id := p.expectation(); expect == reports.ExpectFind {
+		fi.Expected = srun.Matches(r.Failure, id)
+	}
+	return fi
+}
+
+// Exit codes of run, explore, merge and the tour: 1 if any result has an
+// unexpected failure (or misses an expected one), else 3 if any run
+// stopped before its budget, else 0.
+func exitFor(programs []reports.ProgramResult) int {
+	code := exitOK
+	for i := range programs {
+		switch programs[i].Verdict() {
+		case reports.VerdictFail:
+			return exitFailures
+		case reports.VerdictIncomplete:
+			code = exitIncomplete
+		}
+	}
+	return code
 }
 
 // shrinkFailure shrinks a failing result to its minimal schedule, writes
@@ -115,6 +162,20 @@ func captureSeed(p *program, spec strategySpec, seed uint64, k int64, title stri
 	run := reports.Capture(p.Setup, cfg)
 	run.Program, run.Title, run.Strategy = p.Name, title, spec.info(k).Text
 	return run
+}
+
+// maxScheduleText is how much of a schedule the terminal shows.
+const maxScheduleText = 240
+
+// scheduleText is a schedule for the terminal: whole when short, else its
+// start and where the whole of it is (a long run's schedule can be
+// hundreds of kilobytes).
+func scheduleText(s string) string {
+	if len(s) <= maxScheduleText {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:maxScheduleText], ' ')
+	return s[:cut] + fmt.Sprintf(" ... (%d more characters: the replay file and result.json hold the whole schedule)", len(s)-cut)
 }
 
 // writeReport writes the report directory and prints where index.html is.

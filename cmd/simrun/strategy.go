@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 )
 
@@ -28,17 +30,41 @@ func (s strategySpec) validate(allowDFS bool) error {
 	default:
 		return fmt.Errorf("unknown strategy %q (want random, pct, dfs or rr)", s.Name)
 	}
-	if s.Depth < 1 {
-		return fmt.Errorf("--depth must be at least 1, got %d", s.Depth)
+	// The limits are the scenario language's (docs/scenario-language.md),
+	// so a command line can ask for nothing a scenario file could not.
+	if s.Depth < 1 || s.Depth > scenarios.MaxDepth {
+		return rangeErr("--depth", int64(s.Depth), 1, scenarios.MaxDepth)
 	}
-	if s.Bound < 0 {
-		return fmt.Errorf("--bound must be at least 0, got %d", s.Bound)
+	if s.Bound < 0 || s.Bound > scenarios.MaxBound {
+		return rangeErr("--bound", int64(s.Bound), 0, scenarios.MaxBound)
 	}
-	if s.Quantum < 0 {
-		return fmt.Errorf("--quantum must be at least 0, got %d", s.Quantum)
+	if s.Quantum < 0 || s.Quantum > scenarios.MaxQuantum {
+		return rangeErr("--quantum", int64(s.Quantum), 0, scenarios.MaxQuantum)
 	}
 	if s.K < 0 {
 		return fmt.Errorf("--k must be at least 0, got %d", s.K)
+	}
+	return nil
+}
+
+// rangeErr says that flag's value v is outside lo..hi, the scenario
+// language's limits.
+func rangeErr(flag string, v, lo, hi int64) error {
+	if v < lo {
+		return fmt.Errorf("%s must be at least %d, got %d", flag, lo, v)
+	}
+	return fmt.Errorf("%s must be at most %d (the scenario language's limit), got %d", flag, hi, v)
+}
+
+// checkSeeds checks --schedules n against the language's limit and that
+// the seeds first .. first+n-1 do not wrap around 2^64.
+func checkSeeds(first uint64, n int) error {
+	if n > scenarios.MaxSchedules {
+		return rangeErr("--schedules", int64(n), 1, scenarios.MaxSchedules)
+	}
+	if n > 1 && first+uint64(n-1) < first {
+		return fmt.Errorf("--seed %d with --schedules %d runs past the last seed (2^64-1); the highest first seed for %d schedules is %d",
+			first, n, n, math.MaxUint64-uint64(n-1))
 	}
 	return nil
 }

@@ -118,8 +118,13 @@ func addVerdict(result *reports.Result, s *scenarios.Scenario, label, expect str
 	}
 	pr := newProgramResult(p, label, p.Strategy.info(v.K), d.Explore.Seed, n, 0, 1, false, expect)
 	pr.Schedules = n
+	if expect == reports.ExpectFind {
+		pr.ExpectFailure = s.Expect.Failure
+	}
 	if v.Failure != nil && v.Result != nil {
-		pr.Failures = append(pr.Failures, reports.NewFailureInfo(v.Result))
+		fi := reports.NewFailureInfo(v.Result)
+		fi.Expected = expect == reports.ExpectFind && srun.Matches(v.Result.Failure, s.Expect.Failure)
+		pr.Failures = append(pr.Failures, fi)
 		pr.FailuresFound = 1
 	}
 	pr.Judge()

@@ -91,6 +91,18 @@ func (p *program) title() string {
 	return p.Name + " (" + p.Variant.Flags() + ")"
 }
 
+// replayName is the program as a replay file names it: a scenario file's
+// path, or the built-in's name; with its variant.
+func (p *program) replayName() string {
+	if p.Path == "" {
+		return p.title()
+	}
+	if p.Variant.IsZero() {
+		return p.Path
+	}
+	return p.Path + " (" + p.Variant.Flags() + ")"
+}
+
 // blockfsVersions are the kernel versions --version takes.
 var blockfsVersions = []scenarios.KernelVersion{scenarios.Kernel2_6_12, scenarios.Kernel2_6_2x, scenarios.Kernel3x}
 
@@ -118,8 +130,9 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 		// already the fixed one.
 		s.Kernel = k
 		s.Fixes = slices.DeleteFunc(s.Fixes, func(f string) bool { return !slices.Contains(scenarios.FixesFor(k), f) })
-		if s.Bug != nil && !slices.Contains(scenarios.FixesFor(k), s.Bug.Switch) {
+		if s.Bug != nil && s.Bug.Switch != "" && !slices.Contains(scenarios.FixesFor(k), s.Bug.Switch) {
 			s.Bug.Switch = ""
+			s.Expect = fixedExpect(s.Expect)
 		}
 	}
 	if i := slices.Index(v.NoFixes, seedExactName); i >= 0 {
@@ -153,12 +166,24 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 		}
 	}
 	s.Fixes = slices.DeleteFunc(s.Fixes, func(f string) bool { return slices.Contains(v.NoFixes, f) })
+	if s.Bug != nil && s.Bug.Switch != "" && slices.Contains(v.Fixes, s.Bug.Switch) {
+		s.Expect = fixedExpect(s.Expect)
+	}
 	q, err := scenarioProgram(s, srun.Options{Fixes: v.Fixes, Off: v.NoFixes})
 	if err != nil {
 		return nil, fmt.Errorf("%s with %s: %v", p.Name, v.Flags(), err)
 	}
 	q.Variant = v
+	q.Path, q.SHA256 = p.Path, p.SHA256
 	return q, nil
+}
+
+// fixedExpect is a bug seed's expectation once its bug is gone (its fix
+// switch on, or a kernel version without the bug): every schedule passes,
+// as "simrun bugs" checks.
+func fixedExpect(e scenarios.Expect) scenarios.Expect {
+	e.Outcome, e.Failure = scenarios.OutcomeOK, ""
+	return e
 }
 
 // lookupVariant finds a program (lookupProgram) and changes it by v.

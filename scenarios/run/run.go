@@ -104,6 +104,10 @@ func FailureID(f *sim.Failure) string {
 	return string(f.Kind)
 }
 
+// Matches says whether failure f is what a scenario's "expect failure id"
+// asks for (simrun judges its runs by it).
+func Matches(f *sim.Failure, id string) bool { return matches(f, id) }
+
 // matches says whether failure f is what "expect failure id" asks for.
 func matches(f *sim.Failure, id string) bool {
 	if FailureID(f) == id || f.Invariant == id {
