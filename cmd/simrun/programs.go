@@ -100,6 +100,10 @@ var invariantText = map[string]string{
 	"no-lost-write": "with no faults and a final sync, the result equals the oracle: no update is lost",
 	"cyclic-complete": "a cyclic WB_SYNC_NONE writeback pass with enough nr_to_write writes every page that was dirty, " +
 		"unlocked and not under writeback when it began",
+	"fs-consistent": "blockfs's fsck is clean once every task is done and on the image each crash leaves: no block used twice, " +
+		"none leaked, bitmaps and free count right, no block mapped past i_size, i_blocks matching the map",
+	"rpc-shape": "every AFS FS.StoreData and FS.FetchData agrees with what it carries: length = bytes sent, range within its " +
+		"pages, file length = max(i_size, end of store), a page fill fetches that page",
 }
 
 func (p *program) invariantInfos() []reports.InvariantInfo {

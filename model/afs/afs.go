@@ -201,6 +201,18 @@ type Fixes struct {
 	// size < the old i_size; the commit that first did so was not
 	// identified. The switch models that call. Found while modelling.
 	SetattrTruncatePagecache bool
+	// StoreDataMaths ("store-data-maths"): afs_fs_store_data computes the
+	// store's length as "size = to - offset" with to and offset unsigned
+	// int, before it widens to loff_t: for a store of several pages whose
+	// last page ends before the first one's start offset (to < offset)
+	// the subtraction wraps to nearly 4 GiB, the request goes out as
+	// FS.StoreData64 with a length 4 GiB beyond the bytes that follow it,
+	// and a FileLength as far past the file's end (rpc-shape). v4.11's
+	// "afs: Fix the maths in afs_fs_store_data()" (David Howells, with
+	// the kill-pages-loop, writepages-missing-put and write-begin-leak
+	// fixes) casts first: size = (loff_t)to - (loff_t)offset. Found by
+	// the rpc-shape check.
+	StoreDataMaths bool
 }
 
 // fixNames lists the fixes in a fixed order with their ids.
@@ -222,6 +234,7 @@ var fixNames = []struct {
 	{"fsync-marker-wait", func(f *Fixes) *bool { return &f.FsyncMarkerWait }},
 	{"flush-conflict-page-leak", func(f *Fixes) *bool { return &f.FlushConflictPageLeak }},
 	{"setattr-truncate-pagecache", func(f *Fixes) *bool { return &f.SetattrTruncatePagecache }},
+	{"store-data-maths", func(f *Fixes) *bool { return &f.StoreDataMaths }},
 }
 
 // FixIDs lists every fix id, in a fixed order.

@@ -73,7 +73,10 @@ type machine struct {
 	// fresh are the disk blocks (blockfs) allocated since a write of them
 	// last completed: see mfile.onDisk.
 	fresh map[uint64]bool
-	stats *Stats
+	// damaged are the disk's sector ranges [from, to) that injected
+	// faults hit (fs-consistent excuses the metadata behind them).
+	damaged [][2]int64
+	stats   *Stats
 }
 
 // Stats is what one world did, for diff-versions.
@@ -593,6 +596,11 @@ func (m *machine) observe(w *sim.World, ev *sim.Event) {
 		m.activity++
 	}
 	switch ev.Kind {
+	case sim.KindFault:
+		if ev.Obj.Class == "disk" {
+			m.faultHit(ev)
+		}
+		return
 	case sim.KindPoint:
 		if ev.Op == mm.TraceWritebackError {
 			m.syncConsumed(ev)
@@ -639,6 +647,30 @@ func (m *machine) observe(w *sim.World, ev *sim.Event) {
 	if len(at) > 0 {
 		f.Msg += " [unfinished: " + strings.Join(at, "; ") + "]"
 	}
+}
+
+// faultHit records the sectors a disk fault hit: the request's, and a
+// misdirected write's target (faultdisk.Fault.String: "-> sector N").
+func (m *machine) faultHit(ev *sim.Event) {
+	m.damaged = append(m.damaged, [2]int64{ev.Obj.A, ev.Obj.A + ev.Obj.B})
+	if i := strings.LastIndex(ev.Msg, " -> sector "); i >= 0 {
+		var to int64
+		if _, err := fmt.Sscan(ev.Msg[i+len(" -> sector "):], &to); err == nil {
+			m.damaged = append(m.damaged, [2]int64{to, to + ev.Obj.B})
+		}
+	}
+}
+
+// damagedBlock says whether a fault hit a sector of block b.
+func (m *machine) damagedBlock(b uint64) bool {
+	spb := int64(m.fs.BlockSize()) / block.SectorSize
+	lo, hi := int64(b)*spb, int64(b+1)*spb
+	for _, r := range m.damaged {
+		if r[0] < hi && lo < r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 func opText(op *scenarios.Op) string {

@@ -514,6 +514,8 @@ var mutationTests = map[string][]string{
 	"crash":           {"TestMutationCrash"},
 	"no-lost-write":   {"TestMutationNoLostWrite"},
 	"cyclic-complete": {"TestMutationCyclicComplete"},
+	"fs-consistent":   {"TestMutationFsConsistent", "TestMutationFsConsistentAtCrash"},
+	"rpc-shape":       {"TestMutationRPCShape"},
 }
 
 // TestMutationEveryInvariant: every invariant of the scenario language

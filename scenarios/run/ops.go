@@ -7,6 +7,7 @@ import (
 	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/afs"
 	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/blockfs"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/model/vfs"
 	"github.com/wbsim/wbsim/scenarios"
@@ -146,6 +147,7 @@ func (m *machine) closer(t *sim.Task) {
 			// blocks): its pages are allocated too.
 			m.k.CheckQuiescent(append(maps, m.bdev.Inode.Mapping)...)
 		}
+		m.fsck(false)
 		return
 	}
 	m.w.AtEnd(func() {
@@ -594,6 +596,43 @@ func (m *machine) truncate(t *sim.Task, f *mfile, size int64, file *vfs.File) in
 	return ret
 }
 
+// fsck is the fs-consistent check (blockfs.Fs.Check, with the i_size
+// rule): at the end of the run, once every task is done and no daemon is
+// in a pass, or at a crash, with the excuses of an image taken mid-way
+// (blockfs.FsckOptions.Crash). Indirect blocks not in the buffer cache
+// are read from the device as it is now (its volatile cache included).
+// An inode behind an indirect block that an injected fault hit is not
+// judged (blockfs.FsckOptions.Damaged): the fault, not the kernel, made
+// its tree what it is.
+func (m *machine) fsck(crash bool) {
+	if !m.checks(blockfs.InvFsConsistent) {
+		return
+	}
+	read := func(off, n int64) content.Bytes {
+		return m.disk.Read(off/block.SectorSize, n/block.SectorSize)
+	}
+	err := m.fs.Check(blockfs.FsckOptions{Read: read, ISize: true, Crash: crash,
+		Damaged: m.damagedBlock, Faulted: len(m.damaged) > 0})
+	if err == nil {
+		return
+	}
+	when := "once every task was done"
+	if crash {
+		when = "on the image the crash left"
+	}
+	m.w.Fail(&sim.Failure{Kind: sim.FailInvariant, Invariant: blockfs.InvFsConsistent,
+		Obj: sim.Obj{Class: "fs", Name: "blockfs"},
+		Msg: fmt.Sprintf("fsck %s: %v", when, err),
+		Explain: "The file system's metadata must be consistent whenever nothing is half done, and after a crash " +
+			"as recovery would see it: each block belongs to at most one file (or indirect block), every block " +
+			"the bitmap says is in use belongs to something and every block a file uses is marked in use, the free " +
+			"count matches the bitmap, a file maps no block past the one that holds its last byte (i_size), and " +
+			"i_blocks counts the blocks the file owns. A failure means an allocation, a truncate or an error path " +
+			"left the metadata wrong: a block handed out twice, one freed but still mapped, one allocated and " +
+			"forgotten, or i_size and the block map out of step. (After a crash, what an operation caught " +
+			"mid-way may leave is excused: see docs/scenario-language.md.)"})
+}
+
 // crash is power loss and a remount. Every other task stops where it is
 // (World.Kill: the flusher, the interrupt handlers, the other scenario
 // tasks; the locks they held stay held, their I/O never completes); the
@@ -620,6 +659,10 @@ func (m *machine) crash(t *sim.Task, op *scenarios.Op) {
 		}
 	}
 	if m.disk != nil {
+		// The metadata as it stood at the crash, with the device's
+		// contents before the power loss: what a journalled recovery
+		// replays (the runner takes the block maps as journalled).
+		m.fsck(true)
 		m.disk.Crash(faultdisk.CrashDropAll)
 		m.disk.Remount()
 	}
