@@ -302,6 +302,22 @@ func (f *File) CheckNoLostWrite(stable Stable) *sim.Failure {
 	return nil
 }
 
+// CheckStableSize checks, with CheckNoLostWrite, that the file's size on
+// stable storage (the server's file length, or i_size on blockfs) is the
+// expected size: a store that cut the file, or grew it with zeros, shows
+// here even where the bytes up to the expected size are right.
+func (f *File) CheckStableSize(size int64) *sim.Failure {
+	if size == f.Size() {
+		return nil
+	}
+	return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvNoLostWrite, Obj: sim.Obj{Class: "file", Name: f.Name, A: size},
+		Msg: fmt.Sprintf("%s is %d bytes long on stable storage, want %d after the final sync", f.Name, size, f.Size()),
+		Explain: "With no faults injected and a final sync, the file on stable storage must be exactly as long as " +
+			"the writes and truncates made it. A longer file holds bytes nobody wrote there (a store or an " +
+			"extension sent too large a length); a shorter one lost its tail (a length sent from an older, " +
+			"smaller i_size, or a truncate applied twice)."}
+}
+
 // covers reports whether got holds, at every byte of want, the same label,
 // or a label newer than newer, or (at or past truncated) zero. It returns
 // the first offending offset.

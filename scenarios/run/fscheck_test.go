@@ -29,9 +29,20 @@ func TestMutationFsConsistent(t *testing.T) {
 			s := mutBlockScenario("mut-isize-without-truncate", v, func(tk *scenarios.Task) {
 				tk.Open("f", "/f", 0).Write("f", 0, 3*4096, "A").Sleep(10 * sim.Millisecond)
 			})
+			s.CheckAllExcept(scenarios.InvNoLostWrite) // which sees the size first
 			mutationCase(t, s, blockfs.InvFsConsistent, mutLowerISize)
 		})
 	}
+}
+
+// TestMutationNoLostWriteSize: the same lowered i_size, seen by
+// no-lost-write's size comparison (the bytes up to the expected size
+// are all on disk).
+func TestMutationNoLostWriteSize(t *testing.T) {
+	s := mutBlockScenario("mut-isize-lowered", scenarios.Kernel3x, func(tk *scenarios.Task) {
+		tk.Open("f", "/f", 0).Write("f", 0, 3*4096, "A").Sleep(10 * sim.Millisecond)
+	})
+	mutationCase(t, s, "no-lost-write", mutLowerISize)
 }
 
 // TestMutationFsConsistentAtCrash: the same damage, found on the image the
@@ -72,5 +83,20 @@ func TestMutationRPCShape(t *testing.T) {
 		})
 		s.AddFile("/f", 2048)
 		mutationCase(t, s, afs.InvRPCShape, func(m *machine) { m.afs.Fixes.FillPageOffset = false })
+	})
+}
+
+// TestAFSInitialContents: the oracle knows an AFS "file ... size N" as it
+// knows one on blockfs (buildAFS tells it of the server's initial bytes):
+// a run that only opens the file ends clean under no-lost-write, which
+// compares the server's file, size included, with the oracle; a server
+// copy cut short behind the oracle's back is caught.
+func TestAFSInitialContents(t *testing.T) {
+	s := mutAFSScenario("afs-initial-contents", func(tk *scenarios.Task) {
+		tk.OpenAs("f", "/f", "alice", 0).Sleep(sim.Millisecond).Close("f")
+	})
+	s.AddFile("/f", 3*4096+100)
+	mutationCase(t, s, "no-lost-write", func(m *machine) {
+		m.srv.File(m.files["/f"].id).Data.Truncate(4096)
 	})
 }

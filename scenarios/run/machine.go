@@ -549,6 +549,15 @@ func (f *mfile) stable(off, n int64) content.Bytes {
 	return f.onDisk(m.disk.Durable(), off, n)
 }
 
+// stableSize is the file's length on stable storage: the server's, or
+// i_size (the inode is taken as journalled, like the block map).
+func (f *mfile) stableSize() int64 {
+	if f.v != nil {
+		return f.owner.srv.File(f.id).Data.Size()
+	}
+	return mm.ISizeRead(f.ino)
+}
+
 // onDisk maps [off, off+n) of the file through its blocks onto store:
 // holes read as zeros.
 //

@@ -512,7 +512,7 @@ var mutationTests = map[string][]string{
 	"fsync-durable":   {"TestMutationFsyncDurable", "TestMutationFsyncDurableLostFlush"},
 	"fsync-error":     {"TestMutationFsyncError"},
 	"crash":           {"TestMutationCrash"},
-	"no-lost-write":   {"TestMutationNoLostWrite"},
+	"no-lost-write":   {"TestMutationNoLostWrite", "TestMutationNoLostWriteSize", "TestAFSInitialContents"},
 	"cyclic-complete": {"TestMutationCyclicComplete"},
 	"fs-consistent":   {"TestMutationFsConsistent", "TestMutationFsConsistentAtCrash"},
 	"rpc-shape":       {"TestMutationRPCShape"},

@@ -115,6 +115,8 @@ func (m *machine) closer(t *sim.Task) {
 		for _, f := range m.order {
 			if fl := f.of.CheckNoLostWrite(f.stable); fl != nil {
 				m.w.Fail(fl)
+			} else if fl := f.of.CheckStableSize(f.stableSize()); fl != nil {
+				m.w.Fail(fl)
 			}
 		}
 	}
