@@ -3,11 +3,13 @@ package run
 import (
 	"testing"
 
+	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/afs"
 	"github.com/wbsim/wbsim/model/blockfs"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/errno"
 )
 
 // mutLowerISize is a mutant task that, once the file's pages are written
@@ -98,5 +100,22 @@ func TestAFSInitialContents(t *testing.T) {
 	s.AddFile("/f", 3*4096+100)
 	mutationCase(t, s, "no-lost-write", func(m *machine) {
 		m.srv.File(m.files["/f"].id).Data.Truncate(4096)
+	})
+}
+
+// TestMutationNoLostWriteWithFaults: no-lost-write runs when the scenario
+// injects faults, outside what they touched. The first disk write fails
+// (EIO): unmutated, that is the one request of both pages, and the check
+// excuses them both; with writepages cleaning page 0 without writing it,
+// the failing request is page 1's alone, and page 0, which no fault
+// touched, is found missing.
+func TestMutationNoLostWriteWithFaults(t *testing.T) {
+	s := mutBlockScenario("mut-lost-write-faults", scenarios.Kernel3x, func(tk *scenarios.Task) {
+		tk.Open("f", "/f", 0).Write("f", 0, 8192, "A").Sleep(10 * sim.Millisecond)
+	})
+	s.WithFaults(&faultdisk.Plan{Rules: []faultdisk.Rule{{Match: faultdisk.Match{Ops: faultdisk.Ops(faultdisk.OpWrite), Nth: 1},
+		Action: faultdisk.Fail{Errno: errno.EIO, Times: faultdisk.Once}}}})
+	mutationCase(t, s, "no-lost-write", func(m *machine) {
+		mutInstallAOps(m, &mutAOps{writepages: mutLostWritepages(false)})
 	})
 }

@@ -45,8 +45,7 @@ type machine struct {
 	// current is the op each scenario task is running, for failure positions.
 	current map[string]*scenarios.Op
 	crashed bool
-	faults  bool // the scenario declares faults (or key trouble)
-	armed   bool // it has a fault plan
+	armed   bool // the scenario has a fault plan
 	// blockfs
 	disk    *faultdisk.Disk
 	bdev    *block.BlockDevice
@@ -149,17 +148,7 @@ func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stat
 		c = check.Errseq
 	}
 	m.oracle = check.NewOracle(c)
-	m.faults = s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
-	// Key trouble is a fault too: no-lost-write does not apply.
-	m.faults = m.faults || s.HasOp(scenarios.OpExpireKey) || s.HasOp(scenarios.OpRevokeKey)
-	if s.FS.AFS != nil {
-		for _, k := range s.FS.AFS.Keys {
-			if k.State != "" && k.State != scenarios.KeyValid {
-				m.faults = true
-			}
-		}
-	}
-	m.armed = m.faults && s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
+	m.armed = s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
 	m.k = mm.NewKernel(w, version(s.Kernel))
 	m.k.Bits32 = s.Arch == scenarios.Arch32
 	vm := s.VM
