@@ -325,7 +325,7 @@ func (f *File) CheckStableSize(size int64) *sim.Failure {
 	}
 	return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvNoLostWrite, Obj: sim.Obj{Class: "file", Name: f.Name, A: size},
 		Msg: fmt.Sprintf("%s is %d bytes long on stable storage, want %d after the final sync", f.Name, size, f.Size()),
-		Explain: "With no faults injected and a final sync, the file on stable storage must be exactly as long as " +
+		Explain: "After a final sync, with no fault touching the file, the file on stable storage must be exactly as long as " +
 			"the writes and truncates made it. A longer file holds bytes nobody wrote there (a store or an " +
 			"extension sent too large a length); a shorter one lost its tail (a length sent from an older, " +
 			"smaller i_size, or a truncate applied twice)."}

@@ -97,7 +97,7 @@ var invariantText = map[string]string{
 	"fsync-durable": "when fsync returns 0, every byte written to that file before fsync began is on stable storage",
 	"fsync-error":   "when writeback of data written before fsync failed, fsync reports it",
 	"crash":         "after a crash, stable storage holds, for every fsync that returned 0, at least what that fsync promised",
-	"no-lost-write": "with no faults and a final sync, the result equals the oracle: no update is lost",
+	"no-lost-write": "after a final sync, stable storage equals the oracle, bytes and length, outside what injected faults touched: no update is lost",
 	"cyclic-complete": "a cyclic WB_SYNC_NONE writeback pass with enough nr_to_write writes every page that was dirty, " +
 		"unlocked and not under writeback when it began",
 	"fs-consistent": "blockfs's fsck is clean once every task is done and on the image each crash leaves: no block used twice, " +
