@@ -3,6 +3,7 @@ package blockfs
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
@@ -93,8 +94,9 @@ var errDamaged = errors.New("an indirect block was damaged by a fault")
 // excused, as the kernel itself has handed them to e2fsck.
 func (fs *Fs) Check(o FsckOptions) error {
 	read, crash := o.Read, o.Crash
-	owner := map[uint64]string{0: "the reserved block 0"}
-	claim := func(b uint64, who string) error {
+	owner := make(map[uint64]blockUse, fs.nblocks-fs.free)
+	owner[0] = blockUse{}
+	claim := func(b uint64, who blockUse) error {
 		if b >= fs.nblocks {
 			return fmt.Errorf("%s: block %d is past the end of the file system (%d blocks)", who, b, fs.nblocks)
 		}
@@ -133,11 +135,14 @@ func (fs *Fs) Check(o FsckOptions) error {
 				ino, ei.IBlocks, n>>(fs.Blkbits-9), n)
 		}
 	}
+	// The bitmap a word at a time: most of a file system is free.
+	leaks := !fs.ErrorFS && !o.Faulted && !damaged && !(crash && allocating)
 	used := uint64(0)
-	for b := uint64(0); b < fs.nblocks; b++ {
-		if fs.used(b) {
-			used++
-			if _, ok := owner[b]; !ok && !fs.ErrorFS && !o.Faulted && !damaged && !(crash && allocating) {
+	for i, w := range fs.bitmap {
+		used += uint64(bits.OnesCount64(w))
+		for ; leaks && w != 0; w &= w - 1 {
+			b := uint64(i)<<6 | uint64(bits.TrailingZeros64(w))
+			if _, ok := owner[b]; !ok {
 				return fmt.Errorf("block %d is allocated but nothing references it (leaked)", b)
 			}
 		}
@@ -150,7 +155,7 @@ func (fs *Fs) Check(o FsckOptions) error {
 
 // fsckInode claims every block inode ei references and checks its tree
 // against the record of what it mapped.
-func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who string) error, read func(off, n int64) content.Bytes,
+func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, read func(off, n int64) content.Bytes,
 	damaged func(b uint64) bool) error {
 	ino := ei.VFS.Ino
 	if fs.Opts.Layout == LayoutExtent {
@@ -161,7 +166,7 @@ func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who string) error, read 
 			}
 			prevEnd = e.Logical + e.Len
 			for j := uint64(0); j < e.Len; j++ {
-				if err := claim(e.Phys+j, fmt.Sprintf("inode %d block %d", ino, e.Logical+j)); err != nil {
+				if err := claim(e.Phys+j, blockUse{ino, 0, e.Logical + j}); err != nil {
 					return err
 				}
 			}
@@ -174,9 +179,9 @@ func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who string) error, read 
 	walk = func(b uint32, level int, logical uint64) error {
 		if level == 0 {
 			mapped = insertExtent(mapped, logical, uint64(b), 1)
-			return claim(uint64(b), fmt.Sprintf("inode %d block %d", ino, logical))
+			return claim(uint64(b), blockUse{ino, 0, logical})
 		}
-		if err := claim(uint64(b), fmt.Sprintf("inode %d indirect block (level %d, from %d)", ino, level, logical)); err != nil {
+		if err := claim(uint64(b), blockUse{ino, level, logical}); err != nil {
 			return err
 		}
 		if damaged != nil && damaged(uint64(b)) {
@@ -226,6 +231,24 @@ func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who string) error, read 
 		return fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
 	}
 	return nil
+}
+
+// blockUse is what references a block, for fsck's messages (built only
+// when one is needed: fsck claims every block of every file).
+type blockUse struct {
+	ino     uint64 // 0: the reserved block 0
+	level   int    // 0: data; 1-3: an indirect block of that level
+	logical uint64 // the (first) logical block it maps
+}
+
+func (u blockUse) String() string {
+	switch {
+	case u.ino == 0:
+		return "the reserved block 0"
+	case u.level == 0:
+		return fmt.Sprintf("inode %d block %d", u.ino, u.logical)
+	}
+	return fmt.Sprintf("inode %d indirect block (level %d, from %d)", u.ino, u.level, u.logical)
 }
 
 // lastMapped is the highest logical block the inode maps.
