@@ -7,6 +7,7 @@ import (
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/content"
 )
 
 // fsckFile builds a file system with one 14-block file (12 direct blocks
@@ -110,5 +111,30 @@ func TestFsckCrashExcusesOpsInFlight(t *testing.T) {
 	}
 	if errs[3] == nil || !strings.Contains(errs[3].Error(), "used twice") {
 		t.Errorf("a block used twice at a crash: %v", errs[3])
+	}
+}
+
+// TestFsckFaultExcuses: what an injected fault did is excused, and only
+// that: an inode behind a damaged indirect block is not compared with its
+// record, leaks and i_blocks are not judged once faults fired, but a
+// block used twice still is.
+func TestFsckFaultExcuses(t *testing.T) {
+	e, ei := fsckFile(t, LayoutIndirect, nil)
+	ind := uint64(ei.Data[EXT2_NDIR_BLOCKS])
+	// The indirect block reads back as zeros (a failed write, then a re-read).
+	read := func(off, n int64) content.Bytes { return content.Zeros(n) }
+	if e.bdev.Inode.Mapping.PageTree.Delete(ind/(mm.PageSize/1024)) == nil {
+		t.Fatal("the indirect block is not in the buffer cache")
+	}
+	if err := e.fs.Check(FsckOptions{Read: read, ISize: true}); err == nil {
+		t.Fatal("a zeroed indirect block passed")
+	}
+	faulted := FsckOptions{Read: read, ISize: true, Faulted: true, Damaged: func(b uint64) bool { return b == ind }}
+	if err := e.fs.Check(faulted); err != nil {
+		t.Fatalf("with the fault that zeroed it: %v", err)
+	}
+	ei.Data[1] = ei.Data[0]
+	if err := e.fs.Check(faulted); err == nil || !strings.Contains(err.Error(), "used twice") {
+		t.Fatalf("a block used twice under faults: %v", err)
 	}
 }
