@@ -119,3 +119,18 @@ func TestMutationNoLostWriteWithFaults(t *testing.T) {
 		mutInstallAOps(m, &mutAOps{writepages: mutLostWritepages(false)})
 	})
 }
+
+// TestRPCShapeDeselected: a scenario that leaves rpc-shape out runs the
+// era's bad store to the server, which aborts it (EREMOTEIO), and the
+// run goes on to other checks.
+func TestRPCShapeDeselected(t *testing.T) {
+	s := mutAFSScenario("store-length-unchecked", func(tk *scenarios.Task) {
+		tk.OpenAs("f", "/f", "alice", 0).PWrite("f", 200, 4000, "A").Fsync("f")
+	})
+	s.CheckAllExcept(scenarios.InvRPCShape)
+	r := mutRun(t, s, &sim.RoundRobin{}, func(m *machine) { m.afs.Fixes.StoreDataMaths = false })
+	if r.Failure == nil || r.Failure.Invariant == afs.InvRPCShape {
+		t.Fatalf("want another invariant to see the aborted store, got %v", r.Failure)
+	}
+	t.Logf("%s: %s", FailureID(r.Failure), r.Failure.Msg)
+}

@@ -437,6 +437,7 @@ func (m *machine) buildAFS(on []string) error {
 	if a.Latency > 0 {
 		srv.StoreLatency, srv.FetchLatency = a.Latency, a.Latency
 	}
+	srv.NoShapeCheck = !m.checks(afs.InvRPCShape)
 	m.srv = srv
 	m.afs = afs.NewFS(m.k, srv, fx)
 	m.sb = afs.Mount(m.v, m.afs)

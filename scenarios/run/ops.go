@@ -183,10 +183,12 @@ func (m *machine) runOps(t *sim.Task, task string, ops []scenarios.Op) {
 // touched is what injected faults touched of file f, for no-lost-write:
 // byte ranges rounded out to whole pages (a failed store kills its pages,
 // a failed write leaves them clean with the data only in memory), or all
-// when a fault cannot be placed. On afs: every request of the file the
-// server refused or cut short (plan faults, and key or permission
-// errors), and every request a plan fault fired on (a corrupt fetch
-// too); a refused truncate touches its length only. On blockfs: every
+// when a fault cannot be placed. On afs: every request of the file a plan
+// fault fired on (an error, a partial store, a corrupt fetch; a key's
+// initial state is a plan rule), and every request refused with EACCES
+// (a key the scenario revoked or expired). A request the server refused
+// for another reason (a malformed one) touches nothing: losing its data
+// is the client's doing. On blockfs: every
 // block of the file whose sectors a disk fault hit (the request's, and a
 // misdirected write's target); a fault that hit no sectors (a bio
 // allocation, a flush) or hit an indirect block cannot be placed.
@@ -196,7 +198,9 @@ func (m *machine) touched(f *mfile) (ranges [][2]int64, all bool) {
 	}
 	if f.v != nil {
 		for _, o := range m.srv.Log() {
-			if o.File == f.id && (o.Err != 0 || o.Op == faultdisk.OpStore && o.Stored < o.Len) {
+			// refused for the key's rights (a revoked or expired key): the
+			// scenario's doing, not the client's
+			if o.File == f.id && o.Err == errno.EACCES {
 				ranges = append(ranges, page(o.Off, o.Len))
 			}
 		}
