@@ -286,20 +286,49 @@ func (f *File) CheckRead(off, n int64, got content.Bytes) *sim.Failure {
 	return nil
 }
 
-// CheckNoLostWrite checks, after a final sync with no faults, that stable
-// storage equals the expected contents.
-func (f *File) CheckNoLostWrite(stable Stable) *sim.Failure {
+// CheckNoLostWrite checks, after a final sync, that stable storage equals
+// the expected contents, outside the byte ranges [from, to) in touched:
+// those an injected fault touched (none when no fault fired).
+func (f *File) CheckNoLostWrite(stable Stable, touched ...[2]int64) *sim.Failure {
 	want := f.expected.Read(0, f.Size())
 	got := stable(0, f.Size())
+	for _, r := range touched {
+		lo, hi := max(0, r[0]), min(f.Size(), r[1])
+		if lo < hi {
+			want = want.Overwrite(lo, content.Zeros(hi-lo))
+			got = got.Truncate(max(got.Len(), hi)).Overwrite(lo, content.Zeros(hi-lo))
+		}
+	}
 	if d := want.FirstDiff(got); d >= 0 {
+		where := "after the final sync"
+		if len(touched) > 0 {
+			where = "after the final sync, in a range no fault touched"
+		}
 		return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvNoLostWrite, Obj: sim.Obj{Class: "file", Name: f.Name, A: d},
-			Msg: fmt.Sprintf("%s byte %d: stable storage holds %s, want %s after the final sync",
-				f.Name, d, labelAt(got, d), labelAt(want, d)),
-			Explain: "With no faults injected and a final sync, everything written must reach stable storage. " +
-				"A byte that did not was lost by writeback: a dirty page skipped, a write sent to the wrong block, " +
-				"or a page dropped while dirty."}
+			Msg: fmt.Sprintf("%s byte %d: stable storage holds %s, want %s %s",
+				f.Name, d, labelAt(got, d), labelAt(want, d), where),
+			Explain: "After a final sync, everything written must reach stable storage, except where an injected " +
+				"fault touched the file (the pages of a failed or faulted request: those bytes may be lost, and are " +
+				"not compared). A byte that did not was lost by writeback: a dirty page skipped, a write sent to the " +
+				"wrong block, or a page dropped while dirty."}
 	}
 	return nil
+}
+
+// CheckStableSize checks, with CheckNoLostWrite, that the file's size on
+// stable storage (the server's file length, or i_size on blockfs) is the
+// expected size: a store that cut the file, or grew it with zeros, shows
+// here even where the bytes up to the expected size are right.
+func (f *File) CheckStableSize(size int64) *sim.Failure {
+	if size == f.Size() {
+		return nil
+	}
+	return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvNoLostWrite, Obj: sim.Obj{Class: "file", Name: f.Name, A: size},
+		Msg: fmt.Sprintf("%s is %d bytes long on stable storage, want %d after the final sync", f.Name, size, f.Size()),
+		Explain: "After a final sync, with no fault touching the file, the file on stable storage must be exactly as long as " +
+			"the writes and truncates made it. A longer file holds bytes nobody wrote there (a store or an " +
+			"extension sent too large a length); a shorter one lost its tail (a length sent from an older, " +
+			"smaller i_size, or a truncate applied twice)."}
 }
 
 // covers reports whether got holds, at every byte of want, the same label,

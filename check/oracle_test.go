@@ -303,3 +303,30 @@ func TestOracleConcurrentFsyncTakesError(t *testing.T) {
 		}
 	}
 }
+
+// TestNoLostWriteOutsideTouched: a byte missing from stable storage fails
+// no-lost-write unless it lies in a range a fault touched; a wrong size
+// fails it too.
+func TestNoLostWriteOutsideTouched(t *testing.T) {
+	o := NewOracle(Linux26)
+	f := o.NewFile("f")
+	data := f.Write(0, 8192)
+	lost := func(off, n int64) content.Bytes { // page 1 never arrived
+		return data.Truncate(4096).Truncate(8192).Slice(off, n)
+	}
+	if fl := f.CheckNoLostWrite(lost); fl == nil || fl.Obj.A != 4096 {
+		t.Fatalf("a lost page passed: %v", fl)
+	}
+	if fl := f.CheckNoLostWrite(lost, [2]int64{4096, 8192}); fl != nil {
+		t.Fatalf("a lost page a fault touched failed: %s", fl.Msg)
+	}
+	if fl := f.CheckNoLostWrite(lost, [2]int64{0, 4096}); fl == nil {
+		t.Fatalf("a lost page next to the one a fault touched passed")
+	}
+	if fl := f.CheckStableSize(8192); fl != nil {
+		t.Fatalf("the right size failed: %s", fl.Msg)
+	}
+	if fl := f.CheckStableSize(8193); fl == nil || fl.Invariant != InvNoLostWrite {
+		t.Fatalf("a longer file passed: %v", fl)
+	}
+}

@@ -202,6 +202,13 @@ var fixTable = []Fix{
 			"dirty and unwritten; the fix (write_cache_pages' rule from Linux 4.20, 3fa750dcf29e) goes on " +
 			"through the range and returns the first error",
 	},
+	{
+		Name: "store-data-maths", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "afs_fs_store_data computes the store's length as to - offset in unsigned int: a store of " +
+			"several pages whose last page ends before the first one's start offset wraps to nearly 4 GiB, " +
+			"and the request says 4 GiB more than it carries; the fix (v4.11, \"afs: Fix the maths in " +
+			"afs_fs_store_data()\") widens to loff_t before subtracting",
+	},
 }
 
 // KnownFixes returns the fix switches, grouped by subsystem, in a stable
@@ -283,12 +290,19 @@ const (
 	// leaves writeback_index no further than the first dirty page it did
 	// not write (check.Writepages).
 	InvWritebackIndex Invariant = "writeback-index"
+	// InvFsConsistent: blockfs's fsck is clean once every task is done and
+	// on the image every crash leaves (blockfs.InvFsConsistent; blockfs
+	// only).
+	InvFsConsistent Invariant = "fs-consistent"
+	// InvRPCShape: every FS.StoreData and FS.FetchData request agrees with
+	// what it carries (afs.InvRPCShape; afs only).
+	InvRPCShape Invariant = "rpc-shape"
 )
 
 var invariants = []Invariant{
 	InvPageState, InvPageRef, InvWBRecord, InvBioShape, InvLock, InvProgress,
 	InvReadCorrect, InvFsyncDurable, InvFsyncError, InvCrash, InvNoLostWrite,
-	InvCyclicComplete, InvSyncComplete, InvWritepagesError, InvWritebackIndex,
+	InvCyclicComplete, InvSyncComplete, InvWritepagesError, InvWritebackIndex, InvFsConsistent, InvRPCShape,
 }
 
 // AllInvariants returns every invariant id in the order of ARCHITECTURE.md.

@@ -951,6 +951,14 @@ func (s *Scenario) applies(id Invariant, crashes bool) string {
 		if s.FS.BlockFS == nil {
 			return "it checks block I/O and the file system is not blockfs"
 		}
+	case InvFsConsistent:
+		if s.FS.BlockFS == nil {
+			return "it checks blockfs's metadata and the file system is not blockfs"
+		}
+	case InvRPCShape:
+		if s.FS.AFS == nil {
+			return "it checks AFS requests and the file system is not afs"
+		}
 	case InvCrash:
 		if !crashes {
 			return "no task crashes"

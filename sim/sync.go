@@ -129,6 +129,9 @@ type Mutex struct {
 
 func (m *Mutex) obj() Obj { return Obj{Class: "mutex", Name: m.Name} }
 
+// IsLocked is mutex_is_locked(): some task holds m.
+func (m *Mutex) IsLocked() bool { return m.owner != nil }
+
 // Lock is mutex_lock().
 func (m *Mutex) Lock(t *Task) {
 	t.mightSleep("mutex_lock", m.obj())

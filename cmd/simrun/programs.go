@@ -101,7 +101,7 @@ var invariantText = map[string]string{
 	"fsync-durable": "when fsync returns 0, every byte written to that file before fsync began is on stable storage",
 	"fsync-error":   "when writeback of data written before fsync failed, fsync reports it",
 	"crash":         "after a crash, stable storage holds, for every fsync that returned 0, at least what that fsync promised",
-	"no-lost-write": "with no faults and a final sync, the result equals the oracle: no update is lost",
+	"no-lost-write": "after a final sync, stable storage equals the oracle, bytes and length, outside what injected faults touched: no update is lost",
 	"cyclic-complete": "a cyclic WB_SYNC_NONE writeback pass with enough nr_to_write writes every page that was dirty, " +
 		"unlocked and not under writeback when it began",
 	"sync-complete": "a WB_SYNC_ALL ->writepages call writes every page of its range that was dirty when it began " +
@@ -110,6 +110,10 @@ var invariantText = map[string]string{
 		"or recorded on the mapping (AS_EIO/AS_ENOSPC) before it returns",
 	"writeback-index": "a WB_SYNC_NONE cyclic pass that stops early leaves writeback_index no further than " +
 		"the first dirty page it did not write",
+	"fs-consistent": "blockfs's fsck is clean once every task is done and on the image each crash leaves: no block used twice, " +
+		"none leaked, bitmaps and free count right, no block mapped past i_size, i_blocks matching the map",
+	"rpc-shape": "every AFS FS.StoreData and FS.FetchData agrees with what it carries: length = bytes sent, range within its " +
+		"pages, file length = max(i_size, end of store), a page fill fetches that page",
 }
 
 func (p *program) invariantInfos() []reports.InvariantInfo {

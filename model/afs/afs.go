@@ -216,6 +216,18 @@ type Fixes struct {
 	// identified. The switch applies the 4.20 rule to both loops. Found
 	// by the sync-complete check.
 	WritepagesSyncError bool
+	// StoreDataMaths ("store-data-maths"): afs_fs_store_data computes the
+	// store's length as "size = to - offset" with to and offset unsigned
+	// int, before it widens to loff_t: for a store of several pages whose
+	// last page ends before the first one's start offset (to < offset)
+	// the subtraction wraps to nearly 4 GiB, the request goes out as
+	// FS.StoreData64 with a length 4 GiB beyond the bytes that follow it,
+	// and a FileLength as far past the file's end (rpc-shape). v4.11's
+	// "afs: Fix the maths in afs_fs_store_data()" (David Howells, with
+	// the kill-pages-loop, writepages-missing-put and write-begin-leak
+	// fixes) casts first: size = (loff_t)to - (loff_t)offset. Found by
+	// the rpc-shape check.
+	StoreDataMaths bool
 }
 
 // fixNames lists the fixes in a fixed order with their ids.
@@ -238,6 +250,7 @@ var fixNames = []struct {
 	{"flush-conflict-page-leak", func(f *Fixes) *bool { return &f.FlushConflictPageLeak }},
 	{"setattr-truncate-pagecache", func(f *Fixes) *bool { return &f.SetattrTruncatePagecache }},
 	{"writepages-sync-error", func(f *Fixes) *bool { return &f.WritepagesSyncError }},
+	{"store-data-maths", func(f *Fixes) *bool { return &f.StoreDataMaths }},
 }
 
 // FixIDs lists every fix id, in a fixed order.

@@ -136,7 +136,17 @@ func bugCases() []bugCase {
 		{fix: "flush-conflict-double-put", want: []string{InvWbRecord}, wl: cleanWorkload()},
 		{fix: "flush-conflict-wait-writeback", want: []string{"page-state"}, wl: cleanWorkload(), either: true},
 		{fix: "store-io-lock", want: []string{"fsync-durable", "no-lost-write"}, wl: cleanWorkload(), either: true},
-		{fix: "fill-page-offset", want: []string{"fsync-durable", "no-lost-write"}, wl: cleanWorkload()},
+		// The fill fetches (0, eof), not the page's bytes: rpc-shape sees
+		// the request; without it the wrong bytes reach the server.
+		{fix: "fill-page-offset", want: []string{InvRPCShape, "fsync-durable", "no-lost-write"}, wl: cleanWorkload()},
+		{
+			// 4000 bytes from 200: the store's last page ends at byte 104,
+			// before the first page's start offset 200, and "to - offset"
+			// wraps in unsigned int: the request says 4 GiB more than it
+			// carries.
+			fix: "store-data-maths", want: []string{InvRPCShape},
+			wl: workload{nkeys: 1, writers: []writerSpec{{key: 0, ops: w(wr(200, 4000), fsync)}}},
+		},
 	}
 }
 

@@ -74,7 +74,12 @@ func AfsPageFiller(t *sim.Task, key *Key, page *mm.Page) int {
 	{
 		// page will not be cached (-ENOBUFS): go_on
 		offset := mm.PageOffset(page)
-		length := min(mm.ISizeRead(inode)-offset, mm.PageSize)
+		// len = min_t(size_t, i_size_read(inode) - offset, PAGE_SIZE): in
+		// size_t, so a page at or past EOF (do_generic_file_read calls
+		// ->readpage for it) fetches a whole page, not a negative length.
+		// (A 32-bit size_t would also cut i_size - offset past 4 GiB; not
+		// modelled.)
+		length := int64(min(uint64(mm.ISizeRead(inode)-offset), uint64(mm.PageSize)))
 		// read the contents of the file from the server into the page
 		ret = AfsVnodeFetchData(t, vnode, key, offset, length, page)
 		if ret < 0 {

@@ -30,6 +30,8 @@ type Server struct {
 	// StoreLatency and FetchLatency are the service times of FS.StoreData
 	// and FS.FetchData.
 	StoreLatency, FetchLatency sim.Time
+	// NoShapeCheck turns the rpc-shape check (InvRPCShape) off.
+	NoShapeCheck bool
 
 	w      *sim.World
 	inj    *faultdisk.Injector
@@ -154,6 +156,8 @@ type request struct {
 	off, len int64
 	data     content.Bytes // store: the bytes sent
 	iSize    int64         // store: the new file length sent
+	op64     bool          // FS.StoreData64 (else FS.StoreData)
+	sent     *intent       // what the client meant it to carry (rpc-shape)
 	eff      faultdisk.Effect
 	arrived  sim.Time
 }
@@ -162,6 +166,7 @@ type request struct {
 // reply will leave.
 func (s *Server) arrive(r *request) sim.Time {
 	r.arrived = s.w.Now()
+	s.checkShape(r)
 	r.eff = s.inj.Eval(faultdisk.Request{Op: r.op, File: r.file, Off: r.off, Len: r.len, Key: r.key,
 		Now: int64(r.arrived)})
 	if r.op == faultdisk.OpStore && len(s.failNext) > 0 && r.eff.Err == 0 {
@@ -197,7 +202,13 @@ func (s *Server) store(r *request) (errno.Errno, uint64) {
 	op := Op{Op: r.op, File: r.file, Key: r.key, Off: r.off, Len: r.len, Arrived: r.arrived, Done: s.w.Now()}
 	err := r.eff.Err
 	if err == 0 || r.eff.Partial {
-		if e := s.check(r); e != 0 {
+		if r.len != r.data.Len() {
+			// The request's length is not what follows it: the server
+			// reads short (or finds more) and aborts the call. Abort codes
+			// are not modelled: the client sees afs_abort_to_error's
+			// default, -EREMOTEIO.
+			err = errno.EREMOTEIO
+		} else if e := s.check(r); e != 0 {
 			err = e
 		} else {
 			f := s.files[r.file]

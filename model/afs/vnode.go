@@ -87,28 +87,46 @@ func afsVnodeStatusUpdateFailed(t *sim.Task, vnode *Vnode, ret int) {
 }
 
 // AfsFsStoreData is afs_fs_store_data(server, wb, first, last, offset, to,
-// wait_mode), fs/afs/fsclient.c: the byte range and the new file length
-// (i_size, or the end of the write if further) go in the request, the
-// pages' bytes follow it, and the reply is delivered by
-// afs_deliver_fs_store_data. (FS.StoreData64, for offsets past 4 GiB, is
-// the same call with wider fields.)
+// wait_mode), fs/afs/fsclient.c of 2.6.32-3.0 (read from 2.6.32's
+// fsclient.c; the arithmetic is the same through 3.0): the byte range
+// and the new file length (i_size, or the end of the write if further)
+// go in the request, the pages' bytes follow it, and the reply is
+// delivered by afs_deliver_fs_store_data. The types are the kernel's:
+// first and last are pgoff_t, offset and to unsigned int, size, pos and
+// i_size loff_t; "size = to - offset" subtracts in unsigned int before
+// it widens (Fixes.StoreDataMaths: the v4.11 cast). A request whose
+// fields all fit in 32 bits goes out as FS.StoreData (htonl of each),
+// any other as FS.StoreData64 (afs_fs_store_data64: each field as two
+// 32-bit halves).
 func AfsFsStoreData(t *sim.Task, server *Server, wb *Writeback, first, last uint64, offset, to uint) int {
 	vnode := wb.Vnode
-	size := int64(to) - int64(offset)
+	var size int64
+	if vnode.fs.Fixes.StoreDataMaths {
+		size = int64(to) - int64(offset) // (loff_t)to - (loff_t)offset
+	} else {
+		size = int64(uint32(to) - uint32(offset)) // to - offset, in unsigned int
+	}
 	if first != last {
 		size += int64(last-first) << mm.PageCacheShift
 	}
-	pos := int64(first)<<mm.PageCacheShift + int64(offset)
+	pos := int64(first) << mm.PageCacheShift
+	pos += int64(offset)
 	iSize := mm.ISizeRead(vnode.VFSInode)
 	if pos+size > iSize {
 		iSize = size + pos
 	}
+	op64 := pos>>32 != 0 || iSize>>32 != 0 || size>>32 != 0 || (pos+size)>>32 != 0
 	keyUse(t, wb.Key, "afs_fs_store_data")
 	call := &afsCall{typ: &afsRXFSStoreData, wb: wb, key: wb.Key, reply: vnode,
 		mapping: vnode.Mapping(), first: first, last: last, firstOffset: offset, lastTo: to,
 		sendPages: true, storeVersion: vnode.DataVersion + 1}
-	call.req = request{op: faultdisk.OpStore, file: vnode.FileID(), key: keyName(wb.Key), off: pos, len: size,
-		iSize: iSize}
+	call.req = request{op: faultdisk.OpStore, file: vnode.FileID(), key: keyName(wb.Key), op64: op64,
+		off: pos, len: size, iSize: iSize}
+	if !op64 {
+		// htonl(pos), htonl(size), htonl(i_size)
+		call.req.off, call.req.len, call.req.iSize = int64(uint32(pos)), int64(uint32(size)), int64(uint32(iSize))
+	}
+	call.req.sent = sentStore(first, last, offset, to, mm.ISizeRead(vnode.VFSInode))
 	return afsMakeCall(t, server, call)
 }
 
@@ -159,6 +177,7 @@ func AfsFsFetchData(t *sim.Task, server *Server, key *Key, vnode *Vnode, offset,
 	keyUse(t, key, "afs_fs_fetch_data")
 	call := &afsCall{typ: &afsRXFSFetchData, key: key, reply: vnode, page: page}
 	call.req = request{op: faultdisk.OpFetch, file: vnode.FileID(), key: keyName(key), off: offset, len: length}
+	call.req.sent = sentFetch(page)
 	return afsMakeCall(t, server, call)
 }
 

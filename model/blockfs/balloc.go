@@ -98,6 +98,9 @@ func ext2NewBlocks(t *sim.Task, inode *mm.Inode, goal uint64, count *uint64, err
 	}
 	n := fs.runFrom(first, want)
 	fs.markUsed(first, n)
+	// DQUOT_ALLOC_BLOCK(inode, num): inode_add_bytes, i_blocks in 512-byte
+	// units, for data and indirect blocks alike.
+	ei.IBlocks += n << (fs.Blkbits - 9)
 	fs.cursor = first + n
 	*count = n
 	if fs.OnNewBlocks != nil {
@@ -119,6 +122,8 @@ func ext2FreeBlocks(t *sim.Task, inode *mm.Inode, b, count uint64) {
 		fs.bitmap[i>>6] &^= 1 << (i & 63)
 		fs.free++
 	}
+	// DQUOT_FREE_BLOCK(inode, freed)
+	EXT2_I(inode).IBlocks -= count << (fs.Blkbits - 9)
 	fs.allocLock.Unlock(t)
 }
 

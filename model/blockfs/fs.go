@@ -96,6 +96,11 @@ type Fs struct {
 	// truncate freed it holds another file's old data until it is
 	// written).
 	OnNewBlocks func(first, n uint64)
+	// ErrorFS is EXT2_ERROR_FS in the super block's s_mount_state, which
+	// ext2_error sets: the kernel met an I/O error on metadata and the
+	// file system needs repair (a read failure in ext2_free_branches
+	// leaves the branch it could not read allocated, for e2fsck).
+	ErrorFS bool
 
 	nblocks   uint64
 	bitmap    []uint64 // 1 = in use
@@ -119,6 +124,11 @@ type Inode struct {
 	// of the bio-shape check and of the tests (LayoutIndirect; the extent
 	// layout uses ext).
 	shadow []Extent
+	// IBlocks is inode->i_blocks: the blocks the inode owns (data and
+	// indirect blocks), in 512-byte units, kept by the allocator as
+	// ext2_new_blocks and ext2_free_blocks keep it (DQUOT_ALLOC_BLOCK,
+	// DQUOT_FREE_BLOCK).
+	IBlocks uint64
 	// blockAllocInfo is i_block_alloc_info: the last allocation, for
 	// ext2_find_goal's sequential heuristic (nil until the first one).
 	blockAllocInfo *blockAllocInfo
@@ -397,6 +407,7 @@ func (fs *Fs) Fsync(t *sim.Task, ei *Inode, start, end int64, datasync int) int 
 	bdMapping := fs.Bdev.Inode.Mapping
 	if ret == eio || mm.MappingTestAndClearFlag(t, bdMapping, mm.AS_EIO) {
 		// ext2_error(sb, __func__, "detected IO error when writing metadata buffers")
+		fs.ErrorFS = true
 		ret = eio
 	}
 	if !fs.Opts.NoBarrier {

@@ -1,23 +1,102 @@
 package blockfs
 
 import (
+	"errors"
 	"fmt"
+	"math/bits"
 
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim/content"
 )
 
-// Fsck checks the file system's consistency from outside any task (no
-// scheduling points): every block referenced by a file, as data or as an
-// indirect block, is allocated and referenced once; every allocated block
-// is referenced (nothing leaked); and the tree agrees with the file
-// system's record of what it mapped. Indirect blocks are read from the
-// block device's page cache, or with read (the device's contents) if they
-// are not cached; read may be nil when everything is cached.
+// InvFsConsistent is the id of the fs-consistent invariant: the file
+// system's metadata passes Check (with ISize) once every task is done,
+// and (with Crash) on the image a crash leaves.
+const InvFsConsistent = "fs-consistent"
+
+// Fsck checks the file system's structure from outside any task (no
+// scheduling points), as e2fsck's passes 1 and 5 would:
+//
+//   - every block referenced by a file, as data or as an indirect block,
+//     lies inside the file system, is allocated in the bitmap, and is
+//     referenced once (no block used twice);
+//   - every allocated block is referenced (nothing leaked), and the free
+//     count agrees with the bitmap;
+//   - the tree agrees with the file system's record of what it mapped;
+//   - i_blocks is the number of blocks the tree references (data and
+//     indirect), in 512-byte units.
+//
+// Indirect blocks are read from the block device's page cache, or with
+// read (the device's contents) if they are not cached; read may be nil
+// when everything is cached. Fsck does not look at i_size (get_block's
+// tests map blocks of files whose size they never set): Check does.
 func (fs *Fs) Fsck(read func(off, n int64) content.Bytes) error {
-	owner := map[uint64]string{0: "the reserved block 0"}
-	claim := func(b uint64, who string) error {
+	return fs.Check(FsckOptions{Read: read})
+}
+
+// FsckOptions are what Check checks.
+type FsckOptions struct {
+	// Read reads the device, for indirect blocks not in the page cache.
+	Read func(off, n int64) content.Bytes
+	// ISize adds the file-level rule: no block is mapped past the block
+	// that holds i_size (e2fsck's "i_size is %Is, should be %N"). ext2
+	// keeps none there at rest: a failed ->prepare_write or ->write_begin
+	// trims what it allocated (2.6.12's generic_file_buffered_write and
+	// 2.6.2x's block_write_begin call vmtruncate, 3.x's ext2_write_failed
+	// calls ext2_truncate_blocks), and the 2.6 ext2 has no preallocation
+	// (its reservation windows are not in the bitmap; 2.4's
+	// i_prealloc_block is gone).
+	ISize bool
+	// Crash checks the image a crash leaves, as a journalling recovery
+	// would see it (the runner takes the block maps as journalled): the
+	// metadata as it stood at the crash, some operations mid-way. What an
+	// operation in flight may legitimately leave is excused, what no
+	// instant of any operation shows is not:
+	//
+	//   - a block used twice, referenced but free, or out of range, a bad
+	//     pointer, a free count that disagrees with the bitmap, or a tree
+	//     that disagrees with the record, are errors at every instant (the
+	//     allocator updates the bitmap and the count together; a pointer
+	//     is set only to an allocated block, and cleared before its block
+	//     is freed);
+	//   - blocks past i_size, and i_blocks out of step with the tree, are
+	//     excused for an inode whose i_mutex or truncate_mutex is held: a
+	//     write has allocated before ->write_end moves i_size, a truncate
+	//     has moved i_size before it frees, and ext2_get_blocks has
+	//     allocated before it splices;
+	//   - allocated blocks nothing references (leaked) are excused while
+	//     any inode's truncate_mutex is held: ext2_alloc_branch allocates
+	//     before ext2_splice_branch links, and the blocks cannot be told
+	//     apart.
+	Crash bool
+	// Damaged, if set, says which blocks an injected fault hit (a write
+	// or read that failed, was torn or corrupted, or a misdirected write's
+	// target). An indirect block among them may hold what the device
+	// made of it, not what ext2 wrote: the kernel itself reads it back so
+	// (a failed write clears BH_Uptodate). The inode behind it is not
+	// compared with its record, nor its i_blocks, and leaks are excused.
+	Damaged func(b uint64) bool
+	// Faulted says faults hit the device during the run. A damaged
+	// indirect block that a truncate then frees takes the blocks it
+	// pointed to out of every tree while they stay allocated (ext2 frees
+	// what the block it reads back says), so leaks and i_blocks are not
+	// judged: as after ext2_error, e2fsck's business.
+	Faulted bool
+}
+
+// errDamaged stops the walk of an inode at an indirect block a fault hit.
+var errDamaged = errors.New("an indirect block was damaged by a fault")
+
+// Check is Fsck with options. Once ext2_error has marked the file
+// system for repair (ErrorFS: a read failure in ext2_free_branches
+// leaves the branch it could not read allocated), leaks and i_blocks are
+// excused, as the kernel itself has handed them to e2fsck.
+func (fs *Fs) Check(o FsckOptions) error {
+	read, crash := o.Read, o.Crash
+	owner := make(map[uint64]blockUse, fs.nblocks-fs.free)
+	owner[0] = blockUse{}
+	claim := func(b uint64, who blockUse) error {
 		if b >= fs.nblocks {
 			return fmt.Errorf("%s: block %d is past the end of the file system (%d blocks)", who, b, fs.nblocks)
 		}
@@ -30,82 +109,39 @@ func (fs *Fs) Fsck(read func(off, n int64) content.Bytes) error {
 		owner[b] = who
 		return nil
 	}
+	damaged := false    // some inode's tree was cut short at a damaged block
+	allocating := false // some truncate_mutex is held (a crash)
+	for _, ei := range fs.inodes {
+		allocating = allocating || ei.TruncateMutex.IsLocked()
+	}
 	for _, ei := range fs.inodes {
 		ino := ei.VFS.Ino
-		if fs.Opts.Layout == LayoutExtent {
-			var prevEnd uint64
-			for i, e := range ei.ext {
-				if e.Len == 0 || (i > 0 && e.Logical < prevEnd) {
-					return fmt.Errorf("inode %d: extent %d %+v is empty or overlaps the previous one", ino, i, e)
-				}
-				prevEnd = e.Logical + e.Len
-				for j := uint64(0); j < e.Len; j++ {
-					if err := claim(e.Phys+j, fmt.Sprintf("inode %d block %d", ino, e.Logical+j)); err != nil {
-						return err
-					}
-				}
-			}
+		claimed := len(owner)
+		if err := fs.fsckInode(ei, claim, read, o.Damaged); err == errDamaged {
+			damaged = true
+			continue
+		} else if err != nil {
+			return err
+		}
+		busy := crash && (ei.VFS.IMutex.IsLocked() || ei.TruncateMutex.IsLocked())
+		if busy {
 			continue
 		}
-		var mapped []Extent
-		var walk func(b uint32, level int, logical uint64) error
-		ptrs := uint64(fs.Opts.BlockSize / 4)
-		walk = func(b uint32, level int, logical uint64) error {
-			if level == 0 {
-				mapped = insertExtent(mapped, logical, uint64(b), 1)
-				return claim(uint64(b), fmt.Sprintf("inode %d block %d", ino, logical))
-			}
-			if err := claim(uint64(b), fmt.Sprintf("inode %d indirect block (level %d, from %d)", ino, level, logical)); err != nil {
-				return err
-			}
-			slots, err := fs.readIndirect(uint64(b), read)
-			if err != nil {
-				return fmt.Errorf("inode %d: %v", ino, err)
-			}
-			span := uint64(1)
-			for range level - 1 {
-				span *= ptrs
-			}
-			for i, v := range slots {
-				if v == badPtr {
-					return fmt.Errorf("inode %d: indirect block %d slot %d holds no block number", ino, b, i)
-				}
-				if v != 0 {
-					if err := walk(v, level-1, logical+uint64(i)*span); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
+		if last, ok := ei.lastMapped(); o.ISize && ok && int64(last)<<fs.Blkbits >= mm.ISizeRead(ei.VFS) {
+			return fmt.Errorf("inode %d: block %d is mapped, past the block that holds i_size %d", ino, last, mm.ISizeRead(ei.VFS))
 		}
-		for i := 0; i < EXT2_NDIR_BLOCKS; i++ {
-			if v := ei.Data[i]; v != 0 {
-				if err := walk(v, 0, uint64(i)); err != nil {
-					return err
-				}
-			}
-		}
-		start := uint64(EXT2_NDIR_BLOCKS)
-		for level := 1; level <= 3; level++ {
-			if v := ei.Data[EXT2_NDIR_BLOCKS+level-1]; v != 0 {
-				if err := walk(v, level, start); err != nil {
-					return err
-				}
-			}
-			span := uint64(1)
-			for range level {
-				span *= ptrs
-			}
-			start += span
-		}
-		if fmt.Sprint(mapped) != fmt.Sprint(ei.shadow) {
-			return fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
+		if n := uint64(len(owner)-claimed) << (fs.Blkbits - 9); n != ei.IBlocks && !fs.ErrorFS && !o.Faulted {
+			return fmt.Errorf("inode %d: i_blocks is %d but the tree references %d blocks (%d sectors)",
+				ino, ei.IBlocks, n>>(fs.Blkbits-9), n)
 		}
 	}
+	// The bitmap a word at a time: most of a file system is free.
+	leaks := !fs.ErrorFS && !o.Faulted && !damaged && !(crash && allocating)
 	used := uint64(0)
-	for b := uint64(0); b < fs.nblocks; b++ {
-		if fs.used(b) {
-			used++
+	for i, w := range fs.bitmap {
+		used += uint64(bits.OnesCount64(w))
+		for ; leaks && w != 0; w &= w - 1 {
+			b := uint64(i)<<6 | uint64(bits.TrailingZeros64(w))
 			if _, ok := owner[b]; !ok {
 				return fmt.Errorf("block %d is allocated but nothing references it (leaked)", b)
 			}
@@ -115,6 +151,114 @@ func (fs *Fs) Fsck(read func(off, n int64) content.Bytes) error {
 		return fmt.Errorf("free count %d disagrees with the bitmap (%d used of %d)", fs.free, used, fs.nblocks)
 	}
 	return nil
+}
+
+// fsckInode claims every block inode ei references and checks its tree
+// against the record of what it mapped.
+func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, read func(off, n int64) content.Bytes,
+	damaged func(b uint64) bool) error {
+	ino := ei.VFS.Ino
+	if fs.Opts.Layout == LayoutExtent {
+		var prevEnd uint64
+		for i, e := range ei.ext {
+			if e.Len == 0 || (i > 0 && e.Logical < prevEnd) {
+				return fmt.Errorf("inode %d: extent %d %+v is empty or overlaps the previous one", ino, i, e)
+			}
+			prevEnd = e.Logical + e.Len
+			for j := uint64(0); j < e.Len; j++ {
+				if err := claim(e.Phys+j, blockUse{ino, 0, e.Logical + j}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	var mapped []Extent
+	var walk func(b uint32, level int, logical uint64) error
+	ptrs := uint64(fs.Opts.BlockSize / 4)
+	walk = func(b uint32, level int, logical uint64) error {
+		if level == 0 {
+			mapped = insertExtent(mapped, logical, uint64(b), 1)
+			return claim(uint64(b), blockUse{ino, 0, logical})
+		}
+		if err := claim(uint64(b), blockUse{ino, level, logical}); err != nil {
+			return err
+		}
+		if damaged != nil && damaged(uint64(b)) {
+			return errDamaged
+		}
+		slots, err := fs.readIndirect(uint64(b), read)
+		if err != nil {
+			return fmt.Errorf("inode %d: %v", ino, err)
+		}
+		span := uint64(1)
+		for range level - 1 {
+			span *= ptrs
+		}
+		for i, v := range slots {
+			if v == badPtr {
+				return fmt.Errorf("inode %d: indirect block %d slot %d holds no block number", ino, b, i)
+			}
+			if v != 0 {
+				if err := walk(v, level-1, logical+uint64(i)*span); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for i := 0; i < EXT2_NDIR_BLOCKS; i++ {
+		if v := ei.Data[i]; v != 0 {
+			if err := walk(v, 0, uint64(i)); err != nil {
+				return err
+			}
+		}
+	}
+	start := uint64(EXT2_NDIR_BLOCKS)
+	for level := 1; level <= 3; level++ {
+		if v := ei.Data[EXT2_NDIR_BLOCKS+level-1]; v != 0 {
+			if err := walk(v, level, start); err != nil {
+				return err
+			}
+		}
+		span := uint64(1)
+		for range level {
+			span *= ptrs
+		}
+		start += span
+	}
+	if fmt.Sprint(mapped) != fmt.Sprint(ei.shadow) {
+		return fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
+	}
+	return nil
+}
+
+// blockUse is what references a block, for fsck's messages (built only
+// when one is needed: fsck claims every block of every file).
+type blockUse struct {
+	ino     uint64 // 0: the reserved block 0
+	level   int    // 0: data; 1-3: an indirect block of that level
+	logical uint64 // the (first) logical block it maps
+}
+
+func (u blockUse) String() string {
+	switch {
+	case u.ino == 0:
+		return "the reserved block 0"
+	case u.level == 0:
+		return fmt.Sprintf("inode %d block %d", u.ino, u.logical)
+	}
+	return fmt.Sprintf("inode %d indirect block (level %d, from %d)", u.ino, u.level, u.logical)
+}
+
+// lastMapped is the highest logical block the inode maps.
+func (ei *Inode) lastMapped() (uint64, bool) {
+	l := ei.Mapped()
+	if len(l) == 0 {
+		return 0, false
+	}
+	e := l[len(l)-1]
+	return e.Logical + e.Len - 1, true
 }
 
 // readIndirect decodes indirect block b from the buffer cache, or from

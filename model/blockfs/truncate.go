@@ -190,6 +190,7 @@ func ext2FreeBranches(t *sim.Task, inode *mm.Inode, r ptrRun, depth int) {
 		if bh == nil {
 			t.World().Record(sim.KindNote, "ext2_free_branches", inode.Obj(), int64(nr),
 				"ext2_error: Read failure")
+			fs.ErrorFS = true // ext2_error marks the file system for repair
 			continue
 		}
 		ext2FreeBranches(t, inode, ptrRun{bh: bh, from: 0, to: addrPerBlock}, depth)

@@ -44,7 +44,7 @@ func TestFixTableMatchesModels(t *testing.T) {
 func TestBaselineFixes(t *testing.T) {
 	want := []string{"fill-page-offset", "candidate-list-init", "flush-conflict-double-put",
 		"flush-conflict-wait-writeback", "store-io-lock", "secondary-page-writeback", "fsync-marker-wait",
-		"flush-conflict-page-leak", "setattr-truncate-pagecache"}
+		"flush-conflict-page-leak", "setattr-truncate-pagecache", "store-data-maths"}
 	if d := cmp.Diff(want, scenarios.BaselineFixes(scenarios.KernelAFS)); d != "" {
 		t.Errorf("afs baseline (-want +got):\n%s", d)
 	}

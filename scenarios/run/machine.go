@@ -45,8 +45,7 @@ type machine struct {
 	// current is the op each scenario task is running, for failure positions.
 	current map[string]*scenarios.Op
 	crashed bool
-	faults  bool // the scenario declares faults (or key trouble)
-	armed   bool // it has a fault plan
+	armed   bool // the scenario has a fault plan
 	// blockfs
 	disk    *faultdisk.Disk
 	bdev    *block.BlockDevice
@@ -77,7 +76,10 @@ type machine struct {
 	// fresh are the disk blocks (blockfs) allocated since a write of them
 	// last completed: see mfile.onDisk.
 	fresh map[uint64]bool
-	stats *Stats
+	// damaged are the disk's sector ranges [from, to) that injected
+	// faults hit (fs-consistent excuses the metadata behind them).
+	damaged [][2]int64
+	stats   *Stats
 }
 
 // Stats is what one world did, for diff-versions.
@@ -150,17 +152,7 @@ func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stat
 		c = check.Errseq
 	}
 	m.oracle = check.NewOracle(c)
-	m.faults = s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
-	// Key trouble is a fault too: no-lost-write does not apply.
-	m.faults = m.faults || s.HasOp(scenarios.OpExpireKey) || s.HasOp(scenarios.OpRevokeKey)
-	if s.FS.AFS != nil {
-		for _, k := range s.FS.AFS.Keys {
-			if k.State != "" && k.State != scenarios.KeyValid {
-				m.faults = true
-			}
-		}
-	}
-	m.armed = m.faults && s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
+	m.armed = s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
 	m.k = mm.NewKernel(w, version(s.Kernel))
 	m.k.Bits32 = s.Arch == scenarios.Arch32
 	vm := s.VM
@@ -494,6 +486,7 @@ func (m *machine) buildAFS(on []string) error {
 	if a.Latency > 0 {
 		srv.StoreLatency, srv.FetchLatency = a.Latency, a.Latency
 	}
+	srv.NoShapeCheck = !m.checks(afs.InvRPCShape)
 	m.srv = srv
 	m.afs = afs.NewFS(m.k, srv, fx)
 	m.afsWP = m.writepagesChecks(false)
@@ -605,6 +598,15 @@ func (f *mfile) stable(off, n int64) content.Bytes {
 	return f.onDisk(m.disk.Durable(), off, n)
 }
 
+// stableSize is the file's length on stable storage: the server's, or
+// i_size (the inode is taken as journalled, like the block map).
+func (f *mfile) stableSize() int64 {
+	if f.v != nil {
+		return f.owner.srv.File(f.id).Data.Size()
+	}
+	return mm.ISizeRead(f.ino)
+}
+
 // onDisk maps [off, off+n) of the file through its blocks onto store:
 // holes read as zeros.
 //
@@ -652,6 +654,11 @@ func (m *machine) observe(w *sim.World, ev *sim.Event) {
 		m.activity++
 	}
 	switch ev.Kind {
+	case sim.KindFault:
+		if ev.Obj.Class == "disk" {
+			m.faultHit(ev)
+		}
+		return
 	case sim.KindPoint:
 		if ev.Op == mm.TraceWritebackError {
 			m.syncConsumed(ev)
@@ -698,6 +705,30 @@ func (m *machine) observe(w *sim.World, ev *sim.Event) {
 	if len(at) > 0 {
 		f.Msg += " [unfinished: " + strings.Join(at, "; ") + "]"
 	}
+}
+
+// faultHit records the sectors a disk fault hit: the request's, and a
+// misdirected write's target (faultdisk.Fault.String: "-> sector N").
+func (m *machine) faultHit(ev *sim.Event) {
+	m.damaged = append(m.damaged, [2]int64{ev.Obj.A, ev.Obj.A + ev.Obj.B})
+	if i := strings.LastIndex(ev.Msg, " -> sector "); i >= 0 {
+		var to int64
+		if _, err := fmt.Sscan(ev.Msg[i+len(" -> sector "):], &to); err == nil {
+			m.damaged = append(m.damaged, [2]int64{to, to + ev.Obj.B})
+		}
+	}
+}
+
+// damagedBlock says whether a fault hit a sector of block b.
+func (m *machine) damagedBlock(b uint64) bool {
+	spb := int64(m.fs.BlockSize()) / block.SectorSize
+	lo, hi := int64(b)*spb, int64(b+1)*spb
+	for _, r := range m.damaged {
+		if r[0] < hi && lo < r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 func opText(op *scenarios.Op) string {

@@ -502,22 +502,25 @@ func TestMutationCyclicComplete(t *testing.T) {
 // mutationTests names, for each invariant id, the mutation tests that
 // plant a fault it must catch.
 var mutationTests = map[string][]string{
-	"page-state":      {"TestMutationPageStateDoubleUnlock", "TestMutationPageStateSpuriousEndWriteback"},
-	"page-ref":        {"TestMutationPageRef"},
-	"wb-record":       {"TestMutationWBRecord"},
-	"bio-shape":       {"TestMutationBioShape"},
-	"lock":            {"TestMutationLockOrder"},
-	"progress":        {"TestMutationProgress"},
-	"read-correct":    {"TestMutationReadCorrect"},
-	"fsync-durable":   {"TestMutationFsyncDurable", "TestMutationFsyncDurableLostFlush"},
-	"fsync-error":     {"TestMutationFsyncError"},
-	"crash":           {"TestMutationCrash"},
-	"no-lost-write":   {"TestMutationNoLostWrite"},
+	"page-state":    {"TestMutationPageStateDoubleUnlock", "TestMutationPageStateSpuriousEndWriteback"},
+	"page-ref":      {"TestMutationPageRef"},
+	"wb-record":     {"TestMutationWBRecord"},
+	"bio-shape":     {"TestMutationBioShape"},
+	"lock":          {"TestMutationLockOrder"},
+	"progress":      {"TestMutationProgress"},
+	"read-correct":  {"TestMutationReadCorrect"},
+	"fsync-durable": {"TestMutationFsyncDurable", "TestMutationFsyncDurableLostFlush"},
+	"fsync-error":   {"TestMutationFsyncError"},
+	"crash":         {"TestMutationCrash"},
+	"no-lost-write": {"TestMutationNoLostWrite", "TestMutationNoLostWriteSize", "TestMutationNoLostWriteWithFaults",
+		"TestAFSInitialContents"},
 	"cyclic-complete": {"TestMutationCyclicComplete"},
 	// writepages_checks_test.go
 	"sync-complete":    {"TestMutationSyncComplete", "TestMutationSyncCompleteAFS"},
 	"writepages-error": {"TestMutationWritepagesError", "TestMutationWritepagesErrorAFS"},
 	"writeback-index":  {"TestMutationWritebackIndex"},
+	"fs-consistent":    {"TestMutationFsConsistent", "TestMutationFsConsistentAtCrash"},
+	"rpc-shape":        {"TestMutationRPCShape"},
 }
 
 // TestMutationEveryInvariant: every invariant of the scenario language

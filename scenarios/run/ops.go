@@ -7,6 +7,7 @@ import (
 	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/afs"
 	"github.com/wbsim/wbsim/model/block"
+	"github.com/wbsim/wbsim/model/blockfs"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/model/vfs"
 	"github.com/wbsim/wbsim/scenarios"
@@ -104,15 +105,23 @@ func (m *machine) initTask(t *sim.Task) {
 	})
 }
 
-// closer runs when every task is done: with no faults and no crash, a
-// final sync and the no-lost-write check; then, once no daemon is in the
-// middle of a pass, the quiescence checks.
+// closer runs when every task is done: with no crash, a final sync and
+// the no-lost-write check (outside what faults touched: see touched);
+// then, once no daemon is in the middle of a pass, the quiescence checks.
 func (m *machine) closer(t *sim.Task) {
-	if !m.faults && !m.crashed && m.checks(check.InvNoLostWrite) {
+	if !m.crashed && m.checks(check.InvNoLostWrite) {
 		m.sync(t)
 		m.shutdown(t)
 		for _, f := range m.order {
-			if fl := f.of.CheckNoLostWrite(f.stable); fl != nil {
+			touched, all := m.touched(f)
+			if all {
+				continue
+			}
+			fl := f.of.CheckNoLostWrite(f.stable, touched...)
+			if fl == nil && len(touched) == 0 { // a fault that touched the file may change its length
+				fl = f.of.CheckStableSize(f.stableSize())
+			}
+			if fl != nil {
 				m.w.Fail(fl)
 			}
 		}
@@ -146,6 +155,7 @@ func (m *machine) closer(t *sim.Task) {
 			// blocks): its pages are allocated too.
 			m.k.CheckQuiescent(append(maps, m.bdev.Inode.Mapping)...)
 		}
+		m.fsck(false)
 		return
 	}
 	m.w.AtEnd(func() {
@@ -168,6 +178,65 @@ func (m *machine) runOps(t *sim.Task, task string, ops []scenarios.Op) {
 			return // the machine is gone: the run ends at the crash
 		}
 	}
+}
+
+// touched is what injected faults touched of file f, for no-lost-write:
+// byte ranges rounded out to whole pages (a failed store kills its pages,
+// a failed write leaves them clean with the data only in memory), or all
+// when a fault cannot be placed. On afs: every request of the file a plan
+// fault fired on (an error, a partial store, a corrupt fetch; a key's
+// initial state is a plan rule), and every request refused with EACCES
+// (a key the scenario revoked or expired). A request the server refused
+// for another reason (a malformed one) touches nothing: losing its data
+// is the client's doing. On blockfs: every
+// block of the file whose sectors a disk fault hit (the request's, and a
+// misdirected write's target); a fault that hit no sectors (a bio
+// allocation, a flush) or hit an indirect block cannot be placed.
+func (m *machine) touched(f *mfile) (ranges [][2]int64, all bool) {
+	page := func(off, n int64) [2]int64 {
+		return [2]int64{off &^ (mm.PageSize - 1), (off + n + mm.PageSize - 1) &^ (mm.PageSize - 1)}
+	}
+	if f.v != nil {
+		for _, o := range m.srv.Log() {
+			// refused for the key's rights (a revoked or expired key): the
+			// scenario's doing, not the client's
+			if o.File == f.id && o.Err == errno.EACCES {
+				ranges = append(ranges, page(o.Off, o.Len))
+			}
+		}
+		for _, fl := range m.srv.Faults() {
+			if fl.Req.File == f.id {
+				ranges = append(ranges, page(fl.Req.Off, fl.Req.Len))
+			}
+		}
+		return ranges, false
+	}
+	if len(m.damaged) == 0 {
+		return nil, false
+	}
+	bs := int64(m.fs.BlockSize())
+	data := map[uint64]bool{}
+	for _, g := range m.order {
+		for _, e := range g.ei.Mapped() {
+			for i := range e.Len {
+				data[e.Phys+i] = true
+				if g == f && m.damagedBlock(e.Phys+i) {
+					ranges = append(ranges, page(int64(e.Logical+i)*bs, bs))
+				}
+			}
+		}
+	}
+	for _, r := range m.damaged {
+		if r[0] >= r[1] {
+			return nil, true
+		}
+		for b := r[0] * block.SectorSize / bs; b*bs < r[1]*block.SectorSize; b++ {
+			if m.fs.Used(uint64(b)) && !data[uint64(b)] {
+				return nil, true // an indirect block
+			}
+		}
+	}
+	return ranges, false
 }
 
 // expectFail fails the run: op returned got, its expect says otherwise.
@@ -594,6 +663,43 @@ func (m *machine) truncate(t *sim.Task, f *mfile, size int64, file *vfs.File) in
 	return ret
 }
 
+// fsck is the fs-consistent check (blockfs.Fs.Check, with the i_size
+// rule): at the end of the run, once every task is done and no daemon is
+// in a pass, or at a crash, with the excuses of an image taken mid-way
+// (blockfs.FsckOptions.Crash). Indirect blocks not in the buffer cache
+// are read from the device as it is now (its volatile cache included).
+// An inode behind an indirect block that an injected fault hit is not
+// judged (blockfs.FsckOptions.Damaged): the fault, not the kernel, made
+// its tree what it is.
+func (m *machine) fsck(crash bool) {
+	if !m.checks(blockfs.InvFsConsistent) {
+		return
+	}
+	read := func(off, n int64) content.Bytes {
+		return m.disk.Read(off/block.SectorSize, n/block.SectorSize)
+	}
+	err := m.fs.Check(blockfs.FsckOptions{Read: read, ISize: true, Crash: crash,
+		Damaged: m.damagedBlock, Faulted: len(m.damaged) > 0})
+	if err == nil {
+		return
+	}
+	when := "once every task was done"
+	if crash {
+		when = "on the image the crash left"
+	}
+	m.w.Fail(&sim.Failure{Kind: sim.FailInvariant, Invariant: blockfs.InvFsConsistent,
+		Obj: sim.Obj{Class: "fs", Name: "blockfs"},
+		Msg: fmt.Sprintf("fsck %s: %v", when, err),
+		Explain: "The file system's metadata must be consistent whenever nothing is half done, and after a crash " +
+			"as recovery would see it: each block belongs to at most one file (or indirect block), every block " +
+			"the bitmap says is in use belongs to something and every block a file uses is marked in use, the free " +
+			"count matches the bitmap, a file maps no block past the one that holds its last byte (i_size), and " +
+			"i_blocks counts the blocks the file owns. A failure means an allocation, a truncate or an error path " +
+			"left the metadata wrong: a block handed out twice, one freed but still mapped, one allocated and " +
+			"forgotten, or i_size and the block map out of step. (After a crash, what an operation caught " +
+			"mid-way may leave is excused: see docs/scenario-language.md.)"})
+}
+
 // crash is power loss and a remount. Every other task stops where it is
 // (World.Kill: the flusher, the interrupt handlers, the other scenario
 // tasks; the locks they held stay held, their I/O never completes); the
@@ -620,6 +726,10 @@ func (m *machine) crash(t *sim.Task, op *scenarios.Op) {
 		}
 	}
 	if m.disk != nil {
+		// The metadata as it stood at the crash, with the device's
+		// contents before the power loss: what a journalled recovery
+		// replays (the runner takes the block maps as journalled).
+		m.fsck(true)
 		m.disk.Crash(faultdisk.CrashDropAll)
 		m.disk.Remount()
 	}
