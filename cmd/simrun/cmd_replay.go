@@ -53,22 +53,24 @@ func loadReplay(path string) (f *reports.ReplayFile, p *program, warn string, er
 
 // replayScenario loads the scenario file a v3 replay file names. The path
 // is resolved as it was given to simrun, from the current directory; when
-// it is not there, the same relative path from the replay file's
-// directory is tried, but taken only if its contents are the recorded
-// ones. A changed file is replayed with a warning; a missing one is an
-// error. A built-in of the same name is never used.
+// it is not there, the same relative path is tried from the replay file's
+// directory and from each directory above it (a report's replays sit in
+// OUT/replays, below the directory that ran simrun), but taken only if
+// its contents are the recorded ones. A changed file is replayed with a
+// warning; a missing one is an error. A built-in of the same name is
+// never used.
 func replayScenario(replayPath string, f *reports.ReplayFile) (*program, string, error) {
 	src, err := os.ReadFile(f.Program)
 	if errors.Is(err, os.ErrNotExist) && !filepath.IsAbs(f.Program) {
-		alt := filepath.Join(filepath.Dir(replayPath), f.Program)
-		if b, err2 := os.ReadFile(alt); err2 == nil && reports.ProgramSHA256(b) == f.ProgramSHA256 {
+		if b, ok := findRecorded(replayPath, f); ok {
 			src, err = b, nil
 		}
 	}
 	if err != nil {
 		wd, _ := os.Getwd()
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, "", fmt.Errorf("the scenario file %s it replays is not found from the current directory (%s); "+
+			return nil, "", fmt.Errorf("the scenario file %s it replays is not found from the current directory (%s), "+
+				"nor with its recorded contents from the replay file's directory or any above it; "+
 				"a replay file names its scenario by the path given to simrun: run from the directory that ran it", f.Program, wd)
 		}
 		return nil, "", fmt.Errorf("cannot read the scenario file it replays: %v", unwrapPathErr(err))
@@ -84,6 +86,26 @@ func replayScenario(replayPath string, f *reports.ReplayFile) (*program, string,
 	}
 	p, err = p.withVariant(f.Variant)
 	return p, warn, err
+}
+
+// findRecorded looks for f's scenario, by its relative path, from the
+// replay file's directory and each directory above it, and returns the
+// first copy whose contents have the recorded hash.
+func findRecorded(replayPath string, f *reports.ReplayFile) ([]byte, bool) {
+	dir, err := filepath.Abs(filepath.Dir(replayPath))
+	if err != nil {
+		return nil, false
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, f.Program)); err == nil && reports.ProgramSHA256(b) == f.ProgramSHA256 {
+			return b, true
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return nil, false
+		}
+		dir = up
+	}
 }
 
 func unwrapPathErr(err error) error {

@@ -84,12 +84,24 @@ func TestReplayOfAUserScenario(t *testing.T) {
 		}
 	}
 
-	// From another directory the relative path does not resolve: a clear
-	// refusal naming the file, never the built-in of the same name.
+	// From another directory the scenario is found above the replay file
+	// (o/replays/ is below the directory that ran simrun), with the
+	// recorded contents.
 	t.Chdir(t.TempDir())
 	code, stdout, stderr := runCLI(t, "replay", abs)
+	if code != exitOK || strings.Contains(stderr, "warning") {
+		t.Errorf("replay from elsewhere: exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+
+	// A replay file away from its scenario does not resolve: a clear
+	// refusal naming the file, never the built-in of the same name.
+	away := filepath.Join(t.TempDir(), "away.replay")
+	if err := os.WriteFile(away, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, "replay", away)
 	if code != exitUsage || !strings.Contains(stderr, "user.wbs") || !strings.Contains(stderr, "not found") {
-		t.Errorf("replay from elsewhere: exit %d, want 2 and an error naming user.wbs\n%s%s", code, stdout, stderr)
+		t.Errorf("replay away from the scenario: exit %d, want 2 and an error naming user.wbs\n%s%s", code, stdout, stderr)
 	}
 
 	// The scenario changed since: a warning on stderr and in the report.
