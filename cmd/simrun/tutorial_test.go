@@ -249,6 +249,15 @@ func TestTutorialMarkers(t *testing.T) {
 			t.Errorf("matchLines(%q, %q) = %v", c.want, c.got, !c.ok)
 		}
 	}
+	for _, bad := range []string{"```console\n$ simrun list\n", "```console\nout\n```\n", "```console\n```\n"} {
+		if _, err := consoleBlocks(strings.Split(bad, "\n")); err == nil {
+			t.Errorf("consoleBlocks(%q): no error", bad)
+		}
+	}
+	bs, err := consoleBlocks(strings.Split("text\n```console\n$ simrun a\nx\n$ simrun b\n```\n```go\n$ no\n```\n", "\n"))
+	if err != nil || len(bs) != 1 || len(bs[0].cmds) != 2 || bs[0].cmds[1].line != 5 || len(bs[0].lines) != 3 {
+		t.Errorf("consoleBlocks: %+v %v", bs, err)
+	}
 	w, err := shellWords(`simrun explain x --follow "page 11:0" 'a b'c`)
 	if err != nil || strings.Join(w, "|") != "simrun|explain|x|--follow|page 11:0|a bc" {
 		t.Errorf("shellWords: %q %v", w, err)
