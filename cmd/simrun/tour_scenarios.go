@@ -17,6 +17,7 @@ import (
 var tourExploration = []string{
 	"teach-page-life-3.x",
 	"teach-why-fsync-waits-2.6.2x",
+	"teach-eio-reaches-fsync-2.6.2x",
 	"teach-afs-writeback-record",
 	"conc-two-writers-one-page-3.x",
 	"conc-flusher-fsync-3.x",
