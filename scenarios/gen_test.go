@@ -308,6 +308,10 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 		if g.s.FS.AFS != nil && len(g.keys) == 0 {
 			kinds = kinds[1:] // no open without a key
 		}
+		if rapid.IntRange(0, 5).Draw(t, "repeat?") == 0 {
+			task.Ops = append(task.Ops, g.repeat(t, task, open, isSetup, 0))
+			continue
+		}
 		op := Op{Meta: genMeta(t, "op"), Kind: rapid.SampledFrom(kinds).Draw(t, "kind")}
 		fd := func() string { return rapid.SampledFrom(open).Draw(t, "fd") }
 		rng := func(atPos bool) {
@@ -405,6 +409,35 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 	if isSetup {
 		g.setupOpen = open
 	}
+}
+
+// repeat makes a repeat op, depth repeats deep, whose block leaves the
+// open fds as they are (it opens, closes and crashes nothing).
+func (g *opGen) repeat(t *rapid.T, task *Task, open []string, isSetup bool, depth int) Op {
+	op := Op{Meta: genMeta(t, "repeat"), Kind: OpRepeat}
+	others := remove(append([]string(nil), g.names...), task.Name)
+	if !isSetup && len(others) > 0 && rapid.Bool().Draw(t, "until?") {
+		op.Until = rapid.SampledFrom(others).Draw(t, "until")
+	} else {
+		op.Count = rapid.SampledFrom([]int64{1, 2, 3, MaxRepeat}).Draw(t, "count")
+	}
+	n := rapid.IntRange(1, 3).Draw(t, "nbody")
+	for range n {
+		if depth+1 < MaxRepeatDepth && rapid.IntRange(0, 3).Draw(t, "nested?") == 0 {
+			op.Body = append(op.Body, g.repeat(t, task, open, isSetup, depth+1))
+			continue
+		}
+		b := Op{Meta: genMeta(t, "bop"), Kind: OpSync}
+		if len(open) > 0 && rapid.Bool().Draw(t, "bwrite?") {
+			g.labels++
+			b = Op{Meta: b.Meta, Kind: OpWrite, FD: rapid.SampledFrom(open).Draw(t, "bfd"), Offset: AtPos,
+				Len: rapid.SampledFrom([]int64{1, 4096}).Draw(t, "blen"), Label: fmt.Sprintf("R%d", g.labels)}
+		} else if rapid.Bool().Draw(t, "bsleep?") {
+			b = Op{Meta: b.Meta, Kind: OpSleep, Dur: genDur.Draw(t, "bdur")}
+		}
+		op.Body = append(op.Body, b)
+	}
+	return op
 }
 
 func contains(l []string, x string) bool {
