@@ -189,7 +189,7 @@ func (ps *lineParser) table() (Table, *ParseError) {
 			ops = serverOps
 		}
 		if ops&^serverOps != 0 {
-			return t, ps.errAt(a, "the server fails store and fetch, not %s", strings.ReplaceAll((ops &^ serverOps).String(), ",", ", "))
+			return t, ps.errAt(a, "the server fails store and fetch, not %s", strings.ReplaceAll((ops&^serverOps).String(), ",", ", "))
 		}
 		t.Ops = ops
 		if t.Errno, err = ps.errnoArg(); err != nil {
