@@ -296,6 +296,11 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 	for range n {
 		var kinds []OpKind
 		kinds = append(kinds, OpOpen, OpSync, OpSleep, OpCrash, OpDropCaches)
+		if g.s.FS.AFS != nil {
+			kinds = append(kinds, OpServer)
+		} else {
+			kinds = append(kinds, OpDevice)
+		}
 		if len(open) > 0 {
 			kinds = append(kinds, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpTruncate, OpClose)
 		}
@@ -397,6 +402,10 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 			op.Task = rapid.SampledFrom(others).Draw(t, "target")
 		case OpRevokeKey, OpExpireKey:
 			op.Key = rapid.SampledFrom(g.keys).Draw(t, "key")
+		case OpDevice:
+			op.Table = genDiskTable(t)
+		case OpServer:
+			op.Table = genServerTable(t)
 		}
 		task.Ops = append(task.Ops, op)
 		if op.Label != "" && op.Offset >= 0 {
@@ -457,4 +466,25 @@ func remove(l []string, x string) []string {
 		}
 	}
 	return r
+}
+
+// genDiskTable draws a table a device op loads.
+func genDiskTable(t *rapid.T) faultdisk.Table {
+	k := rapid.SampledFrom([]faultdisk.TableKind{faultdisk.TableOK, faultdisk.TableError, faultdisk.TableOffline,
+		faultdisk.TableFlakey, faultdisk.TableDropWrites}).Draw(t, "table")
+	tab := faultdisk.Table{Kind: k}
+	if k == faultdisk.TableFlakey {
+		tab.Flakey = faultdisk.Flakey{Up: int64(genDur.Draw(t, "up")), Down: int64(genDur.Draw(t, "down"))}
+	}
+	return tab
+}
+
+// genServerTable draws a table a server op loads.
+func genServerTable(t *rapid.T) faultdisk.Table {
+	if rapid.Bool().Draw(t, "serverOK") {
+		return faultdisk.Table{Kind: faultdisk.TableOK}
+	}
+	ops := rapid.SampledFrom([]faultdisk.OpSet{faultdisk.Ops(faultdisk.OpStore), faultdisk.Ops(faultdisk.OpFetch),
+		faultdisk.Ops(faultdisk.OpStore, faultdisk.OpFetch)}).Draw(t, "serverOps")
+	return faultdisk.Table{Kind: faultdisk.TableFail, Ops: ops, Errno: genErrno.Draw(t, "serverErrno")}
 }

@@ -1598,6 +1598,10 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 		}
 		op.Key = t.text
 		st.at(path+".key", t)
+	case OpDevice, OpServer:
+		if !st.table(&op, path) {
+			return op, false
+		}
 	}
 	if w := st.peek(); w.kind == tWord && w.text == "expect" {
 		st.next()

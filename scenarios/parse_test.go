@@ -100,7 +100,7 @@ var errorCases = []struct {
 	{"trace dotdot", blockBase + "task w\n    sync\nexpect trace ../x\n", `t.wbs:7:14: invalid trace file ../x: it has a ".." component`},
 
 	// Operations.
-	{"unknown op", blockBase + "task w\n    wrte f 0+1 as A\n", `t.wbs:6:5: expected an operation (open, write, pwrite, read, mmap-write, fsync, fdatasync, msync, sync, truncate, close, sleep, crash, drop-caches, signal, revoke-key, expire-key, repeat), got "wrte"`},
+	{"unknown op", blockBase + "task w\n    wrte f 0+1 as A\n", `t.wbs:6:5: expected an operation (open, write, pwrite, read, mmap-write, fsync, fdatasync, msync, sync, truncate, close, sleep, crash, drop-caches, signal, revoke-key, expire-key, repeat, device, server), got "wrte"`},
 	{"fd before open", blockBase + "task w\n    write f 0+4KiB as A\n", `t.wbs:6:11: write uses fd f, which is not open: it was never opened in this task or in setup`},
 	{"fd after close", blockBase + "task w\n    open f /a\n    close f\n    fsync f\n", `t.wbs:8:11: fsync uses fd f, which is not open: it was closed at 7:5`},
 	{"fd after crash", blockBase + "task w\n    open f /a\n    crash\n    fsync f\n", `t.wbs:8:11: fsync uses fd f, which is not open: the crash at 7:5 closed it`},
@@ -161,7 +161,7 @@ var errorCases = []struct {
 	// against the file system.
 	{"fault plan syntax", blockBase + "faults\n    write sectors 9..1: fail EIO\n", `t.wbs:6:19: range 9..1 ends before it starts`},
 	{"fault plan with tabs", blockBase + "faults\n\t\twrite: fail EIOO\n", `t.wbs:6:15: expected an errno such as EIO, got "EIOO"`},
-	{"fault plan second line", blockBase + "faults\n    # comment\n    write: fail EIO\n\n    read: corupt\n", `t.wbs:9:11: expected an action (fail, transient, latent, misdirect, corrupt, latency, offline, partial), got "corupt"`},
+	{"fault plan second line", blockBase + "faults\n    # comment\n    write: fail EIO\n\n    read: corupt\n", `t.wbs:9:11: expected an action (fail, transient, latent, misdirect, corrupt, latency, offline, partial, drop), got "corupt"`},
 	{"fault plan header", blockBase + "faults\n    faultplan v2\n", `t.wbs:6:15: unsupported version "v2" (this build reads v1)`},
 	{"server rule on blockfs", blockBase + "faults\n    store file 1: fail EIO\ntask w\n    sync\n", `t.wbs:6:5: store file 1: fail EIO: store is not an operation of the blockfs disk, which has read, write, flush, fua-write, alloc`},
 	{"disk rule on afs", afsBase + "faults\n    write,flush: fail EIO\ntask w\n    sync\n", `t.wbs:8:5: write,flush: fail EIO: write, flush are not an operation of the AFS file server, which has alloc, store, fetch`},

@@ -281,6 +281,8 @@ func (op Op) String() string {
 		w = append(w, op.Task)
 	case OpRevokeKey, OpExpireKey:
 		w = append(w, quoteName(op.Key))
+	case OpDevice, OpServer:
+		w = append(w, op.Table.String())
 	case OpRepeat:
 		if op.Until != "" {
 			w = append(w, "until", op.Until, "done")

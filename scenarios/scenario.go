@@ -439,6 +439,8 @@ const (
 	OpRevokeKey  OpKind = "revoke-key"
 	OpExpireKey  OpKind = "expire-key"
 	OpRepeat     OpKind = "repeat"
+	OpDevice     OpKind = "device"
+	OpServer     OpKind = "server"
 )
 
 // AtPos as an Op's Offset means "at the file position" (write and read
@@ -465,6 +467,8 @@ const AtPos int64 = -1
 //	revoke-key  Key                       afs only
 //	expire-key  Key                       afs only
 //	repeat      Count | Until, Body       runs Body Count times, or until task Until is done
+//	device      Table                     loads a disk table now (blockfs): ok, error, offline, flakey, drop-writes
+//	server      Table                     loads a server table now (afs): ok, fail OPS ERRNO
 //
 // A repeat runs its Body, the operations of its block, Count times
 // ("repeat N"), or again and again until the task named Until has run
@@ -487,10 +491,11 @@ type Op struct {
 	Size   int64
 	Dur    sim.Time
 	Task   string
-	Async  bool   // msync: MS_ASYNC instead of MS_SYNC
-	Count  int64  // repeat N
-	Until  string // repeat until TASK done
-	Body   []Op   // repeat: the block's operations
+	Async  bool            // msync: MS_ASYNC instead of MS_SYNC
+	Count  int64           // repeat N
+	Until  string          // repeat until TASK done
+	Body   []Op            // repeat: the block's operations
+	Table  faultdisk.Table // device, server: the faults from now on
 	Expect Result
 }
 
@@ -835,6 +840,12 @@ func (t *Task) Crash() *Task { return t.add(Op{Kind: OpCrash}) }
 
 // DropCaches drops clean page-cache pages.
 func (t *Task) DropCaches() *Task { return t.add(Op{Kind: OpDropCaches}) }
+
+// Device loads a disk fault table now (blockfs), as dmsetup load + resume.
+func (t *Task) Device(tab faultdisk.Table) *Task { return t.add(Op{Kind: OpDevice, Table: tab}) }
+
+// Server loads an AFS server fault table now (afs).
+func (t *Task) Server(tab faultdisk.Table) *Task { return t.add(Op{Kind: OpServer, Table: tab}) }
 
 // Signal sends a signal to the task named task.
 func (t *Task) Signal(task string) *Task { return t.add(Op{Kind: OpSignal, Task: task}) }

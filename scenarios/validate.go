@@ -656,6 +656,7 @@ type opShape struct {
 	fd, path, key, flags, rng, label, size, dur, task bool
 	async                                             bool // msync's "async"
 	repeat                                            bool // Count, Until and Body
+	table                                             bool // device, server: Table
 	atPos                                             bool // Offset may be AtPos
 	results                                           []ResultKind
 }
@@ -684,12 +685,15 @@ var opShapes = map[OpKind]opShape{
 	OpRevokeKey:  {key: true},
 	OpExpireKey:  {key: true},
 	OpRepeat:     {repeat: true},
+	OpDevice:     {table: true},
+	OpServer:     {table: true},
 }
 
 // opKinds lists the operations in documentation order.
 var opKinds = []OpKind{
 	OpOpen, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpSync,
 	OpTruncate, OpClose, OpSleep, OpCrash, OpDropCaches, OpSignal, OpRevokeKey, OpExpireKey, OpRepeat,
+	OpDevice, OpServer,
 }
 
 func (v *validator) tasks() {
@@ -900,6 +904,7 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool, depth int) {
 	unused(sh.task, op.Task != "", "task")
 	unused(sh.async, op.Async, "async")
 	unused(sh.repeat, op.Count != 0 || op.Until != "" || op.Body != nil, "count, until or block (only repeat has them)")
+	unused(sh.table, op.Table != (faultdisk.Table{}), "table")
 	if sh.fd {
 		v.ident(p+".fd", "fd name", op.FD)
 	}
@@ -950,6 +955,8 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool, depth int) {
 		}
 	case OpRepeat:
 		v.repeat(op, p, t, setup, depth)
+	case OpDevice, OpServer:
+		v.table(op, p)
 	case OpTruncate:
 		if op.Size < 0 || op.Size > MaxFileSize {
 			v.errf(p+".size", "truncate size %s is outside 0..%s", formatSize(op.Size), formatSize(MaxFileSize))

@@ -154,6 +154,7 @@ func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stat
 	m.faults = s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
 	// Key trouble is a fault too: no-lost-write does not apply.
 	m.faults = m.faults || s.HasOp(scenarios.OpExpireKey) || s.HasOp(scenarios.OpRevokeKey)
+	m.faults = m.faults || s.HasOp(scenarios.OpDevice) || s.HasOp(scenarios.OpServer)
 	if s.FS.AFS != nil {
 		for _, k := range s.FS.AFS.Keys {
 			if k.State != "" && k.State != scenarios.KeyValid {

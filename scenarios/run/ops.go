@@ -435,6 +435,8 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 		m.crash(t, op)
 	case scenarios.OpDropCaches:
 		vfs.DropCaches(t, m.v)
+	case scenarios.OpDevice, scenarios.OpServer:
+		m.loadTable(t, op)
 	case scenarios.OpSignal:
 		if tk := m.tasks[op.Task]; tk != nil {
 			m.w.Signal(tk)
