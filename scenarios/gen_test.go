@@ -225,7 +225,7 @@ func genScenario(t *rapid.T) *Scenario {
 	case 2:
 		s.Checks.Except = rapid.SliceOfNDistinct(rapid.SampledFrom(AllInvariants()), 1, 3, func(x Invariant) Invariant { return x }).Draw(t, "except")
 	}
-	s.Contract = maybe(t, "contract", rapid.SampledFrom([]Contract{ContractLinux26, ContractErrseq}))
+	s.Contract = maybe(t, "contract", rapid.SampledFrom(Contracts()))
 	e := Explore{}
 	switch rapid.IntRange(0, 4).Draw(t, "strategy") {
 	case 1:

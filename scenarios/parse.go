@@ -741,7 +741,7 @@ func (p *parser) top(st *stmt) bool {
 	case "check":
 		return p.checkStmt(st)
 	case "fsync-contract":
-		t, ok := st.value("linux-2.6 or errseq")
+		t, ok := st.value("linux-2.6, errseq or errseq-once")
 		if ok && st.end() && st.setting("fsync-contract") {
 			s.Contract = Contract(t.text)
 			st.at("fsync-contract", t)

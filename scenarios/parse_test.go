@@ -86,7 +86,7 @@ var errorCases = []struct {
 	{"invariant does not apply", blockBase + "task w\n    sync\ncheck wb-record\n", `t.wbs:7:7: invariant wb-record does not apply: it checks AFS writeback records and the file system is not afs`},
 	{"crash invariant without crash", blockBase + "task w\n    sync\ncheck crash\n", `t.wbs:7:7: invariant crash does not apply: no task crashes`},
 	{"check all except nothing", blockBase + "task w\n    sync\ncheck all except\n", `t.wbs:7:17: expected invariant ids after except, got end of line`},
-	{"unknown contract", blockBase + "task w\n    sync\nfsync-contract posix\n", `t.wbs:7:16: unknown fsync-error contract "posix"; expected one of linux-2.6, errseq`},
+	{"unknown contract", blockBase + "task w\n    sync\nfsync-contract posix\n", `t.wbs:7:16: unknown fsync-error contract "posix"; expected one of linux-2.6, errseq, errseq-once`},
 	{"unknown strategy", blockBase + "task w\n    sync\nexplore\n    strategy bfs\n", `t.wbs:8:14: unknown strategy "bfs"; expected one of random, pct, dfs, rr`},
 	{"pct without depth", blockBase + "task w\n    sync\nexplore\n    strategy pct\n", `t.wbs:8:17: expected "depth" and a number (strategy pct depth N), got end of line`},
 	{"pct depth 0", blockBase + "task w\n    sync\nexplore\n    strategy pct depth 0\n", `t.wbs:8:24: pct depth 0 is outside 1..16`},

@@ -577,7 +577,17 @@ const (
 	// ContractErrseq: every open file description sees each writeback
 	// error once (errseq_t, Linux 4.13).
 	ContractErrseq Contract = "errseq"
+	// ContractErrseqOnce: errseq, and a description opened after an error
+	// that no description has seen yet sees it once too (Linux 4.17,
+	// b4678df184b3 "errseq: Always report a writeback error once").
+	ContractErrseqOnce Contract = "errseq-once"
 )
+
+// contracts lists the contract levels, oldest first.
+var contracts = []Contract{ContractLinux26, ContractErrseq, ContractErrseqOnce}
+
+// Contracts lists the fsync-error contract levels, oldest first.
+func Contracts() []Contract { return slices.Clone(contracts) }
 
 // Explore is the exploration budget and strategy.
 type Explore struct {

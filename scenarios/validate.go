@@ -171,8 +171,8 @@ func (v *validator) run() {
 	v.vm()
 	v.tasks()
 	v.checks()
-	if s.Contract != "" && s.Contract != ContractLinux26 && s.Contract != ContractErrseq {
-		v.errf("fsync-contract", "unknown fsync-error contract %q; expected %s", s.Contract, oneOf([]Contract{ContractLinux26, ContractErrseq}))
+	if s.Contract != "" && !slices.Contains(contracts, s.Contract) {
+		v.errf("fsync-contract", "unknown fsync-error contract %q; expected %s", s.Contract, oneOf(contracts))
 	}
 	v.explore()
 	v.expect()

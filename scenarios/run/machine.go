@@ -147,8 +147,8 @@ func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stat
 		m.inv[string(id)] = true
 	}
 	c := check.Linux26
-	if s.Contract == scenarios.ContractErrseq {
-		c = check.Errseq
+	if s.Contract != "" {
+		c = check.Contract(s.Contract) // the validator admits only check's names
 	}
 	m.oracle = check.NewOracle(c)
 	m.faults = s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
