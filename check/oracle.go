@@ -100,7 +100,7 @@ type File struct {
 	// (errseq's ERRSEQ_SEEN; a sync's consumption does not count).
 	fdReported int
 	lastErr    errno.Errno
-	nextFD   int
+	nextFD     int
 }
 
 // FD is an open file description.
