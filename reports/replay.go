@@ -95,6 +95,9 @@ func (f *ReplayFile) Format() string {
 	kv("kernel", f.Variant.Kernel)
 	kv("fixes", strings.Join(f.Variant.Fixes, ", "))
 	kv("no-fixes", strings.Join(f.Variant.NoFixes, ", "))
+	kv("contract", f.Variant.Contract)
+	kv("checks", strings.Join(f.Variant.Checks, ", "))
+	kv("no-checks", strings.Join(f.Variant.NoChecks, ", "))
 	if f.MaxSteps != 0 {
 		kv("max-steps", strconv.FormatInt(f.MaxSteps, 10))
 	}
@@ -210,7 +213,7 @@ func ParseReplay(text string) (*ReplayFile, error) {
 		}
 		var err error
 		switch key {
-		case "kernel", "fixes", "no-fixes":
+		case "kernel", "fixes", "no-fixes", "contract", "checks", "no-checks":
 			if version < 2 {
 				return nil, perr(lineNo, indent, "%s needs %q (this file says v%d)", key, replayMagic+" v2", version)
 			}
@@ -229,6 +232,12 @@ func ParseReplay(text string) (*ReplayFile, error) {
 			f.Variant.Fixes, err = parseNames(value)
 		case "no-fixes":
 			f.Variant.NoFixes, err = parseNames(value)
+		case "contract":
+			f.Variant.Contract = value
+		case "checks":
+			f.Variant.Checks, err = parseNames(value)
+		case "no-checks":
+			f.Variant.NoChecks, err = parseNames(value)
 		case "failure":
 			f.Failure = value
 		case "signature":

@@ -44,6 +44,15 @@ func genReplay(t *rapid.T) *ReplayFile {
 		if len(f.Variant.NoFixes) == 0 {
 			f.Variant.NoFixes = nil
 		}
+		f.Variant.Contract = rapid.OneOf(rapid.Just(""), text).Draw(t, "contract")
+		f.Variant.Checks = rapid.SliceOf(name).Draw(t, "checks")
+		f.Variant.NoChecks = rapid.SliceOf(name).Draw(t, "nochecks")
+		if len(f.Variant.Checks) == 0 {
+			f.Variant.Checks = nil
+		}
+		if len(f.Variant.NoChecks) == 0 {
+			f.Variant.NoChecks = nil
+		}
 	}
 	if rapid.Bool().Draw(t, "shrunk") {
 		n := rapid.IntRange(0, 1000).Draw(t, "from")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wbsim/wbsim/reports"
 	"github.com/wbsim/wbsim/scenarios"
 	srun "github.com/wbsim/wbsim/scenarios/run"
 	"github.com/wbsim/wbsim/sim"
@@ -22,7 +23,8 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 		"Runs one blockfs scenario (a built-in name or a .wbs file) under the serial\n"+
 			"schedule on each mpage kernel version (2.6.12, 2.6.2x, 3.x), with no fixes,\n"+
 			"and shows what differs: write requests and bios, get_block calls, fsync\n"+
-			"returns, the final disk contents, failures.")
+			"returns, the final disk contents, failures.\n\n"+checkHelp)
+	cf := addCheckFlags(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -41,6 +43,11 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 	if s.FS.BlockFS == nil {
 		fmt.Fprintln(stderr, "simrun diff-versions: only blockfs scenarios run on several versions")
 		return exitUsage
+	}
+	var v reports.Variant
+	cf.set(&v)
+	if s, err = applyChecks(s, v); err != nil {
+		return fail(stderr, "diff-versions", &usageError{err.Error()})
 	}
 	type row struct {
 		v     scenarios.KernelVersion
