@@ -67,7 +67,7 @@ func TestCheckFlags(t *testing.T) {
 		{[]string{"explore", file, "--no-check", "nope"}, "--no-check nope: unknown invariant"},
 		{[]string{"diff-versions", file, "--check", "nope"}, "--check nope: unknown invariant"},
 		{[]string{"bugs", "--id", "fsyncgate", "--no-check", "nope"}, "--no-check nope: unknown invariant"},
-		{[]string{"run", "abba-deadlock", "--contract", "errseq"}, "--contract, --check and --no-check apply to scenarios"},
+		{[]string{"run", "abba-deadlock", "--contract", "errseq"}, "--no-check and --seed-exact apply to scenarios"},
 	} {
 		code, out, errs := runCLI(t, c.args...)
 		if code != exitUsage || !strings.Contains(errs, c.want) {
@@ -87,6 +87,19 @@ func TestCheckFlags(t *testing.T) {
 	text, _ := os.ReadFile(replays[0])
 	if !strings.Contains(string(text), "\ncontract: errseq\n") {
 		t.Errorf("the replay file does not record the contract:\n%s", text)
+	}
+
+	// A built-in's replay file with a contract replays exactly.
+	out = t.TempDir()
+	if code, stdout, errs := runCLI(t, "explore", "eio-ten-fds-3.x", "--contract", "errseq-once", "--out", out); code != exitFailures {
+		t.Fatalf("explore eio-ten-fds-3.x --contract errseq-once: exit %d\n%s%s", code, stdout, errs)
+	}
+	replays, _ = filepath.Glob(filepath.Join(out, "replays", "*.replay"))
+	if len(replays) == 0 {
+		t.Fatal("no replay file")
+	}
+	if code, stdout, errs := runCLI(t, "replay", replays[0]); code != exitFailures || !strings.Contains(stdout, "replay: exact") {
+		t.Errorf("replay: exit %d\n%s%s", code, stdout, errs)
 	}
 
 	// diff-versions runs under the flag's contract.

@@ -106,7 +106,7 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 		return p, nil
 	}
 	if p.Scenario == nil {
-		return nil, fmt.Errorf("%s is a planted race: it has no kernel version, fix switches or checks (--version, --fix, --no-fix, --seed-exact, --contract, --check and --no-check apply to scenarios)", p.Name)
+		return nil, fmt.Errorf("%s is a planted race: it has no kernel version, fix switches or checks (--version, --fix, --no-fix, --contract, --check, --no-check and --seed-exact apply to scenarios)", p.Name)
 	}
 	s, err := applyChecks(p.Scenario, v)
 	if err != nil {
