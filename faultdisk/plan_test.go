@@ -940,7 +940,8 @@ func TestDocExamples(t *testing.T) {
 			if _, err := Parse(body); err != nil {
 				t.Errorf("doc plan example: %v\n%s", err, body)
 			}
-		case strings.HasPrefix(first, "t="), first != "" && first[0] >= '0' && first[0] <= '9':
+		case strings.HasPrefix(first, "t="), first != "" && first[0] >= '0' && first[0] <= '9',
+			strings.HasPrefix(first, "wbsim-scenario"): // scenarios/run's TestDocScenarios runs these
 			continue
 		default:
 			for _, line := range strings.Split(body, "\n") {
