@@ -11,22 +11,24 @@ import (
 // of each cell (docs/versions.md, "Error reporting under each contract",
 // prints the same table). "ok" passes; "fsync-error" fails that invariant.
 func TestErrorReportingVerdicts(t *testing.T) {
-	eras := []scenarios.KernelVersion{scenarios.Kernel2_6_12, scenarios.Kernel2_6_2x, scenarios.Kernel3x}
+	mpage := []scenarios.KernelVersion{scenarios.Kernel2_6_12, scenarios.Kernel2_6_2x, scenarios.Kernel3x}
+	afs := []scenarios.KernelVersion{scenarios.KernelAFS}
 	contracts := scenarios.Contracts()
 	for _, c := range []struct {
 		name string
+		eras []scenarios.KernelVersion
 		// want[era][contract], and why, cell by cell.
-		want [3][3]string
+		want [][3]string
 		why  string
 	}{
-		{"eio-ten-fds-3.x", [3][3]string{
+		{"eio-ten-fds-3.x", mpage, [][3]string{
 			{"ok", "fsync-error", "fsync-error"},
 			{"ok", "fsync-error", "fsync-error"},
 			{"ok", "fsync-error", "fsync-error"},
 		}, "every era reports the error to the first fsync after it (PG_error on the page it waits on, and AS_EIO " +
 			"from 2.6.2x) and to no other, so linux-2.6 holds; errseq and errseq-once owe it to each of the ten " +
 			"descriptions open when it happened, and the second one's fsync returns 0"},
-		{"eio-sync-fresh-open-3.x", [3][3]string{
+		{"eio-sync-fresh-open-3.x", mpage, [][3]string{
 			{"fsync-error", "ok", "fsync-error"},
 			{"ok", "ok", "fsync-error"},
 			{"ok", "ok", "fsync-error"},
@@ -35,12 +37,16 @@ func TestErrorReportingVerdicts(t *testing.T) {
 			"writeback, so the error is lost and the later fsync, the first after it, returns 0 (linux-2.6 fails). " +
 			"errseq owes nothing to a description opened after the error; errseq-once owes it, as no description has " +
 			"seen it, and every era returns 0"},
+		{"eio-ten-fds-afs", afs, [][3]string{{"ok", "fsync-error", "fsync-error"}},
+			"afs_fsync reports AS_EIO, set when the store failed, to the first fsync and to no other"},
+		{"eio-sync-fresh-open-afs", afs, [][3]string{{"ok", "ok", "fsync-error"}},
+			"sync(2) consumes AS_EIO on afs too; errseq-once owes the unseen error to the fresh description"},
 	} {
 		base, err := scenarios.Builtin(c.name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, era := range eras {
+		for i, era := range c.eras {
 			for j, contract := range contracts {
 				s := base.Clone()
 				s.Kernel, s.Contract = era, contract
