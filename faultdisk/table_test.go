@@ -156,3 +156,27 @@ func TestTableFlakeyStartsAtLoad(t *testing.T) {
 		t.Errorf("flushes at load+0, +50us, +100us, +150us: %s, want %s", got, want)
 	}
 }
+
+// FuzzParseTable: on any input, ParseTable returns a *ParseError or a
+// valid table whose text parses back to it.
+func FuzzParseTable(f *testing.F) {
+	for _, s := range []string{"ok", "error", "flakey up 1ns down 9223372036.854775807s", "fail any EIO", "drop-writes #", `fail "store" EIO`, "fail store,,fetch EIO"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		tab, err := ParseTable(text)
+		if err != nil {
+			if _, ok := err.(*ParseError); !ok {
+				t.Fatalf("%q: error %T %v", text, err, err)
+			}
+			return
+		}
+		if err := tab.Validate(); err != nil {
+			t.Fatalf("%q: parsed an invalid table: %v", text, err)
+		}
+		again, err := ParseTable(tab.String())
+		if err != nil || again != tab {
+			t.Fatalf("%q printed as %q parses to %v, %v", text, tab, again, err)
+		}
+	})
+}
