@@ -30,15 +30,36 @@ const (
 	// Errseq is the errseq_t contract of Linux 4.13 and later: every open
 	// file description that was open when the error happened sees it once.
 	Errseq Contract = "errseq"
+	// ErrseqOnce is errseq_t after "errseq: Always report a writeback
+	// error once" (b4678df184b3, Matthew Wilcox, April 2018, merged for
+	// 4.17 and sent to stable): errseq_sample returns 0 while ERRSEQ_SEEN
+	// is clear, so a description opened after an error that no
+	// description has seen yet is owed it too. Only an fsync's
+	// errseq_check_and_advance sets ERRSEQ_SEEN; a sync(2) does not.
+	ErrseqOnce Contract = "errseq-once"
 )
+
+// rule says in a few words what the contract owes, for explanations.
+func (c Contract) rule() string {
+	switch c {
+	case Errseq:
+		return "every description open when the error happened reports it once"
+	case ErrseqOnce:
+		return "every description open when the error happened reports it once, and so does one opened later while no description has reported it"
+	}
+	return "the first fsync after the error reports it"
+}
+
+// Contracts lists the contract levels, oldest first.
+var Contracts = []Contract{Linux26, Errseq, ErrseqOnce}
 
 // ParseContract reads a contract level by name.
 func ParseContract(s string) (Contract, error) {
 	switch c := Contract(s); c {
-	case Linux26, Errseq:
+	case Linux26, Errseq, ErrseqOnce:
 		return c, nil
 	}
-	return "", fmt.Errorf("unknown fsync-error contract %q; expected %q or %q", s, Linux26, Errseq)
+	return "", fmt.Errorf("unknown fsync-error contract %q; expected %q, %q or %q", s, Linux26, Errseq, ErrseqOnce)
 }
 
 // Oracle tracks, per file, the expected bytes, what each fsync promised,
@@ -75,8 +96,11 @@ type File struct {
 	// is how many of them some fsync has reported (the AS_EIO bit).
 	errors   int
 	reported int
-	lastErr  errno.Errno
-	nextFD   int
+	// fdReported is how many errors some description's fsync has reported
+	// (errseq's ERRSEQ_SEEN; a sync's consumption does not count).
+	fdReported int
+	lastErr    errno.Errno
+	nextFD     int
 }
 
 // FD is an open file description.
@@ -110,7 +134,11 @@ func (f *File) obj() sim.Obj { return sim.Obj{Class: "file", Name: f.Name} }
 // Open opens a file description.
 func (f *File) Open() *FD {
 	f.nextFD++
-	return &FD{File: f, ID: f.nextFD, seen: f.errors}
+	fd := &FD{File: f, ID: f.nextFD, seen: f.errors}
+	if f.o.Contract == ErrseqOnce && f.fdReported < f.errors {
+		fd.seen = f.fdReported // errseq_sample: unseen, so 0
+	}
+	return fd
 }
 
 // Write records a write of n bytes at off and returns the symbolic data
@@ -203,6 +231,7 @@ func (s *Fsync) End(ret int) *sim.Failure {
 		f.reported = f.errors
 		if s.fd != nil {
 			s.fd.seen = f.errors
+			f.fdReported = f.errors
 		}
 		f.deferred = nil
 		return nil
@@ -226,7 +255,7 @@ func (s *Fsync) end(ret int) *sim.Failure {
 	fd, f := s.fd, s.fd.File
 	var owed bool
 	switch f.o.Contract {
-	case Errseq:
+	case Errseq, ErrseqOnce:
 		owed = s.errors > fd.seen
 	default:
 		owed = s.errors > f.reported
@@ -239,10 +268,10 @@ func (s *Fsync) end(ret int) *sim.Failure {
 			Msg: fmt.Sprintf("fsync %s of %s on description %d returned 0, but writeback had failed with %s before it began",
 				s.where, f.Name, fd.ID, f.lastErr),
 			Explain: fmt.Sprintf("Writeback of %s failed (%s) before this fsync started, and under the %s contract "+
-				"this fsync had to report it. It returned 0, so the application believes its data is safe. "+
+				"(%s) this fsync had to report it. It returned 0, so the application believes its data is safe. "+
 				"In Linux 2.6 the error is a flag on the mapping (AS_EIO) that the first fsync to look clears; "+
 				"if some other path cleared it, or the writeback path never set it, the error is lost.",
-				f.Name, f.lastErr, f.o.Contract)}
+				f.Name, f.lastErr, f.o.Contract, f.o.Contract.rule())}
 	}
 	return nil
 }

@@ -161,7 +161,8 @@ type IO struct {
 	corHi    int64
 	corID    uint64
 	dir      uint8
-	hideFull bool // misdirected: report every byte done
+	hideFull bool // misdirected or dropped: report every byte done
+	dropped  bool // a Drop rule fired: a flush makes nothing durable
 }
 
 // Queue directions, as the kernel's request_list counts them.
@@ -332,6 +333,24 @@ func (d *Disk) AllocFails(site string) bool {
 	return d.inj.Eval(Request{Op: OpAlloc, Site: site, Now: int64(d.w.Now())}).Err != 0
 }
 
+// Load loads table t now, replacing the table loaded before: "dmsetup
+// load" + "dmsetup resume" between two requests. Requests already
+// dispatched keep the faults they got; the next ones meet t. It is not a
+// scheduling point.
+func (d *Disk) Load(t Table) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if !t.ForDisk() {
+		return fmt.Errorf("faultdisk: the table %q is the AFS server's, not a disk's", t)
+	}
+	if d.inj == nil {
+		d.inj, _ = NewInjector(nil, nil, d.recordFault) // an empty plan is valid and draws nothing
+	}
+	d.inj.Load(t, int64(d.w.Now()))
+	return nil
+}
+
 func (d *Disk) recordFault(f Fault) {
 	d.stats.Faults++
 	d.w.Record(sim.KindFault, "fault", sim.Obj{Class: "disk", Name: d.name, A: f.Req.Sector, B: f.Req.Count},
@@ -490,7 +509,7 @@ func (d *Disk) dispatch(io *IO) {
 	now := d.w.Now()
 	d.catchUp(now)
 	io.Dispatched = now
-	io.land, io.landN, io.corrupt, io.hideFull = io.Sector, io.Count, false, false
+	io.land, io.landN, io.corrupt, io.hideFull, io.dropped = io.Sector, io.Count, false, false, false
 	var lat sim.Time
 	switch io.Op {
 	case OpRead:
@@ -534,7 +553,12 @@ func (d *Disk) apply(io *IO, eff *Effect) {
 		io.landN = min(io.landN, eff.PartialBytes/SectorSize)
 		d.stats.Partial++
 	}
-	if io.Op == OpWrite && eff.Misdirected {
+	if eff.Dropped && eff.Err == 0 {
+		// Accepted and lost: the write lands nowhere, the flush reaches
+		// no cache, and both report success.
+		io.dropped, io.landN, io.hideFull = true, 0, io.Op == OpWrite
+	}
+	if io.Op == OpWrite && eff.Misdirected && !io.dropped {
 		d.stats.Misdirected++
 		io.land = eff.MisdirectTo
 		io.hideFull = !eff.Partial && eff.Err == 0
@@ -691,7 +715,7 @@ func (d *Disk) finish(io *IO) {
 			io.DoneBytes = io.Count * SectorSize
 		}
 	case OpFlush:
-		if io.Err == 0 {
+		if io.Err == 0 && !io.dropped {
 			d.cache.flushed(d, io.upTo, io.when)
 		}
 	}

@@ -175,7 +175,7 @@ type Match struct {
 
 // Action is what a rule does to a request it fires on. The concrete types
 // are Fail, Transient, Latent, Misdirect, MisdirectTo, Corrupt, Latency,
-// Offline and Partial; String returns the plan-text form.
+// Offline, Partial and Drop; String returns the plan-text form.
 type Action interface {
 	fmt.Stringer
 	action()
@@ -250,7 +250,14 @@ type Partial struct {
 	Errno errno.Errno
 }
 
+// Drop completes the request successfully without passing it to the
+// device: a write changes nothing (dm-flakey's drop_writes), a flush makes
+// nothing durable (an empty flush under dm-error, which asks for no flush
+// bios). Writes, FUA writes and flushes.
+type Drop struct{}
+
 func (Fail) action()        {}
+func (Drop) action()        {}
 func (Transient) action()   {}
 func (Latent) action()      {}
 func (Misdirect) action()   {}
@@ -292,6 +299,8 @@ func actionOps(a Action) OpSet {
 		return blockOps | serverOps
 	case Offline:
 		return AnyIO
+	case Drop:
+		return writeOps | 1<<OpFlush
 	default:
 		return allOps
 	}
@@ -315,6 +324,8 @@ func actionName(a Action) string {
 		return "offline"
 	case Partial:
 		return "partial"
+	case Drop:
+		return "drop"
 	}
 	return fmt.Sprintf("%T", a)
 }
@@ -490,7 +501,7 @@ func validateRule(r *Rule) *ruleError {
 		if a.Sector < 0 {
 			return &ruleError{"action", fmt.Sprintf("misdirect to sector %d, which is negative", a.Sector)}
 		}
-	case Corrupt, Offline:
+	case Corrupt, Offline, Drop:
 	case Latency:
 		if a.Extra <= 0 {
 			return &ruleError{"action", fmt.Sprintf("latency %d ns is not positive", a.Extra)}
@@ -568,6 +579,9 @@ type Effect struct {
 	// wins).
 	Partial      bool
 	PartialBytes int64
+	// Dropped says the request completes without reaching the device (a
+	// Drop rule fired): nothing is written, nothing is flushed.
+	Dropped bool
 }
 
 // Fault records one rule firing, for the trace.
@@ -583,13 +597,21 @@ type Fault struct {
 	// error, a misdirect target, corruption, a partial length), so this one
 	// changed nothing but its own counters.
 	Shadowed bool
+	// Table, if set, says the rule is one of a loaded table's
+	// ((*Injector).Load), not the plan's; Rule then counts on from the
+	// plan's last rule.
+	Table string
 }
 
 // String returns a one-line description, such as
 // "t=1.5ms rules[2]: write sectors 1000+8: fail EIO".
 func (f Fault) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "t=%s rules[%d]: %s: ", formatDuration(f.Req.Now), f.Rule, f.Req)
+	if f.Table != "" {
+		fmt.Fprintf(&b, "t=%s table %s: %s: ", formatDuration(f.Req.Now), f.Table, f.Req)
+	} else {
+		fmt.Fprintf(&b, "t=%s rules[%d]: %s: ", formatDuration(f.Req.Now), f.Rule, f.Req)
+	}
 	if f.Action == nil {
 		b.WriteString("<nil action>")
 	} else {
@@ -700,9 +722,13 @@ type ruleState struct {
 // draws of another, and other users of the world's rng never shift them
 // either: replays and shrunk plans stay stable.
 type Injector struct {
-	rules  []Rule
+	rules  []Rule // the plan's, then the loaded table's
 	st     []ruleState
 	record func(Fault)
+	// planRules is how many of rules are the plan's; table is the table
+	// loaded last (Load).
+	planRules int
+	table     Table
 }
 
 // NewInjector returns an Injector for p (nil means the empty plan) that
@@ -727,6 +753,8 @@ func NewInjector(p *Plan, rng *rand.Rand, record func(Fault)) (*Injector, error)
 		rules:  append([]Rule(nil), p.Rules...),
 		st:     make([]ruleState, len(p.Rules)),
 		record: record,
+
+		planRules: len(p.Rules),
 	}
 	seen := make(map[string]int)
 	for i := range inj.rules {
@@ -932,8 +960,15 @@ func (inj *Injector) Eval(req Request) Effect {
 					eff.Err = a.Errno
 				}
 			}
+		case Drop:
+			shadowed = eff.Dropped
+			eff.Dropped = true
 		}
-		inj.record(Fault{Rule: i, Action: r.Action, Req: req, Target: target, Shadowed: shadowed})
+		f := Fault{Rule: i, Action: r.Action, Req: req, Target: target, Shadowed: shadowed}
+		if i >= inj.planRules {
+			f.Table = inj.table.String()
+		}
+		inj.record(f)
 	}
 	return eff
 }

@@ -37,6 +37,7 @@ var fuzzSeeds = []string{
 	"faultplan v1\nwrite\x00: fail EIO\n",
 	"faultplan v1\nwrite,: fail EIO\n",
 	"faultplan v1\noffline: fail EIO\n",
+	"faultplan v1\nwrite,flush from 1ms: drop\n",
 }
 
 func FuzzParsePlan(f *testing.F) {

@@ -46,7 +46,7 @@ func genRange(t *rapid.T, label string) Range {
 }
 
 func genAction(t *rapid.T) Action {
-	switch rapid.IntRange(0, 8).Draw(t, "action") {
+	switch rapid.IntRange(0, 9).Draw(t, "action") {
 	case 0:
 		return Fail{Errno: genErrno.Draw(t, "errno"), Times: rapid.OneOf(rapid.Just[int64](Always), rapid.Just[int64](Once), genCount).Draw(t, "times")}
 	case 1:
@@ -64,6 +64,8 @@ func genAction(t *rapid.T) Action {
 		return Latency{Extra: genDur.Draw(t, "extra")}
 	case 7:
 		return Offline{}
+	case 8:
+		return Drop{}
 	default:
 		p := Partial{Bytes: genNonNeg.Draw(t, "bytes")}
 		if rapid.Bool().Draw(t, "partialErr") {
@@ -262,6 +264,7 @@ func TestParseForms(t *testing.T) {
 		{"offline", Rule{Match{}, Offline{}}},
 		{"offline from 1s", Rule{Match{From: 1e9}, Offline{}}},
 		{"write, flush from 1s: offline", Rule{Match{Ops: Ops(OpWrite, OpFlush), From: 1e9}, Offline{}}},
+		{"flush: drop", Rule{Match{Ops: Ops(OpFlush)}, Drop{}}},
 		{"any from 1s: offline", Rule{Match{From: 1e9}, Offline{}}},
 		{"write flakey up 1s down 1ms: partial 0", Rule{Match{Ops: Ops(OpWrite), Flakey: Flakey{1e9, 1e6}}, Partial{}}},
 	} {
@@ -322,7 +325,7 @@ func TestParseErrors(t *testing.T) {
 		{h + "write sectors 0..8", `2:19: expected a condition (sectors, file, bytes, key, site, nth, after, from, until, flakey, prob) or ":" and an action, got end of line`},
 		{h + "wirte: fail EIO", `2:1: expected an operation (read, write, flush, fua-write, alloc, store, fetch), "any", a condition, or "offline", got "wirte"`},
 		{h + ": fail EIO", `2:1: expected an operation (read, write, flush, fua-write, alloc, store, fetch), "any", a condition, or "offline", got ":"`},
-		{h + "write: explode", `2:8: expected an action (fail, transient, latent, misdirect, corrupt, latency, offline, partial), got "explode"`},
+		{h + "write: explode", `2:8: expected an action (fail, transient, latent, misdirect, corrupt, latency, offline, partial, drop), got "explode"`},
 		{h + "write: fail EIO times 0", `2:23: times must be between 1 and 9223372036854775807`},
 		{h + "write: fail EIO extra", `2:17: unexpected "extra" after the action`},
 		{h + "write: misdirect 8", `2:18: expected a sector offset such as +8 or -8, or "to" and a sector, got "8"`},
@@ -937,7 +940,8 @@ func TestDocExamples(t *testing.T) {
 			if _, err := Parse(body); err != nil {
 				t.Errorf("doc plan example: %v\n%s", err, body)
 			}
-		case strings.HasPrefix(first, "t="), first != "" && first[0] >= '0' && first[0] <= '9':
+		case strings.HasPrefix(first, "t="), first != "" && first[0] >= '0' && first[0] <= '9',
+			strings.HasPrefix(first, "wbsim-scenario"): // scenarios/run's TestDocScenarios runs these
 			continue
 		default:
 			for _, line := range strings.Split(body, "\n") {

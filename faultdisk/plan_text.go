@@ -130,6 +130,9 @@ func (a Latency) String() string { return "latency " + formatDuration(a.Extra) }
 // String returns "offline".
 func (Offline) String() string { return "offline" }
 
+// String returns "drop".
+func (Drop) String() string { return "drop" }
+
 // String returns "partial 512" or "partial 512 EIO".
 func (a Partial) String() string {
 	s := "partial " + strconv.FormatInt(a.Bytes, 10)
@@ -361,7 +364,7 @@ var opByName = map[string]Op{
 const (
 	opList     = "read, write, flush, fua-write, alloc, store, fetch"
 	condList   = "sectors, file, bytes, key, site, nth, after, from, until, flakey, prob"
-	actionList = "fail, transient, latent, misdirect, corrupt, latency, offline, partial"
+	actionList = "fail, transient, latent, misdirect, corrupt, latency, offline, partial, drop"
 )
 
 func isCondKeyword(s string) bool {
@@ -608,6 +611,8 @@ func (ps *lineParser) action() (Action, *ParseError) {
 		return Latency{Extra: d}, err
 	case "offline":
 		return Offline{}, nil
+	case "drop":
+		return Drop{}, nil
 	case "partial":
 		a := ps.next()
 		n, err := ps.uintArg(a, "a byte count such as 512")

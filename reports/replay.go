@@ -44,6 +44,8 @@ func ProgramSHA256(src []byte) string {
 //	kernel: 3.x
 //	fixes: sector-overflow, wb-integrity
 //	no-fixes: fill-page-offset
+//	contract: errseq
+//	no-checks: no-lost-write
 //	max-steps: 1000000
 //	max-time: 3600s
 //	step-cost: 1us
@@ -56,8 +58,9 @@ func ProgramSHA256(src []byte) string {
 // and schedule are required; the rest is optional. program is a built-in's
 // name or, with program-sha256 (v3), a scenario file's path as it was given
 // on the command line and the SHA-256 of its bytes. kernel, fixes and
-// no-fixes (v2 and later) are the Variant: fixes and no-fixes are lists
-// separated by commas. strategy is checked: a strategy name (random, pct,
+// no-fixes (v2 and later), and contract, checks and no-checks (v3) are the
+// Variant: fixes, no-fixes, checks and no-checks are lists separated by
+// commas. strategy is checked: a strategy name (random, pct,
 // dfs, rr) with key=number parameters, then ", shrunk" if shrunk. A value that would not
 // survive the line format (leading or trailing space, a newline, a control
 // character, a leading quote) is written as a Go-quoted string. Durations
@@ -100,7 +103,7 @@ func (f *ReplayFile) Format() string {
 	if !f.Variant.IsZero() {
 		version = 2
 	}
-	if f.ProgramSHA256 != "" {
+	if v := f.Variant; f.ProgramSHA256 != "" || v.Contract != "" || len(v.Checks) > 0 || len(v.NoChecks) > 0 {
 		version = 3
 	}
 	fmt.Fprintf(&b, "%s v%d\n", replayMagic, version)
@@ -118,6 +121,9 @@ func (f *ReplayFile) Format() string {
 	kv("kernel", f.Variant.Kernel)
 	kv("fixes", strings.Join(f.Variant.Fixes, ", "))
 	kv("no-fixes", strings.Join(f.Variant.NoFixes, ", "))
+	kv("contract", f.Variant.Contract)
+	kv("checks", strings.Join(f.Variant.Checks, ", "))
+	kv("no-checks", strings.Join(f.Variant.NoChecks, ", "))
 	if f.MaxSteps != 0 {
 		kv("max-steps", strconv.FormatInt(f.MaxSteps, 10))
 	}
@@ -257,6 +263,12 @@ func ParseReplay(text string) (*ReplayFile, error) {
 			f.Variant.Fixes, err = parseNames(value)
 		case "no-fixes":
 			f.Variant.NoFixes, err = parseNames(value)
+		case "contract":
+			f.Variant.Contract = value
+		case "checks":
+			f.Variant.Checks, err = parseNames(value)
+		case "no-checks":
+			f.Variant.NoChecks, err = parseNames(value)
 		case "failure":
 			f.Failure = value
 		case "signature":
@@ -317,7 +329,8 @@ func ParseReplay(text string) (*ReplayFile, error) {
 
 // keyVersion is the replay-file version a key first appeared in (v1 when
 // absent).
-var keyVersion = map[string]int{"kernel": 2, "fixes": 2, "no-fixes": 2, "program-sha256": 3}
+var keyVersion = map[string]int{"kernel": 2, "fixes": 2, "no-fixes": 2,
+	"program-sha256": 3, "contract": 3, "checks": 3, "no-checks": 3}
 
 // strategyParams are the parameters each strategy's text may carry.
 var strategyParams = map[string][]string{"random": nil, "pct": {"depth", "k"}, "dfs": {"bound"}, "rr": {"quantum"}}

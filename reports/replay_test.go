@@ -45,6 +45,15 @@ func genReplay(t *rapid.T) *ReplayFile {
 		if len(f.Variant.NoFixes) == 0 {
 			f.Variant.NoFixes = nil
 		}
+		f.Variant.Contract = rapid.OneOf(rapid.Just(""), text).Draw(t, "contract")
+		f.Variant.Checks = rapid.SliceOf(name).Draw(t, "checks")
+		f.Variant.NoChecks = rapid.SliceOf(name).Draw(t, "nochecks")
+		if len(f.Variant.Checks) == 0 {
+			f.Variant.Checks = nil
+		}
+		if len(f.Variant.NoChecks) == 0 {
+			f.Variant.NoChecks = nil
+		}
 	}
 	if rapid.Bool().Draw(t, "scenario file") {
 		f.ProgramSHA256 = rapid.StringMatching(`[0-9a-f]{64}`).Draw(t, "sha256")
@@ -70,10 +79,12 @@ func TestReplayRoundTrip(t *testing.T) {
 			t.Fatalf("round trip changed the file:\n%#v\n%#v\n%s", f, g, text)
 		}
 		// The oldest version that holds the file's keys, so older builds
-		// read it: v3 for a scenario file's hash, v2 for a variant.
+		// read it: v3 for a scenario file's hash or changed checks, v2 for
+		// another variant.
 		want := "wbsim-replay v1\n"
+		v := f.Variant
 		switch {
-		case f.ProgramSHA256 != "":
+		case f.ProgramSHA256 != "" || v.Contract != "" || len(v.Checks) > 0 || len(v.NoChecks) > 0:
 			want = "wbsim-replay v3\n"
 		case !f.Variant.IsZero():
 			want = "wbsim-replay v2\n"

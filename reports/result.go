@@ -139,10 +139,19 @@ type Variant struct {
 	Kernel  string   `json:"kernel,omitempty"`   // the kernel version instead of the scenario's
 	Fixes   []string `json:"fixes,omitempty"`    // fix switches turned on
 	NoFixes []string `json:"no_fixes,omitempty"` // fix switches left off
+	// Contract, Checks and NoChecks are simrun's --contract, --check and
+	// --no-check: the fsync-error contract and invariants instead of the
+	// scenario's.
+	Contract string   `json:"contract,omitempty"`
+	Checks   []string `json:"checks,omitempty"`
+	NoChecks []string `json:"no_checks,omitempty"`
 }
 
 // IsZero reports whether v changes nothing.
-func (v Variant) IsZero() bool { return v.Kernel == "" && len(v.Fixes) == 0 && len(v.NoFixes) == 0 }
+func (v Variant) IsZero() bool {
+	return v.Kernel == "" && len(v.Fixes) == 0 && len(v.NoFixes) == 0 &&
+		v.Contract == "" && len(v.Checks) == 0 && len(v.NoChecks) == 0
+}
 
 // Flags is v as simrun's flags: "--version 3.x --fix a --no-fix b".
 func (v Variant) Flags() string {
@@ -155,6 +164,15 @@ func (v Variant) Flags() string {
 	}
 	for _, f := range v.NoFixes {
 		parts = append(parts, "--no-fix "+f)
+	}
+	if v.Contract != "" {
+		parts = append(parts, "--contract "+v.Contract)
+	}
+	for _, c := range v.Checks {
+		parts = append(parts, "--check "+c)
+	}
+	for _, c := range v.NoChecks {
+		parts = append(parts, "--no-check "+c)
 	}
 	return strings.Join(parts, " ")
 }

@@ -114,6 +114,12 @@ var fixTable = []Fix{
 			"the fix (Linux 4.20, 3fa750dcf29e) goes on through the range and returns the first error",
 	},
 	{
+		Name: "async-write-eio", Subsystem: SubsysMpage, Versions: []KernelVersion{Kernel2_6_12},
+		Summary: "mpage_end_io_write sets PG_error but not AS_EIO, so an asynchronous write " +
+			"error that no fsync waits on is lost: the next fsync returns 0; the fix (LKML, June " +
+			"2005, in the 2.6.2x seed) sets AS_EIO on the mapping too",
+	},
+	{
 		Name: "kill-pages-loop", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS},
 		Summary: "afs_kill_pages never advances first, so for a range of more than " +
 			"PAGEVEC_SIZE pages it loops on the first batch (calling end_page_writeback " +

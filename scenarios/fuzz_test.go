@@ -21,6 +21,9 @@ var fuzzSeeds = []string{
 	blockBase + "task w\n    read f 1..0\n    read f 5\n    write f +1 as A\n",
 	blockBase + "vm\n    flusher on interval 1ns expire 1ns\n    flusher off\n",
 	"\xef\xbb\xbfwbsim-scenario v1\n",
+	blockBase + "task w\n    repeat 2 # r\n        repeat until x done\n            sync\n    sync\ntask x\n    sync\n",
+	blockBase + "task w\n    repeat 2\n    \tsync\n      sync\n",
+	blockBase + "task w\n    device flakey up 1ns down 1ns # c\n    device error, ok\n    server fail \"store\" EIO expect ok\n",
 }
 
 func FuzzParseScenario(f *testing.F) {

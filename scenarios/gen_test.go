@@ -225,7 +225,7 @@ func genScenario(t *rapid.T) *Scenario {
 	case 2:
 		s.Checks.Except = rapid.SliceOfNDistinct(rapid.SampledFrom(AllInvariants()), 1, 3, func(x Invariant) Invariant { return x }).Draw(t, "except")
 	}
-	s.Contract = maybe(t, "contract", rapid.SampledFrom([]Contract{ContractLinux26, ContractErrseq}))
+	s.Contract = maybe(t, "contract", rapid.SampledFrom(Contracts()))
 	e := Explore{}
 	switch rapid.IntRange(0, 4).Draw(t, "strategy") {
 	case 1:
@@ -296,6 +296,11 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 	for range n {
 		var kinds []OpKind
 		kinds = append(kinds, OpOpen, OpSync, OpSleep, OpCrash, OpDropCaches)
+		if g.s.FS.AFS != nil {
+			kinds = append(kinds, OpServer)
+		} else {
+			kinds = append(kinds, OpDevice)
+		}
 		if len(open) > 0 {
 			kinds = append(kinds, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpTruncate, OpClose)
 		}
@@ -307,6 +312,10 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 		}
 		if g.s.FS.AFS != nil && len(g.keys) == 0 {
 			kinds = kinds[1:] // no open without a key
+		}
+		if rapid.IntRange(0, 5).Draw(t, "repeat?") == 0 {
+			task.Ops = append(task.Ops, g.repeat(t, task, open, isSetup, 0))
+			continue
 		}
 		op := Op{Meta: genMeta(t, "op"), Kind: rapid.SampledFrom(kinds).Draw(t, "kind")}
 		fd := func() string { return rapid.SampledFrom(open).Draw(t, "fd") }
@@ -393,6 +402,10 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 			op.Task = rapid.SampledFrom(others).Draw(t, "target")
 		case OpRevokeKey, OpExpireKey:
 			op.Key = rapid.SampledFrom(g.keys).Draw(t, "key")
+		case OpDevice:
+			op.Table = genDiskTable(t)
+		case OpServer:
+			op.Table = genServerTable(t)
 		}
 		task.Ops = append(task.Ops, op)
 		if op.Label != "" && op.Offset >= 0 {
@@ -405,6 +418,35 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 	if isSetup {
 		g.setupOpen = open
 	}
+}
+
+// repeat makes a repeat op, depth repeats deep, whose block leaves the
+// open fds as they are (it opens, closes and crashes nothing).
+func (g *opGen) repeat(t *rapid.T, task *Task, open []string, isSetup bool, depth int) Op {
+	op := Op{Meta: genMeta(t, "repeat"), Kind: OpRepeat}
+	others := remove(append([]string(nil), g.names...), task.Name)
+	if !isSetup && len(others) > 0 && rapid.Bool().Draw(t, "until?") {
+		op.Until = rapid.SampledFrom(others).Draw(t, "until")
+	} else {
+		op.Count = rapid.SampledFrom([]int64{1, 2, 3, MaxRepeat}).Draw(t, "count")
+	}
+	n := rapid.IntRange(1, 3).Draw(t, "nbody")
+	for range n {
+		if depth+1 < MaxRepeatDepth && rapid.IntRange(0, 3).Draw(t, "nested?") == 0 {
+			op.Body = append(op.Body, g.repeat(t, task, open, isSetup, depth+1))
+			continue
+		}
+		b := Op{Meta: genMeta(t, "bop"), Kind: OpSync}
+		if len(open) > 0 && rapid.Bool().Draw(t, "bwrite?") {
+			g.labels++
+			b = Op{Meta: b.Meta, Kind: OpWrite, FD: rapid.SampledFrom(open).Draw(t, "bfd"), Offset: AtPos,
+				Len: rapid.SampledFrom([]int64{1, 4096}).Draw(t, "blen"), Label: fmt.Sprintf("R%d", g.labels)}
+		} else if rapid.Bool().Draw(t, "bsleep?") {
+			b = Op{Meta: b.Meta, Kind: OpSleep, Dur: genDur.Draw(t, "bdur")}
+		}
+		op.Body = append(op.Body, b)
+	}
+	return op
 }
 
 func contains(l []string, x string) bool {
@@ -424,4 +466,25 @@ func remove(l []string, x string) []string {
 		}
 	}
 	return r
+}
+
+// genDiskTable draws a table a device op loads.
+func genDiskTable(t *rapid.T) faultdisk.Table {
+	k := rapid.SampledFrom([]faultdisk.TableKind{faultdisk.TableOK, faultdisk.TableError, faultdisk.TableOffline,
+		faultdisk.TableFlakey, faultdisk.TableDropWrites}).Draw(t, "table")
+	tab := faultdisk.Table{Kind: k}
+	if k == faultdisk.TableFlakey {
+		tab.Flakey = faultdisk.Flakey{Up: int64(genDur.Draw(t, "up")), Down: int64(genDur.Draw(t, "down"))}
+	}
+	return tab
+}
+
+// genServerTable draws a table a server op loads.
+func genServerTable(t *rapid.T) faultdisk.Table {
+	if rapid.Bool().Draw(t, "serverOK") {
+		return faultdisk.Table{Kind: faultdisk.TableOK}
+	}
+	ops := rapid.SampledFrom([]faultdisk.OpSet{faultdisk.Ops(faultdisk.OpStore), faultdisk.Ops(faultdisk.OpFetch),
+		faultdisk.Ops(faultdisk.OpStore, faultdisk.OpFetch)}).Draw(t, "serverOps")
+	return faultdisk.Table{Kind: faultdisk.TableFail, Ops: ops, Errno: genErrno.Draw(t, "serverErrno")}
 }

@@ -741,7 +741,7 @@ func (p *parser) top(st *stmt) bool {
 	case "check":
 		return p.checkStmt(st)
 	case "fsync-contract":
-		t, ok := st.value("linux-2.6 or errseq")
+		t, ok := st.value("linux-2.6, errseq or errseq-once")
 		if ok && st.end() && st.setting("fsync-contract") {
 			s.Contract = Contract(t.text)
 			st.at("fsync-contract", t)
@@ -1405,23 +1405,82 @@ func (p *parser) expectStmt(st *stmt) bool {
 // ---------------------------------------------------------------- tasks
 
 func (p *parser) taskBlock(t *Task, path string) (lines int) {
-	p.children("", func(ln *srcLine) {
+	t.Ops, lines = p.opBlock("", path+".ops", 0)
+	return lines
+}
+
+// opBlock parses the operations of the block below a statement indented
+// by parent: a task's, or a repeat's at depth (the repeats around it).
+// prefix is the field path of the list ("tasks[0].ops").
+func (p *parser) opBlock(parent, prefix string, depth int) (ops []Op, lines int) {
+	p.children(parent, func(ln *srcLine) {
 		lines++
 		st, ok := p.stmt(ln)
 		if !ok {
 			return
 		}
-		op, ok := p.op(st, fmt.Sprintf("%s.ops[%d]", path, len(t.Ops)))
+		op, ok := p.op(st, fmt.Sprintf("%s[%d]", prefix, len(ops)), depth)
 		if ok {
-			t.Ops = append(t.Ops, op)
+			ops = append(ops, op)
 		}
 	})
-	return lines
+	return ops, lines
 }
 
-func (p *parser) op(st *stmt, path string) (Op, bool) {
+// repeat parses the rest of a repeat line, "N" or "until TASK done", and
+// its block. It consumes the block even when the line is wrong.
+func (p *parser) repeat(st *stmt, op *Op, path string, depth int) bool {
+	ok := p.repeatHead(st, op, path)
+	if ok && depth >= MaxRepeatDepth {
+		ok = st.errAt(st.kw, "repeat blocks nest more than %d deep", MaxRepeatDepth)
+	}
+	if !ok {
+		p.skipDeeper(st.ln.indent)
+		return false
+	}
+	op.Meta = st.meta()
+	var lines int
+	op.Body, lines = p.opBlock(st.ln.indent, path+".body", depth+1)
+	if lines == 0 {
+		return st.errAt(st.kw, "the repeat block has no operations: write them on the lines below, indented more than repeat")
+	}
+	return true
+}
+
+func (p *parser) repeatHead(st *stmt, op *Op, path string) bool {
+	const want = `a count such as 10, or "until TASK done"`
+	t := st.next()
+	switch {
+	case t.kind == tWord && t.text == "until":
+		n, ok := st.value("a task name")
+		if !ok {
+			return false
+		}
+		op.Until = n.text
+		st.at(path+".until", n)
+		if d := st.next(); d.kind != tWord || d.text != "done" {
+			return st.expected(d, `"done" (repeat until TASK done)`)
+		}
+	case t.kind == tWord && allDigits(strings.TrimPrefix(t.text, "-")):
+		n, ok := st.count(t, "a repeat count", MaxRepeat)
+		if !ok {
+			return false
+		}
+		op.Count = n
+		st.at(path+".count", t)
+	default:
+		return st.expected(t, want)
+	}
+	return st.end()
+}
+
+func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 	kw := st.kw
 	op := Op{Kind: OpKind(kw.text)}
+	if kw.kind == tWord && op.Kind == OpRepeat {
+		ok := p.repeat(st, &op, path, depth)
+		return op, ok
+	}
 	sh, ok := opShapes[op.Kind]
 	if kw.kind != tWord || !ok {
 		if kw.kind == tWord && slices.Contains(topKeywords, kw.text) {
@@ -1539,6 +1598,10 @@ func (p *parser) op(st *stmt, path string) (Op, bool) {
 		}
 		op.Key = t.text
 		st.at(path+".key", t)
+	case OpDevice, OpServer:
+		if !st.table(&op, path) {
+			return op, false
+		}
 	}
 	if w := st.peek(); w.kind == tWord && w.text == "expect" {
 		st.next()

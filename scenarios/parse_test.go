@@ -86,7 +86,7 @@ var errorCases = []struct {
 	{"invariant does not apply", blockBase + "task w\n    sync\ncheck wb-record\n", `t.wbs:7:7: invariant wb-record does not apply: it checks AFS writeback records and the file system is not afs`},
 	{"crash invariant without crash", blockBase + "task w\n    sync\ncheck crash\n", `t.wbs:7:7: invariant crash does not apply: no task crashes`},
 	{"check all except nothing", blockBase + "task w\n    sync\ncheck all except\n", `t.wbs:7:17: expected invariant ids after except, got end of line`},
-	{"unknown contract", blockBase + "task w\n    sync\nfsync-contract posix\n", `t.wbs:7:16: unknown fsync-error contract "posix"; expected one of linux-2.6, errseq`},
+	{"unknown contract", blockBase + "task w\n    sync\nfsync-contract posix\n", `t.wbs:7:16: unknown fsync-error contract "posix"; expected one of linux-2.6, errseq, errseq-once`},
 	{"unknown strategy", blockBase + "task w\n    sync\nexplore\n    strategy bfs\n", `t.wbs:8:14: unknown strategy "bfs"; expected one of random, pct, dfs, rr`},
 	{"pct without depth", blockBase + "task w\n    sync\nexplore\n    strategy pct\n", `t.wbs:8:17: expected "depth" and a number (strategy pct depth N), got end of line`},
 	{"pct depth 0", blockBase + "task w\n    sync\nexplore\n    strategy pct depth 0\n", `t.wbs:8:24: pct depth 0 is outside 1..16`},
@@ -100,7 +100,7 @@ var errorCases = []struct {
 	{"trace dotdot", blockBase + "task w\n    sync\nexpect trace ../x\n", `t.wbs:7:14: invalid trace file ../x: it has a ".." component`},
 
 	// Operations.
-	{"unknown op", blockBase + "task w\n    wrte f 0+1 as A\n", `t.wbs:6:5: expected an operation (open, write, pwrite, read, mmap-write, fsync, fdatasync, msync, sync, truncate, close, sleep, crash, drop-caches, signal, revoke-key, expire-key), got "wrte"`},
+	{"unknown op", blockBase + "task w\n    wrte f 0+1 as A\n", `t.wbs:6:5: expected an operation (open, write, pwrite, read, mmap-write, fsync, fdatasync, msync, sync, truncate, close, sleep, crash, drop-caches, signal, revoke-key, expire-key, repeat, device, server), got "wrte"`},
 	{"fd before open", blockBase + "task w\n    write f 0+4KiB as A\n", `t.wbs:6:11: write uses fd f, which is not open: it was never opened in this task or in setup`},
 	{"fd after close", blockBase + "task w\n    open f /a\n    close f\n    fsync f\n", `t.wbs:8:11: fsync uses fd f, which is not open: it was closed at 7:5`},
 	{"fd after crash", blockBase + "task w\n    open f /a\n    crash\n    fsync f\n", `t.wbs:8:11: fsync uses fd f, which is not open: the crash at 7:5 closed it`},
@@ -132,6 +132,11 @@ var errorCases = []struct {
 	{"sleep in hours", blockBase + "task w\n    sleep 1h\n", `t.wbs:6:11: expected a duration such as 10ms, 1.5s, 250us or 100ns, got "1h"`},
 	{"sleep 0", blockBase + "task w\n    sleep 0s\n", `t.wbs:6:11: sleep 0s is outside 1ns..86400s`},
 	{"signal unknown task", blockBase + "task w\n    signal nobody\n", `t.wbs:6:12: signal to unknown task "nobody"; the tasks are w`},
+	{"repeat at top level", blockBase + "repeat 2\n    sync\n", `t.wbs:5:1: repeat is an operation: put it in a task (indented below "task NAME")`},
+	{"repeat unknown task", blockBase + "task w\n    repeat until x done\n        sync\n", `t.wbs:6:18: repeat until unknown task "x"; the tasks are w`},
+	{"repeat block badly indented", blockBase + "task w\n    repeat 2\n        sync\n      sync\n", `t.wbs:8:7: the indentation does not match the lines above`},
+	{"repeat block in a block", blockBase + "task w\n    repeat 2\n        sync\n            sync\n", `t.wbs:8:13: unexpected indentation: this line is indented more than the one above, which takes no block`},
+	{"repeat label in body read after", blockBase + "task w\n    open f /a\n    repeat 2\n        write f 0+1 as A\n    read f 0+2 expect A:2\n", `t.wbs:9:23: A:2 is file bytes 0..2, but write A covers 0..1`},
 	{"signal self", blockBase + "task w\n    signal w\n", `t.wbs:6:12: task w signals itself`},
 	{"signal from setup", blockBase + "setup\n    signal w\ntask w\n    sync\n", `t.wbs:6:5: setup cannot signal a task: the tasks start after it`},
 	{"task twice", blockBase + "task w\n    sync\ntask w\n    sync\n", `t.wbs:7:6: task w declared twice`},
@@ -156,7 +161,7 @@ var errorCases = []struct {
 	// against the file system.
 	{"fault plan syntax", blockBase + "faults\n    write sectors 9..1: fail EIO\n", `t.wbs:6:19: range 9..1 ends before it starts`},
 	{"fault plan with tabs", blockBase + "faults\n\t\twrite: fail EIOO\n", `t.wbs:6:15: expected an errno such as EIO, got "EIOO"`},
-	{"fault plan second line", blockBase + "faults\n    # comment\n    write: fail EIO\n\n    read: corupt\n", `t.wbs:9:11: expected an action (fail, transient, latent, misdirect, corrupt, latency, offline, partial), got "corupt"`},
+	{"fault plan second line", blockBase + "faults\n    # comment\n    write: fail EIO\n\n    read: corupt\n", `t.wbs:9:11: expected an action (fail, transient, latent, misdirect, corrupt, latency, offline, partial, drop), got "corupt"`},
 	{"fault plan header", blockBase + "faults\n    faultplan v2\n", `t.wbs:6:15: unsupported version "v2" (this build reads v1)`},
 	{"server rule on blockfs", blockBase + "faults\n    store file 1: fail EIO\ntask w\n    sync\n", `t.wbs:6:5: store file 1: fail EIO: store is not an operation of the blockfs disk, which has read, write, flush, fua-write, alloc`},
 	{"disk rule on afs", afsBase + "faults\n    write,flush: fail EIO\ntask w\n    sync\n", `t.wbs:8:5: write,flush: fail EIO: write, flush are not an operation of the AFS file server, which has alloc, store, fetch`},

@@ -152,7 +152,7 @@ func (p *printer) scenario(s *Scenario) {
 	if s.Setup != nil {
 		p.group()
 		p.line("", "setup", s.Setup.Meta)
-		p.ops(s.Setup.Ops)
+		p.ops(indent1, s.Setup.Ops)
 	}
 	for _, t := range s.Tasks {
 		if t == nil {
@@ -160,7 +160,7 @@ func (p *printer) scenario(s *Scenario) {
 		}
 		p.group()
 		p.line("", "task "+t.Name, t.Meta)
-		p.ops(t.Ops)
+		p.ops(indent1, t.Ops)
 	}
 	p.group()
 	p.setting(s, "", "check")
@@ -234,13 +234,17 @@ func (p *printer) fs(s *Scenario) {
 	}
 }
 
-func (p *printer) ops(ops []Op) {
+// ops prints operations indented by ind, a repeat's block four spaces
+// deeper than the repeat.
+func (p *printer) ops(ind string, ops []Op) {
 	for _, op := range ops {
-		p.line(indent1, op.String(), op.Meta)
+		p.line(ind, op.String(), op.Meta)
+		p.ops(ind+indent1, op.Body)
 	}
 }
 
-// String returns the operation's text form, such as "write f 0+4KiB as A".
+// String returns the operation's text form, such as "write f 0+4KiB as A"
+// (for a repeat, its line: "repeat 10" or "repeat until w done").
 func (op Op) String() string {
 	w := []string{string(op.Kind)}
 	rng := func() string {
@@ -277,6 +281,14 @@ func (op Op) String() string {
 		w = append(w, op.Task)
 	case OpRevokeKey, OpExpireKey:
 		w = append(w, quoteName(op.Key))
+	case OpDevice, OpServer:
+		w = append(w, op.Table.String())
+	case OpRepeat:
+		if op.Until != "" {
+			w = append(w, "until", op.Until, "done")
+		} else {
+			w = append(w, strconv.FormatInt(op.Count, 10))
+		}
 	}
 	if e := op.Expect.String(); e != "" {
 		w = append(w, "expect", e)

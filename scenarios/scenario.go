@@ -60,6 +60,8 @@ const (
 	MaxDepth         = 16 // PCT depth
 	MaxBound         = 16 // DFS preemption bound
 	MaxQuantum       = 1_000_000
+	MaxRepeat        = 1_000_000 // iterations of "repeat N"
+	MaxRepeatDepth   = 4         // repeat blocks inside repeat blocks
 )
 
 // Defaults for settings left at their zero value. VM settings that are not
@@ -436,6 +438,9 @@ const (
 	OpSignal     OpKind = "signal"
 	OpRevokeKey  OpKind = "revoke-key"
 	OpExpireKey  OpKind = "expire-key"
+	OpRepeat     OpKind = "repeat"
+	OpDevice     OpKind = "device"
+	OpServer     OpKind = "server"
 )
 
 // AtPos as an Op's Offset means "at the file position" (write and read
@@ -461,6 +466,16 @@ const AtPos int64 = -1
 //	signal      Task                      interrupts the task's interruptible sleeps
 //	revoke-key  Key                       afs only
 //	expire-key  Key                       afs only
+//	repeat      Count | Until, Body       runs Body Count times, or until task Until is done
+//	device      Table                     loads a disk table now (blockfs): ok, error, offline, flakey, drop-writes
+//	server      Table                     loads a server table now (afs): ok, fail OPS ERRNO
+//
+// A repeat runs its Body, the operations of its block, Count times
+// ("repeat N"), or again and again until the task named Until has run
+// all its operations ("repeat until TASK done"; the body runs at least
+// once, as Pascal's repeat-until, and the run's step and time budgets
+// bound it). Each write of a repeated body writes fresh data; its label
+// names the last iteration's.
 //
 // Expect, if set, is what the call must return.
 type Op struct {
@@ -476,7 +491,11 @@ type Op struct {
 	Size   int64
 	Dur    sim.Time
 	Task   string
-	Async  bool // msync: MS_ASYNC instead of MS_SYNC
+	Async  bool            // msync: MS_ASYNC instead of MS_SYNC
+	Count  int64           // repeat N
+	Until  string          // repeat until TASK done
+	Body   []Op            // repeat: the block's operations
+	Table  faultdisk.Table // device, server: the faults from now on
 	Expect Result
 }
 
@@ -558,7 +577,17 @@ const (
 	// ContractErrseq: every open file description sees each writeback
 	// error once (errseq_t, Linux 4.13).
 	ContractErrseq Contract = "errseq"
+	// ContractErrseqOnce: errseq, and a description opened after an error
+	// that no description has seen yet sees it once too (Linux 4.17,
+	// b4678df184b3 "errseq: Always report a writeback error once").
+	ContractErrseqOnce Contract = "errseq-once"
 )
+
+// contracts lists the contract levels, oldest first.
+var contracts = []Contract{ContractLinux26, ContractErrseq, ContractErrseqOnce}
+
+// Contracts lists the fsync-error contract levels, oldest first.
+func Contracts() []Contract { return slices.Clone(contracts) }
 
 // Explore is the exploration budget and strategy.
 type Explore struct {
@@ -822,6 +851,12 @@ func (t *Task) Crash() *Task { return t.add(Op{Kind: OpCrash}) }
 // DropCaches drops clean page-cache pages.
 func (t *Task) DropCaches() *Task { return t.add(Op{Kind: OpDropCaches}) }
 
+// Device loads a disk fault table now (blockfs), as dmsetup load + resume.
+func (t *Task) Device(tab faultdisk.Table) *Task { return t.add(Op{Kind: OpDevice, Table: tab}) }
+
+// Server loads an AFS server fault table now (afs).
+func (t *Task) Server(tab faultdisk.Table) *Task { return t.add(Op{Kind: OpServer, Table: tab}) }
+
 // Signal sends a signal to the task named task.
 func (t *Task) Signal(task string) *Task { return t.add(Op{Kind: OpSignal, Task: task}) }
 
@@ -830,6 +865,21 @@ func (t *Task) RevokeKey(key string) *Task { return t.add(Op{Kind: OpRevokeKey, 
 
 // ExpireKey expires an AFS key.
 func (t *Task) ExpireKey(key string) *Task { return t.add(Op{Kind: OpExpireKey, Key: key}) }
+
+// Repeat adds "repeat n" with the operations body adds to its block.
+func (t *Task) Repeat(n int64, body func(b *Task)) *Task {
+	b := &Task{}
+	body(b)
+	return t.add(Op{Kind: OpRepeat, Count: n, Body: b.Ops})
+}
+
+// RepeatUntil adds "repeat until task done" with the operations body adds
+// to its block.
+func (t *Task) RepeatUntil(task string, body func(b *Task)) *Task {
+	b := &Task{}
+	body(b)
+	return t.add(Op{Kind: OpRepeat, Until: task, Body: b.Ops})
+}
 
 // last returns the last operation, or nil.
 func (t *Task) last() *Op {
@@ -907,14 +957,23 @@ func (s *Scenario) HasFix(name string) bool { return slices.Contains(s.Fixes, na
 
 // HasOp reports whether some task (or setup) performs an operation of kind k.
 func (s *Scenario) HasOp(k OpKind) bool {
+	found := false
 	for _, t := range s.AllTasks() {
-		for _, op := range t.Ops {
-			if op.Kind == k {
-				return true
-			}
-		}
+		EachOp(t.Ops, "", func(op *Op, _ string) { found = found || op.Kind == k })
 	}
-	return false
+	return found
+}
+
+// EachOp calls fn for every operation of ops in text order, the block of
+// a repeat right after the repeat, with the operation's field path below
+// prefix ("tasks[0].ops" gives "tasks[0].ops[2]" and, in the block of
+// that repeat, "tasks[0].ops[2].body[0]").
+func EachOp(ops []Op, prefix string, fn func(op *Op, path string)) {
+	for i := range ops {
+		p := fmt.Sprintf("%s[%d]", prefix, i)
+		fn(&ops[i], p)
+		EachOp(ops[i].Body, p+".body", fn)
+	}
 }
 
 // Invariants returns the invariants to check, in the order of
@@ -1076,10 +1135,15 @@ func (t *Task) clone() *Task {
 	if t == nil {
 		return nil
 	}
-	c := &Task{Meta: t.Meta.clone(), Name: t.Name, Ops: slices.Clone(t.Ops)}
-	for i := range c.Ops {
-		c.Ops[i].Meta = c.Ops[i].Meta.clone()
-		c.Ops[i].Expect.Data = slices.Clone(c.Ops[i].Expect.Data)
+	return &Task{Meta: t.Meta.clone(), Name: t.Name, Ops: cloneOps(t.Ops)}
+}
+
+func cloneOps(ops []Op) []Op {
+	c := slices.Clone(ops)
+	for i := range c {
+		c[i].Meta = c[i].Meta.clone()
+		c[i].Expect.Data = slices.Clone(c[i].Expect.Data)
+		c[i].Body = cloneOps(c[i].Body)
 	}
 	return c
 }

@@ -140,7 +140,7 @@ func TestValidateGoBuilt(t *testing.T) {
 
 func TestFixTable(t *testing.T) {
 	want := map[Subsystem][]string{
-		SubsysMpage: {"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error"},
+		SubsysMpage: {"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error", "async-write-eio"},
 		SubsysAFS: {"kill-pages-loop", "writepages-missing-put", "write-begin-leak", "enospc-stuck-writeback", "key-error-silent-loss",
 			"fill-page-offset", "candidate-list-init", "flush-conflict-double-put", "flush-conflict-wait-writeback",
 			"store-io-lock", "secondary-page-writeback", "fsync-marker-wait", "flush-conflict-page-leak",
@@ -169,7 +169,7 @@ func TestFixTable(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("fix table (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error"}, FixesFor(Kernel2_6_12)); d != "" {
+	if d := cmp.Diff([]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error", "async-write-eio"}, FixesFor(Kernel2_6_12)); d != "" {
 		t.Errorf("FixesFor(2.6.12): %s", d)
 	}
 	// KnownFixes returns copies.

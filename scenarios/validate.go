@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,18 +122,14 @@ func newValidator(s *Scenario, fieldPos map[string]Pos, file string) *validator 
 	}
 	if s.Setup != nil {
 		add("setup", s.Setup.Meta)
-		for j, op := range s.Setup.Ops {
-			add(fmt.Sprintf("setup.ops[%d]", j), op.Meta)
-		}
+		EachOp(s.Setup.Ops, "setup.ops", func(op *Op, p string) { add(p, op.Meta) })
 	}
 	for i, t := range s.Tasks {
 		if t == nil {
 			continue
 		}
 		add(fmt.Sprintf("tasks[%d]", i), t.Meta)
-		for j, op := range t.Ops {
-			add(fmt.Sprintf("tasks[%d].ops[%d]", i, j), op.Meta)
-		}
+		EachOp(t.Ops, fmt.Sprintf("tasks[%d].ops", i), func(op *Op, p string) { add(p, op.Meta) })
 	}
 	for k, p := range fieldPos {
 		v.pos[k] = p
@@ -174,8 +171,8 @@ func (v *validator) run() {
 	v.vm()
 	v.tasks()
 	v.checks()
-	if s.Contract != "" && s.Contract != ContractLinux26 && s.Contract != ContractErrseq {
-		v.errf("fsync-contract", "unknown fsync-error contract %q; expected %s", s.Contract, oneOf([]Contract{ContractLinux26, ContractErrseq}))
+	if s.Contract != "" && !slices.Contains(contracts, s.Contract) {
+		v.errf("fsync-contract", "unknown fsync-error contract %q; expected %s", s.Contract, oneOf(contracts))
 	}
 	v.explore()
 	v.expect()
@@ -658,6 +655,8 @@ func (v *validator) vm() {
 type opShape struct {
 	fd, path, key, flags, rng, label, size, dur, task bool
 	async                                             bool // msync's "async"
+	repeat                                            bool // Count, Until and Body
+	table                                             bool // device, server: Table
 	atPos                                             bool // Offset may be AtPos
 	results                                           []ResultKind
 }
@@ -685,12 +684,16 @@ var opShapes = map[OpKind]opShape{
 	OpSignal:     {task: true},
 	OpRevokeKey:  {key: true},
 	OpExpireKey:  {key: true},
+	OpRepeat:     {repeat: true},
+	OpDevice:     {table: true},
+	OpServer:     {table: true},
 }
 
 // opKinds lists the operations in documentation order.
 var opKinds = []OpKind{
 	OpOpen, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpSync,
-	OpTruncate, OpClose, OpSleep, OpCrash, OpDropCaches, OpSignal, OpRevokeKey, OpExpireKey,
+	OpTruncate, OpClose, OpSleep, OpCrash, OpDropCaches, OpSignal, OpRevokeKey, OpExpireKey, OpRepeat,
+	OpDevice, OpServer,
 }
 
 func (v *validator) tasks() {
@@ -733,18 +736,17 @@ func (v *validator) tasks() {
 	}
 	// Labels first: a read may expect data from a write in a later task.
 	for _, x := range all {
-		for j := range x.t.Ops {
-			op := &x.t.Ops[j]
+		EachOp(x.t.Ops, x.path+".ops", func(op *Op, p string) {
 			if sh, ok := opShapes[op.Kind]; !ok || !sh.label {
-				continue
+				return
 			}
-			p := fmt.Sprintf("%s.ops[%d].label", x.path, j)
+			p += ".label"
 			if !v.ident(p, "label", op.Label) {
-				continue
+				return
 			}
 			if op.Label == "zero" {
 				v.errf(p, `"zero" is not a label: it stands for zero bytes in read expectations`)
-				continue
+				return
 			}
 			if w := v.writes[op.Label]; w != nil {
 				where := ""
@@ -752,14 +754,15 @@ func (v *validator) tasks() {
 					where = " (" + strings.TrimPrefix(at(w.Meta.Pos), " ") + ")"
 				}
 				v.errf(p, "label %s is already used by another %s%s; every write has its own label", op.Label, w.Kind, where)
-				continue
+				return
 			}
 			v.writes[op.Label] = op
-		}
+		})
 	}
 	var setupOpen map[string]string
 	for _, x := range all {
-		n := len(x.t.Ops)
+		n := 0
+		EachOp(x.t.Ops, "", func(*Op, string) { n++ })
 		total += n
 		switch {
 		case n == 0 && x.t == s.Setup:
@@ -773,40 +776,7 @@ func (v *validator) tasks() {
 		for fd := range setupOpen {
 			open[fd] = ""
 		}
-		isOpen := func(fd string) bool { r, ok := open[fd]; return ok && r == "" }
-		for j := range x.t.Ops {
-			op := &x.t.Ops[j]
-			p := fmt.Sprintf("%s.ops[%d]", x.path, j)
-			v.op(op, p, x.t, x.t == s.Setup)
-			sh := opShapes[op.Kind]
-			where := op.Meta.Pos
-			if sh.fd && identProblem(op.FD) == "" {
-				switch {
-				case op.Kind == OpOpen && isOpen(op.FD):
-					v.errf(p+".fd", "fd %s is already open; close it first or use another name", op.FD)
-				case op.Kind == OpOpen:
-					open[op.FD] = ""
-				case !isOpen(op.FD):
-					why, ok := open[op.FD]
-					if !ok {
-						why = "it was never opened"
-						if x.t != s.Setup {
-							why += " in this task or in setup"
-						}
-					}
-					v.errf(p+".fd", "%s uses fd %s, which is not open: %s", op.Kind, op.FD, why)
-				case op.Kind == OpClose:
-					open[op.FD] = "it was closed" + at(where)
-				}
-			}
-			if op.Kind == OpCrash {
-				for fd, why := range open {
-					if why == "" {
-						open[fd] = "the crash" + at(where) + " closed it"
-					}
-				}
-			}
-		}
+		v.opSeq(x.t.Ops, x.path+".ops", x.t, x.t == s.Setup, 0, open)
 		if x.t == s.Setup {
 			setupOpen = map[string]string{}
 			for fd, why := range open {
@@ -821,6 +791,88 @@ func (v *validator) tasks() {
 	}
 }
 
+// opSeq checks ops, the operations of a task (or setup) or of a repeat
+// block depth repeats deep, in order; open tracks the file descriptors: ""
+// when open, else why not.
+func (v *validator) opSeq(ops []Op, prefix string, t *Task, setup bool, depth int, open map[string]string) {
+	isOpen := func(fd string) bool { r, ok := open[fd]; return ok && r == "" }
+	for j := range ops {
+		op := &ops[j]
+		p := fmt.Sprintf("%s[%d]", prefix, j)
+		v.op(op, p, t, setup, depth)
+		sh := opShapes[op.Kind]
+		where := op.Meta.Pos
+		if sh.fd && identProblem(op.FD) == "" {
+			switch {
+			case op.Kind == OpOpen && isOpen(op.FD):
+				v.errf(p+".fd", "fd %s is already open; close it first or use another name", op.FD)
+			case op.Kind == OpOpen:
+				open[op.FD] = ""
+			case !isOpen(op.FD):
+				why, ok := open[op.FD]
+				if !ok {
+					why = "it was never opened"
+					if !setup {
+						why += " in this task or in setup"
+					}
+				}
+				v.errf(p+".fd", "%s uses fd %s, which is not open: %s", op.Kind, op.FD, why)
+			case op.Kind == OpClose:
+				open[op.FD] = "it was closed" + at(where)
+			}
+		}
+		if op.Kind == OpCrash {
+			for fd, why := range open {
+				if why == "" {
+					open[fd] = "the crash" + at(where) + " closed it"
+				}
+			}
+		}
+		if op.Kind == OpRepeat && depth < MaxRepeatDepth {
+			before := maps.Clone(open)
+			v.opSeq(op.Body, p+".body", t, setup, depth+1, open)
+			crashes := false
+			EachOp(op.Body, "", func(o *Op, _ string) { crashes = crashes || o.Kind == OpCrash })
+			if op.Count != 1 && !crashes {
+				v.sameFDs(p, before, open)
+			}
+		}
+	}
+}
+
+// sameFDs reports, for the repeat at p, each fd its block leaves open or
+// closed when it was not, so that its next iteration would open it again
+// or use it closed.
+func (v *validator) sameFDs(p string, before, after map[string]string) {
+	fds := slices.Sorted(maps.Keys(after))
+	for _, fd := range fds {
+		was, now := before[fd], after[fd]
+		_, known := before[fd]
+		switch {
+		case now == "" && (!known || was != ""):
+			v.errf(p, "the repeat block opens fd %s and leaves it open, so its next iteration would open it again; close it in the block", fd)
+		case now != "" && known && was == "":
+			v.errf(p, "the repeat block closes fd %s and does not open it again, so its next iteration would use it closed (%s)", fd, now)
+		}
+	}
+}
+
+// taskNames lists the tasks' names for a message, at most ten.
+func (v *validator) taskNames() string {
+	var names []string
+	for _, t := range v.s.Tasks {
+		if t == nil {
+			continue
+		}
+		if len(names) == 10 {
+			names = append(names, "...")
+			break
+		}
+		names = append(names, t.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
 func at(p Pos) string {
 	if p.IsValid() {
 		return " at " + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
@@ -828,7 +880,7 @@ func at(p Pos) string {
 	return ""
 }
 
-func (v *validator) op(op *Op, p string, t *Task, setup bool) {
+func (v *validator) op(op *Op, p string, t *Task, setup bool, depth int) {
 	sh, ok := opShapes[op.Kind]
 	if !ok {
 		v.errf(p, "unknown operation %q; expected %s", op.Kind, oneOf(opKinds))
@@ -851,6 +903,8 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool) {
 	unused(sh.dur, op.Dur != 0, "duration")
 	unused(sh.task, op.Task != "", "task")
 	unused(sh.async, op.Async, "async")
+	unused(sh.repeat, op.Count != 0 || op.Until != "" || op.Body != nil, "count, until or block (only repeat has them)")
+	unused(sh.table, op.Table != (faultdisk.Table{}), "table")
 	if sh.fd {
 		v.ident(p+".fd", "fd name", op.FD)
 	}
@@ -893,19 +947,16 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool) {
 		case op.Task == t.Name:
 			v.errf(p+".task", "task %s signals itself", op.Task)
 		case v.taskByName[op.Task] == nil:
-			var names []string
-			for _, t := range v.s.Tasks {
-				if t == nil {
-					continue
-				}
-				if len(names) == 10 {
-					names = append(names, "...")
-					break
-				}
-				names = append(names, t.Name)
-			}
-			v.errf(p+".task", "signal to unknown task %q; the tasks are %s", op.Task, strings.Join(names, ", "))
+			v.errf(p+".task", "signal to unknown task %q; the tasks are %s", op.Task, v.taskNames())
 		}
+	case OpCrash:
+		if depth > 0 {
+			v.errf(p, "a crash ends the run, so a repeat block cannot repeat it; put it after the block")
+		}
+	case OpRepeat:
+		v.repeat(op, p, t, setup, depth)
+	case OpDevice, OpServer:
+		v.table(op, p)
 	case OpTruncate:
 		if op.Size < 0 || op.Size > MaxFileSize {
 			v.errf(p+".size", "truncate size %s is outside 0..%s", formatSize(op.Size), formatSize(MaxFileSize))
@@ -924,6 +975,29 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool) {
 		}
 	}
 	v.result(op, p, sh)
+}
+
+// repeat checks a repeat's count or until, and its block's size and depth.
+func (v *validator) repeat(op *Op, p string, t *Task, setup bool, depth int) {
+	switch {
+	case op.Until != "" && op.Count != 0:
+		v.errf(p, "repeat has both a count (%d) and until %s; give one", op.Count, op.Until)
+	case op.Until == "" && (op.Count < 1 || op.Count > MaxRepeat):
+		v.errf(p+".count", "repeat count %d is outside 1..%d", op.Count, MaxRepeat)
+	case op.Until == "":
+	case setup:
+		v.errf(p, "setup cannot repeat until a task is done: the tasks start when setup ends")
+	case op.Until == t.Name:
+		v.errf(p+".until", "task %s repeats until it is itself done, which it cannot be while it repeats", op.Until)
+	case v.taskByName[op.Until] == nil:
+		v.errf(p+".until", "repeat until unknown task %q; the tasks are %s", op.Until, v.taskNames())
+	}
+	if len(op.Body) == 0 {
+		v.errf(p, "the repeat block has no operations")
+	}
+	if depth >= MaxRepeatDepth {
+		v.errf(p, "repeat blocks nest more than %d deep", MaxRepeatDepth)
+	}
 }
 
 func (v *validator) result(op *Op, p string, sh opShape) {
@@ -1166,18 +1240,14 @@ func (v *validator) comments() {
 	}
 	if s.Setup != nil {
 		check("setup", s.Setup.Meta)
-		for j, op := range s.Setup.Ops {
-			check(fmt.Sprintf("setup.ops[%d]", j), op.Meta)
-		}
+		EachOp(s.Setup.Ops, "setup.ops", func(op *Op, p string) { check(p, op.Meta) })
 	}
 	for i, t := range s.Tasks {
 		if t == nil {
 			continue
 		}
 		check(fmt.Sprintf("tasks[%d]", i), t.Meta)
-		for j, op := range t.Ops {
-			check(fmt.Sprintf("tasks[%d].ops[%d]", i, j), op.Meta)
-		}
+		EachOp(t.Ops, fmt.Sprintf("tasks[%d].ops", i), func(op *Op, p string) { check(p, op.Meta) })
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/wbsim/wbsim/reports"
 	srun "github.com/wbsim/wbsim/scenarios/run"
 )
 
@@ -19,13 +20,16 @@ func cmdBugs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"Prints a table (or, with --json, {\"bugs\":[...]}). Each seed is judged\n"+
 			"against its scenario's \"expect failure ID\": found means that failure.\n\n"+
 			"Exit status: 0 every entry found and clean with its fix, 1 not, 2 usage\n"+
-			"or input error, 3 incomplete (Ctrl-C or SIGTERM stopped it).")
+			"or input error, 3 incomplete (Ctrl-C or SIGTERM stopped it).\n\n"+checkHelp)
 	asJSON := fs.Bool("json", false, "print JSON: {\"bugs\":[...]}")
 	id := fs.String("id", "", "run only the bug seed with this id")
+	cf := addCheckFlags(fs)
 	if _, code, ok := parseArgs(fs, args, 0, 0, stdout, stderr); !ok {
 		return code
 	}
-	results, err := runBugs(ctx, *id, 0, 0)
+	var v reports.Variant
+	cf.set(&v)
+	results, err := runBugs(ctx, *id, 0, 0, v)
 	if err != nil {
 		fmt.Fprintln(stderr, "simrun bugs:", err)
 		return exitUsage
@@ -59,7 +63,7 @@ func cmdBugs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // runBugs checks the catalogue (or one id); schedules > 0 caps budgets;
 // workers > 0 sets the worker goroutines (the tour uses 1, so that the
 // schedule a seed is found at does not depend on timing).
-func runBugs(ctx context.Context, id string, schedules, workers int) ([]srun.BugResult, error) {
+func runBugs(ctx context.Context, id string, schedules, workers int, v reports.Variant) ([]srun.BugResult, error) {
 	cat, err := srun.Catalogue()
 	if err != nil {
 		return nil, err
@@ -68,6 +72,9 @@ func runBugs(ctx context.Context, id string, schedules, workers int) ([]srun.Bug
 	for _, s := range cat {
 		if id != "" && s.Bug.ID != id {
 			continue
+		}
+		if s, err = applyChecks(s, v); err != nil {
+			return nil, &usageError{err.Error()}
 		}
 		out = append(out, srun.CheckBug(s, srun.Options{Context: ctx, Schedules: schedules, Workers: workers}))
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wbsim/wbsim/reports"
 	"github.com/wbsim/wbsim/scenarios"
 	srun "github.com/wbsim/wbsim/scenarios/run"
 	"github.com/wbsim/wbsim/sim"
@@ -27,7 +28,8 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 			"expected; any other is unexpected. (One serial schedule is no search: an\n"+
 			"expected failure it does not hit is not a failure; explore looks for it.)\n\n"+
 			"Exit status: 0 no version failed unexpectedly, 1 some version did, 2 usage\n"+
-			"or input error.")
+			"or input error.\n\n"+checkHelp)
+	cf := addCheckFlags(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -46,6 +48,11 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 	if s.FS.BlockFS == nil {
 		fmt.Fprintln(stderr, "simrun diff-versions: only blockfs scenarios run on several versions")
 		return exitUsage
+	}
+	var v reports.Variant
+	cf.set(&v)
+	if s, err = applyChecks(s, v); err != nil {
+		return fail(stderr, "diff-versions", &usageError{err.Error()})
 	}
 	type row struct {
 		v     scenarios.KernelVersion

@@ -35,7 +35,7 @@ const tourScenarioSchedules = 20
 // on one worker, so the schedules counted do not depend on --workers.
 func tourScenarios(ctx context.Context, stdout io.Writer, result *reports.Result) (int, error) {
 	bad := 0
-	bugs, err := runBugs(ctx, "", 0, 1)
+	bugs, err := runBugs(ctx, "", 0, 1, reports.Variant{})
 	if err != nil {
 		return 0, err
 	}

@@ -42,6 +42,7 @@ type variantFlags struct {
 	version        string
 	fixes, noFixes nameList
 	seedExact      bool
+	checks         *checkFlags
 }
 
 func addVariantFlags(fs *flag.FlagSet) *variantFlags {
@@ -50,6 +51,7 @@ func addVariantFlags(fs *flag.FlagSet) *variantFlags {
 	fs.Var(&v.fixes, "fix", "turn this fix switch `NAME` on (repeatable; a wrong name lists the valid ones)")
 	fs.Var(&v.noFixes, "no-fix", "leave this fix switch `NAME` off: a baseline fix or one the scenario turns on (repeatable)")
 	fs.BoolVar(&v.seedExact, "seed-exact", false, "run the seed code as written: every fix switch off (baseline ones and the scenario's fixes line), except those given with --fix")
+	v.checks = addCheckFlags(fs)
 	return v
 }
 
@@ -63,7 +65,9 @@ func (v *variantFlags) variant() reports.Variant {
 	if v.seedExact {
 		noFixes = append(slices.Clone(noFixes), seedExactName)
 	}
-	return reports.Variant{Kernel: v.version, Fixes: v.fixes, NoFixes: noFixes}
+	r := reports.Variant{Kernel: v.version, Fixes: v.fixes, NoFixes: noFixes}
+	v.checks.set(&r)
+	return r
 }
 
 // variantHelp is the help text of the variant flags.
@@ -71,7 +75,7 @@ const variantHelp = "--version runs a blockfs scenario on another kernel version
 	"version has no bug for is dropped); --fix turns a fix switch on, --no-fix leaves\n" +
 	"one off (a baseline fix, or one the scenario's fixes line names); --seed-exact\n" +
 	"leaves every one off but those given with --fix: the seed code as written. A\n" +
-	"replay file records them.\n\n"
+	"replay file records them.\n\n" + checkHelp
 
 // seedExactOff is every fix switch a run of s would have on (its fixes
 // line and its kernel's baseline switches but its bug block's) but those
@@ -114,9 +118,13 @@ func (p *program) withVariant(v reports.Variant) (*program, error) {
 		return p, nil
 	}
 	if p.Scenario == nil {
-		return nil, fmt.Errorf("%s is a planted race: it has no kernel version or fix switches (--version, --fix, --no-fix and --seed-exact apply to scenarios)", p.Name)
+		return nil, fmt.Errorf("%s is a planted race: it has no kernel version, fix switches or checks (--version, --fix, --no-fix, --contract, --check, --no-check and --seed-exact apply to scenarios)", p.Name)
 	}
-	s := p.Scenario.Clone()
+	s, err := applyChecks(p.Scenario, v)
+	if err != nil {
+		return nil, err
+	}
+	s = s.Clone()
 	if v.Kernel != "" {
 		k := scenarios.KernelVersion(v.Kernel)
 		if s.FS.BlockFS == nil {

@@ -143,6 +143,20 @@ func (s *Server) Revoke(id uint64, key string) {
 	}
 }
 
+// Load loads fault table t now (faultdisk.Table: "ok" or "fail OPS
+// ERRNO"), replacing the one loaded before: the requests that arrive from
+// now on meet it, after the plan's rules. It is not a scheduling point.
+func (s *Server) Load(t faultdisk.Table) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if !t.ForServer() {
+		return fmt.Errorf("afs: the table %q is a disk's, not the server's", t)
+	}
+	s.inj.Load(t, int64(s.w.Now()))
+	return nil
+}
+
 // FailNextStore makes the next FS.StoreData fail with e, whatever the
 // plan says: a one-shot fault armed from a test's driver task, for faults
 // that depend on the state a stateful test reached.

@@ -45,7 +45,8 @@ func mpageEndIORead2612(t *sim.Task, bio *block.Bio, bytesDone uint, err int) in
 // mpageEndIOWrite2612 is mpage_end_io_write(bio, bytes_done, err),
 // mpage-2.6.12.numbered.c:68-87, 2.6.12: once the whole bio is done, set
 // PG_error on every page if it failed (and nothing on the mapping: no
-// AS_EIO, lines 82-83) and end its writeback, last page first.
+// AS_EIO, lines 82-83) and end its writeback, last page first. With
+// Fixes.AsyncWriteEIO it sets AS_EIO too, as 2.6.2x does.
 func mpageEndIOWrite2612(t *sim.Task, bio *block.Bio, bytesDone uint, err int) int {
 	t.EnterAt("mpage_end_io_write", "mpage-2.6.12.numbered.c:68")
 	defer t.Leave()
@@ -60,6 +61,9 @@ func mpageEndIOWrite2612(t *sim.Task, bio *block.Bio, bytesDone uint, err int) i
 
 		if !uptodate {
 			mm.SetPageError(t, page)
+			if page.Mapping != nil && stateOf(page.Mapping.Host.Kernel).cfg.Fixes.AsyncWriteEIO {
+				mm.MappingSetFlag(t, page.Mapping, mm.AS_EIO)
+			}
 		}
 		mm.EndPageWriteback(t, page)
 	}

@@ -67,18 +67,27 @@ type Fixes struct {
 	// leave the rest of an fsync's or sync's range dirty: sync-complete.
 	// Background writeback still stops. Found by the sync-complete check.
 	WBIntegrityError bool
+	// AsyncWriteEIO ("async-write-eio") makes 2.6.12's mpage_end_io_write
+	// set AS_EIO on the page's mapping with PG_error, as 2.6.2x
+	// (mpage-2.6.2x.c:69) and 3.x do: "[PATCH] VFS mpage.c ... wrong
+	// behavior when I/O failure occurs" (Qu Fuping, LKML, 2 June 2005,
+	// against 2.6.11.11; read with the search tool). Without it an
+	// asynchronous write error that no fsync waits on is lost: the page
+	// leaves the writeback tag, and wait_on_page_writeback_range looks
+	// only at tagged pages.
+	AsyncWriteEIO bool
 }
 
 // fixNames are the switches' names, in Fixes field order.
-var fixNames = [...]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error"}
+var fixNames = [...]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error", "async-write-eio"}
 
 func (f *Fixes) field(i int) *bool {
-	return [...]*bool{&f.SectorOverflow, &f.WBIntegrity, &f.CyclicWrap, &f.CyclicWrapDeadlock, &f.BoundaryIgnored, &f.WBIntegrityError}[i]
+	return [...]*bool{&f.SectorOverflow, &f.WBIntegrity, &f.CyclicWrap, &f.CyclicWrapDeadlock, &f.BoundaryIgnored, &f.WBIntegrityError, &f.AsyncWriteEIO}[i]
 }
 
 // AllFixes turns every fix on (BoundaryIgnored stays off: it is not a fix).
 func AllFixes() Fixes {
-	return Fixes{SectorOverflow: true, WBIntegrity: true, CyclicWrap: true, CyclicWrapDeadlock: true, WBIntegrityError: true}
+	return Fixes{SectorOverflow: true, WBIntegrity: true, CyclicWrap: true, CyclicWrapDeadlock: true, WBIntegrityError: true, AsyncWriteEIO: true}
 }
 
 // String lists the switches that are on, comma-separated, or "none".
@@ -107,6 +116,7 @@ func ParseFixes(s string) (Fixes, error) {
 		case "all":
 			a := AllFixes()
 			f.SectorOverflow, f.WBIntegrity, f.CyclicWrap, f.CyclicWrapDeadlock, f.WBIntegrityError = a.SectorOverflow, a.WBIntegrity, a.CyclicWrap, a.CyclicWrapDeadlock, a.WBIntegrityError
+			f.AsyncWriteEIO = a.AsyncWriteEIO
 			continue
 		}
 		found := false

@@ -24,13 +24,13 @@ func TestFixTableMatchesModels(t *testing.T) {
 	if d := cmp.Diff(afs.FixIDs(), lang[scenarios.SubsysAFS]); d != "" {
 		t.Errorf("afs fixes: model (-) vs scenario table (+):\n%s", d)
 	}
-	mp := []string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "wb-integrity-error"}
+	mp := []string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "wb-integrity-error", "async-write-eio"}
 	all, err := mpage.ParseFixes(strings.Join(mp, ","))
 	if err != nil || all != mpage.AllFixes() {
 		t.Errorf("mpage fixes: %v %v", all, err)
 	}
 	if d := cmp.Diff([]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored",
-		"wb-integrity-error"}, lang[scenarios.SubsysMpage]); d != "" {
+		"wb-integrity-error", "async-write-eio"}, lang[scenarios.SubsysMpage]); d != "" {
 		t.Errorf("mpage fixes: model (-) vs scenario table (+):\n%s", d)
 	}
 	if _, err := mpage.ParseFixes("boundary-ignored"); err != nil {

@@ -44,6 +44,10 @@ type machine struct {
 	tasks  map[string]*sim.Task
 	// current is the op each scenario task is running, for failure positions.
 	current map[string]*scenarios.Op
+	// loops are the repeats each task is in, innermost last (ops.go).
+	loops map[string][]*loop
+	// done are the scenario tasks that have run all their operations.
+	done    map[string]bool
 	crashed bool
 	armed   bool // the scenario has a fault plan
 	// blockfs
@@ -142,14 +146,15 @@ func version(v scenarios.KernelVersion) mm.Version {
 func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stats) (*machine, error) {
 	m := &machine{s: s, w: w, inv: map[string]bool{}, files: map[string]*mfile{}, labels: map[string]label{},
 		fds: map[string]*mfd{}, tasks: map[string]*sim.Task{}, current: map[string]*scenarios.Op{},
+		loops: map[string][]*loop{}, done: map[string]bool{},
 		seenErr: map[any]bool{}, syncs: map[int32]map[*mfile]*check.Fsync{}, truncs: map[int32]*pendingTrunc{},
 		stats: stats, nextIno: 11, nextID: 1}
 	for _, id := range s.Invariants() {
 		m.inv[string(id)] = true
 	}
 	c := check.Linux26
-	if s.Contract == scenarios.ContractErrseq {
-		c = check.Errseq
+	if s.Contract != "" {
+		c = check.Contract(s.Contract) // the validator admits only check's names
 	}
 	m.oracle = check.NewOracle(c)
 	m.armed = s.Faults != nil && s.Faults.Plan != nil && len(s.Faults.Plan.Rules) > 0
@@ -691,7 +696,8 @@ func (m *machine) observe(w *sim.World, ev *sim.Event) {
 		return
 	}
 	if op := m.current[f.Task]; op != nil {
-		f.Msg += fmt.Sprintf(" [at %s: %s]", op.Meta.Pos, opText(op))
+		f.Msg += fmt.Sprintf(" [at %s: %s]", m.opAt(f.Task, op), opText(op))
+		m.explainLoops(f)
 		return
 	}
 	// A world failure (deadlock, time budget): where each unfinished
@@ -699,12 +705,13 @@ func (m *machine) observe(w *sim.World, ev *sim.Event) {
 	var at []string
 	for _, st := range m.s.Tasks {
 		if op := m.current[st.Name]; op != nil {
-			at = append(at, fmt.Sprintf("%s at %s: %s", st.Name, op.Meta.Pos, opText(op)))
+			at = append(at, fmt.Sprintf("%s at %s: %s", st.Name, m.opAt(st.Name, op), opText(op)))
 		}
 	}
 	if len(at) > 0 {
 		f.Msg += " [unfinished: " + strings.Join(at, "; ") + "]"
 	}
+	m.explainLoops(f)
 }
 
 // faultHit records the sectors a disk fault hit: the request's, and a

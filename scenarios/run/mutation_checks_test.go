@@ -348,13 +348,17 @@ func TestMutationFsyncError(t *testing.T) {
 // wait_on_page_writeback_range tests PG_error only on pages still under
 // writeback. A write that fails in background writeback and completes
 // before fsync begins is therefore never reported: fsync returns 0. The
-// scenario language has no fix switch for it, so fsync-error under the
-// linux-2.6 contract cannot hold on 2.6.12 with faults.
+// fix switch async-write-eio (catalogue entry mpage-async-write-eio)
+// sets AS_EIO as 2.6.2x does, and the error is reported.
 func TestKernel2612LosesAsyncWriteError(t *testing.T) {
 	s := mutAsyncEIOScenario(scenarios.Kernel2_6_12)
+	s.Fixes = propAllFixes(scenarios.Kernel2_6_12, "async-write-eio")
 	r := mutRun(t, s, &sim.RoundRobin{}, nil)
 	if r.Failure == nil || FailureID(r.Failure) != "fsync-error" {
 		t.Fatalf("2.6.12 reported the background write error (or failed otherwise: %v); the model changed?\n%s", r.Failure, s)
+	}
+	if r := mutRun(t, mutAsyncEIOScenario(scenarios.Kernel2_6_12), &sim.RoundRobin{}, nil); r.Failure != nil {
+		t.Errorf("2.6.12 with async-write-eio: %s", r.Failure.Report())
 	}
 	for _, v := range []scenarios.KernelVersion{scenarios.Kernel2_6_2x, scenarios.Kernel3x} {
 		if r := mutRun(t, mutAsyncEIOScenario(v), &sim.RoundRobin{}, nil); r.Failure != nil {

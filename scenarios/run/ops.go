@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/wbsim/wbsim/check"
 	"github.com/wbsim/wbsim/faultdisk"
@@ -95,6 +96,7 @@ func (m *machine) initTask(t *sim.Task) {
 		m.tasks[st.Name] = m.w.Spawn(st.Name, func(t *sim.Task) {
 			m.runOps(t, st.Name, st.Ops)
 			delete(m.current, st.Name)
+			m.done[st.Name] = true
 			done++
 			doneQ.WakeUpAll(t)
 		})
@@ -173,7 +175,11 @@ func (m *machine) runOps(t *sim.Task, task string, ops []scenarios.Op) {
 	for i := range ops {
 		op := &ops[i]
 		m.current[t.Name()] = op
-		m.runOp(t, op)
+		if op.Kind == scenarios.OpRepeat {
+			m.repeat(t, task, op)
+		} else {
+			m.runOp(t, op)
+		}
 		if m.crashed {
 			return // the machine is gone: the run ends at the crash
 		}
@@ -239,11 +245,91 @@ func (m *machine) touched(f *mfile) (ranges [][2]int64, all bool) {
 	return ranges, false
 }
 
+// loop is a repeat a task is in: which, and its iteration (from 1).
+type loop struct {
+	op   *scenarios.Op
+	iter int64
+}
+
+// repeat runs a repeat's block op.Count times, or, for "repeat until
+// TASK done", until that task has run all its operations, testing after
+// each iteration (at least one, as Pascal's repeat-until). The test is a
+// scheduling point, so a block that never sleeps or blocks still counts
+// against the step budget, which with the time budget bounds a repeat
+// whose task never ends (see explainLoops).
+func (m *machine) repeat(t *sim.Task, task string, op *scenarios.Op) {
+	l := &loop{op: op}
+	m.loops[t.Name()] = append(m.loops[t.Name()], l)
+	defer func() { m.loops[t.Name()] = m.loops[t.Name()][:len(m.loops[t.Name()])-1] }()
+	for l.iter = 1; ; l.iter++ {
+		m.runOps(t, task, op.Body)
+		if m.crashed || op.Until == "" && l.iter >= op.Count {
+			return
+		}
+		if op.Until != "" {
+			t.Yield()
+			if m.done[op.Until] {
+				return
+			}
+		}
+	}
+}
+
+// opAt is where op, run by task, is in the scenario, for failure
+// messages: its position and, inside repeats, each repeat's iteration
+// ("x.wbs:12:9 (iteration 40 of the repeat at 10:5)").
+func (m *machine) opAt(task string, op *scenarios.Op) string {
+	s := op.Meta.Pos.String()
+	ls := m.loops[task]
+	for i := len(ls) - 1; i >= 0; i-- {
+		if i == len(ls)-1 {
+			s += " ("
+		} else {
+			s += ", "
+		}
+		p := ls[i].op.Meta.Pos
+		s += fmt.Sprintf("iteration %d of the repeat at %d:%d", ls[i].iter, p.Line, p.Col)
+		if i == 0 {
+			s += ")"
+		}
+	}
+	return s
+}
+
+// explainLoops adds to a failure that ran out of budget (livelock,
+// time-budget) the "repeat until" loops still going: a task that repeats
+// until another is done, while that one never ends (it repeats until the
+// first is done, or waits for it), is bounded only by the budgets.
+func (m *machine) explainLoops(f *sim.Failure) {
+	if f.Kind != sim.FailLivelock && f.Kind != sim.FailTimeBudget {
+		return
+	}
+	var w []string
+	for _, st := range m.s.Tasks {
+		for _, l := range m.loops[st.Name] {
+			if l.op.Until != "" {
+				w = append(w, fmt.Sprintf("%s repeats until %s is done (iteration %d of the repeat at %s)", st.Name, l.op.Until, l.iter, l.op.Meta.Pos))
+			}
+		}
+	}
+	if len(w) > 0 {
+		f.Explain = strings.TrimSpace(f.Explain + " " + strings.Join(w, "; ") + ": the task it waits for never finished within the budget, so the repeat ran until the budget did.")
+	}
+}
+
 // expectFail fails the run: op returned got, its expect says otherwise.
 func (m *machine) expectFail(op *scenarios.Op, got string) {
 	m.w.Fail(&sim.Failure{Kind: sim.FailInvariant, Invariant: InvExpect,
-		Msg:     fmt.Sprintf("%s at %s returned %s, expected %s", opText(op), op.Meta.Pos, got, resultText(op.Expect)),
+		Msg:     fmt.Sprintf("%s at %s returned %s, expected %s", opText(op), m.opAt(m.taskName(), op), got, resultText(op.Expect)),
 		Explain: "The scenario says what this call must return, and it returned something else."})
+}
+
+// taskName is the running task's name ("" in scheduler context).
+func (m *machine) taskName() string {
+	if t := m.w.Current(); t != nil {
+		return t.Name()
+	}
+	return ""
 }
 
 func resultText(r scenarios.Result) string {
@@ -367,18 +453,21 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 		if ret >= 0 {
 			if !m.crashed && m.checks(check.InvReadCorrect) {
 				if fl := d.f.of.CheckRead(off, op.Len, got); fl != nil {
-					fl.Msg += fmt.Sprintf(" [at %s: read %s]", op.Meta.Pos, op.FD)
+					fl.Msg += fmt.Sprintf(" [at %s: read %s]", m.opAt(t.Name(), op), op.FD)
 					m.w.Fail(fl)
 				}
 			}
 		}
 		switch op.Expect.Kind {
 		case scenarios.ResultData:
-			want := m.expected(op, off)
-			if ret < 0 || !want.Equal(got) {
+			want, why := m.expected(op, off)
+			if ret < 0 || why != "" || !want.Equal(got) {
 				g := retText(ret)
 				if ret >= 0 {
 					g = fmt.Sprintf("%d bytes %v", got.Len(), got)
+				}
+				if why != "" {
+					g += "; the expectation names " + why
 				}
 				m.expectFail(op, g)
 			}
@@ -415,6 +504,8 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 		m.crash(t, op)
 	case scenarios.OpDropCaches:
 		vfs.DropCaches(t, m.v)
+	case scenarios.OpDevice, scenarios.OpServer:
+		m.loadTable(t, op)
 	case scenarios.OpSignal:
 		if tk := m.tasks[op.Task]; tk != nil {
 			m.w.Signal(tk)
@@ -495,8 +586,11 @@ func deleteString(l []string, s string) []string {
 	return out
 }
 
-// expected is what a read op's "expect RUNS" describes, at file offset off.
-func (m *machine) expected(op *scenarios.Op, off int64) content.Bytes {
+// expected is what a read op's "expect RUNS" describes, at file offset
+// off, or why it cannot be: a run that starts before its label's write
+// (whose offset the text may not give: a write at the file position, or
+// the last iteration of a repeated one) names bytes that write never had.
+func (m *machine) expected(op *scenarios.Op, off int64) (content.Bytes, string) {
 	var b content.Bytes
 	pos := off
 	for _, r := range op.Expect.Data {
@@ -504,12 +598,15 @@ func (m *machine) expected(op *scenarios.Op, off int64) content.Bytes {
 			b = b.Append(content.Zeros(r.Len))
 		} else {
 			l := m.labels[r.Label]
+			if pos < l.off {
+				return content.Bytes{}, fmt.Sprintf("%s:%d at file offset %d, but write %s (the last, in a repeat) started at %d", r.Label, r.Len, pos, r.Label, l.off)
+			}
 			src := l.data.Truncate(max(l.data.Len(), pos-l.off+r.Len))
 			b = b.Append(src.Slice(pos-l.off, r.Len))
 		}
 		pos += r.Len
 	}
-	return b
+	return b, ""
 }
 
 // noteErrors tells the oracle of the AFS stores the server refused. The
@@ -536,7 +633,7 @@ func (m *machine) noteErrors() {
 // after an O_SYNC write) through vfs, with the fsync-error and
 // fsync-durable checks.
 func (m *machine) fsync(t *sim.Task, op *scenarios.Op, d *mfd) int {
-	where := fmt.Sprintf("at %s", op.Meta.Pos)
+	where := "at " + m.opAt(t.Name(), op)
 	fs := d.od.BeginFsync(where)
 	var ret int
 	if op.Kind == scenarios.OpFdatasync {

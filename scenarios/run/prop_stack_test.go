@@ -58,8 +58,9 @@ import (
 // One exception to fsync-error: on 2.6.12 it is not demanded once a fault
 // fired. That kernel's mpage_end_io_write sets PG_error but not AS_EIO, so
 // a background write that fails and completes before fsync begins is never
-// reported: a real 2.6.12 bug the model keeps, with no fix switch (found by
-// this test; pinned by TestKernel2612LosesAsyncWriteError).
+// reported: a real 2.6.12 bug the model keeps (found by this test; pinned
+// by TestKernel2612LosesAsyncWriteError). Its fix switch, async-write-eio,
+// is on here with the others, which leaves the evicted-page loss below.
 //
 // And fsync-error is not demanded once a fault fired in a case with
 // drop-caches or truncate (both take pages out of the page cache): an
