@@ -71,6 +71,7 @@ func (m *machine) initTask(t *sim.Task) {
 				mm.InvalidateMappingPages(t, f.ino.Mapping, 0, m.k.PgoffMax())
 			}
 		}
+		m.durableSetup(t)
 	} else {
 		for _, fl := range m.s.FS.Files {
 			if m.files[fl.Path] == nil {
@@ -503,6 +504,18 @@ func (m *machine) open(t *sim.Task, op *scenarios.Op) {
 	}
 	m.fds[op.FD] = &mfd{f: f, od: f.of.Open(), file: file, flags: op.Flags}
 	m.expectRet(op, 0)
+}
+
+// durableSetup makes the setup files' contents durable before the
+// scenario begins, whatever fsync-flush says: they stand for a file system
+// made and filled before this boot, whose last unmount flushed the disk's
+// cache (sd_shutdown's cache sync). An fsync on a file system mounted
+// without barriers leaves them in the volatile cache, where a crash of the
+// scenario would lose what no task wrote.
+func (m *machine) durableSetup(t *sim.Task) {
+	if len(m.s.FS.Files) > 0 && m.fs.Opts.NoBarrier {
+		block.BlkdevIssueFlush(t, m.fs.Bdev)
+	}
 }
 
 func deleteString(l []string, s string) []string {
