@@ -2,6 +2,7 @@ package blockfs
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
@@ -148,4 +149,145 @@ func (fs *Fs) readIndirect(b uint64, read func(off, n int64) content.Bytes) ([]u
 	out := make([]uint32, bs/4)
 	decodePtrs(data, off, out)
 	return out, nil
+}
+
+// Repaired is what Repair found and did.
+type Repaired struct {
+	// Maps are the blocks each inode's tree maps after the repair, by
+	// inode number: what a read on the remounted file system finds.
+	Maps map[uint64][]Extent
+	// Fixed are the repairs e2fsck -p makes on its own (preen mode), in
+	// its words: block bitmap differences, the free blocks count.
+	Fixed []string
+	// Unexpected are the problems preen mode does not fix (e2fsck -p
+	// stops: "UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY"): an illegal or
+	// doubly used block in a tree. Repair clears the pointer, as e2fsck
+	// -y answers its question, so the remount can go on.
+	Unexpected []string
+}
+
+// Repair is e2fsck -p's pass over a crashed image before the remount,
+// reduced to what the model keeps: the inodes (i_data, i_size) and the
+// bitmap are the ones in memory at the crash (journalled, as the checks
+// take them), and the indirect blocks are read from the image with read
+// (the page cache died with the machine). As e2fsck's pass 1
+// (e2fsck/pass1.c, check_blocks and process_block) it walks every
+// inode's tree; a pointer past the end of the file system or holding no
+// block number is illegal, and one to a block already claimed is a
+// duplicate: both are cleared. As pass 5 (check_block_bitmaps) it then
+// compares the blocks the trees claim with the bitmap ("Block bitmap
+// differences: -N" for a block allocated and unclaimed, leaked when the
+// crash lost the indirect block that pointed at it; "+N" the other way)
+// and the free count. Repair changes nothing: each crash state starts
+// from the same file system.
+func (fs *Fs) Repair(read func(off, n int64) content.Bytes) *Repaired {
+	r := &Repaired{Maps: map[uint64][]Extent{}}
+	claimed := map[uint64]bool{0: true}
+	claim := func(b uint32, ino uint64, what string) bool {
+		switch {
+		case b == badPtr || uint64(b) >= fs.nblocks:
+			r.Unexpected = append(r.Unexpected, fmt.Sprintf("Illegal block %s in inode %d.  CLEARED.", what, ino))
+			return false
+		case claimed[uint64(b)]:
+			r.Unexpected = append(r.Unexpected, fmt.Sprintf("Duplicate block %d (%s) in inode %d.  CLEARED.", b, what, ino))
+			return false
+		}
+		claimed[uint64(b)] = true
+		return true
+	}
+	ptrs := uint64(fs.Opts.BlockSize / 4)
+	for _, ei := range fs.inodes {
+		ino := ei.VFS.Ino
+		if fs.Opts.Layout == LayoutExtent {
+			for _, e := range ei.ext {
+				for j := range e.Len {
+					claimed[e.Phys+j] = true
+				}
+			}
+			r.Maps[ino] = append([]Extent(nil), ei.ext...)
+			continue
+		}
+		var mapped []Extent
+		var walk func(b uint32, level int, logical uint64)
+		walk = func(b uint32, level int, logical uint64) {
+			what := fmt.Sprintf("#%d (%d)", logical, b)
+			if b == badPtr {
+				what = fmt.Sprintf("#%d (garbage)", logical)
+			}
+			if !claim(b, ino, what) {
+				return
+			}
+			if level == 0 {
+				mapped = insertExtent(mapped, logical, uint64(b), 1)
+				return
+			}
+			slots := make([]uint32, ptrs)
+			decodePtrs(read(int64(b)*int64(fs.Opts.BlockSize), int64(fs.Opts.BlockSize)), 0, slots)
+			span := uint64(1)
+			for range level - 1 {
+				span *= ptrs
+			}
+			for i, v := range slots {
+				if v != 0 {
+					walk(v, level-1, logical+uint64(i)*span)
+				}
+			}
+		}
+		for i := range EXT2_NDIR_BLOCKS {
+			if v := ei.Data[i]; v != 0 {
+				walk(v, 0, uint64(i))
+			}
+		}
+		start := uint64(EXT2_NDIR_BLOCKS)
+		for level := 1; level <= 3; level++ {
+			if v := ei.Data[EXT2_NDIR_BLOCKS+level-1]; v != 0 {
+				walk(v, level, start)
+			}
+			span := uint64(1)
+			for range level {
+				span *= ptrs
+			}
+			start += span
+		}
+		r.Maps[ino] = mapped
+	}
+	var minus, plus []uint64
+	used := uint64(1) // block 0
+	for b := uint64(1); b < fs.nblocks; b++ {
+		switch {
+		case fs.used(b) && !claimed[b]:
+			minus = append(minus, b)
+		case !fs.used(b) && claimed[b]:
+			plus = append(plus, b)
+		}
+		if claimed[b] {
+			used++
+		}
+	}
+	if len(minus)+len(plus) > 0 {
+		diffs := strings.TrimSpace(blockRanges("-", minus) + " " + blockRanges("+", plus))
+		r.Fixed = append(r.Fixed, "Block bitmap differences: "+diffs+".  FIXED.")
+	}
+	if free := fs.nblocks - used; free != fs.free {
+		r.Fixed = append(r.Fixed, fmt.Sprintf("Free blocks count wrong (%d, counted=%d).  FIXED.", fs.free, free))
+	}
+	return r
+}
+
+// blockRanges writes blocks as e2fsck's pass 5 does: "-(10--12) -15".
+func blockRanges(sign string, bs []uint64) string {
+	var w []string
+	for i := 0; i < len(bs); {
+		j := i
+		for j+1 < len(bs) && bs[j+1] == bs[j]+1 {
+			j++
+		}
+		if j == i {
+			w = append(w, fmt.Sprintf("%s%d", sign, bs[i]))
+		} else {
+			w = append(w, fmt.Sprintf("%s(%d--%d)", sign, bs[i], bs[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(w, " ")
 }
