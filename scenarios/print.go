@@ -281,6 +281,8 @@ func (op Op) String() string {
 		w = append(w, op.Task)
 	case OpRevokeKey, OpExpireKey:
 		w = append(w, quoteName(op.Key))
+	case OpCrash:
+		w = append(w, op.crashArgs()...)
 	case OpRepeat:
 		if op.Until != "" {
 			w = append(w, "until", op.Until, "done")
@@ -292,6 +294,21 @@ func (op Op) String() string {
 		w = append(w, "expect", e)
 	}
 	return strings.Join(w, " ")
+}
+
+// crashArgs are a crash line's words after "crash".
+func (op Op) crashArgs() []string {
+	var w []string
+	if op.Crash != "" {
+		w = append(w, string(op.Crash))
+	}
+	if op.Torn {
+		w = append(w, "torn")
+	}
+	if op.Max != 0 {
+		w = append(w, "max", strconv.FormatInt(op.Max, 10))
+	}
+	return w
 }
 
 // String returns the expectation's text after "expect": "ok", "EIO", "eof"

@@ -439,6 +439,32 @@ const (
 	OpRevokeKey  OpKind = "revoke-key"
 	OpExpireKey  OpKind = "expire-key"
 	OpRepeat     OpKind = "repeat"
+	OpAfterCrash OpKind = "after crash"
+)
+
+// CrashMode is what a crash op keeps of the disk's volatile cache and of
+// the writes in flight (faultdisk's crash modes), or CrashEnumerate: every
+// crash state, each checked.
+type CrashMode string
+
+// Crash modes. The zero CrashMode is CrashDropAll.
+const (
+	CrashDropAll    CrashMode = "drop-all"    // every write not yet durable is lost
+	CrashKeepAll    CrashMode = "keep-all"    // every completed write is kept (a battery-backed cache)
+	CrashKeepRandom CrashMode = "keep-random" // each non-durable write kept whole or lost (seeded)
+	CrashTear       CrashMode = "tear"        // each also torn at sector granularity (seeded)
+	CrashEnumerate  CrashMode = "enumerate"   // every distinct crash state (faultdisk.CrashStates)
+)
+
+// crashModes lists the crash modes in documentation order.
+var crashModes = []CrashMode{CrashDropAll, CrashKeepAll, CrashKeepRandom, CrashTear, CrashEnumerate}
+
+// Crash enumeration limits: "crash enumerate" checks at most
+// DefaultCrashStates states, "crash enumerate max N" at most N, 1 to
+// MaxCrashStates.
+const (
+	DefaultCrashStates = 10_000
+	MaxCrashStates     = 100_000
 )
 
 // AtPos as an Op's Offset means "at the file position" (write and read
@@ -465,6 +491,8 @@ const AtPos int64 = -1
 //	revoke-key  Key                       afs only
 //	expire-key  Key                       afs only
 //	repeat      Count | Until, Body       runs Body Count times, or until task Until is done
+//	crash       [Crash [Torn] [Max]]      the mode; enumerate: Torn, and Max states at most
+//	after crash Body                      right after a crash: Body runs on the remounted file system
 //
 // A repeat runs its Body, the operations of its block, Count times
 // ("repeat N"), or again and again until the task named Until has run
@@ -490,7 +518,11 @@ type Op struct {
 	Async  bool   // msync: MS_ASYNC instead of MS_SYNC
 	Count  int64  // repeat N
 	Until  string // repeat until TASK done
-	Body   []Op   // repeat: the block's operations
+	Body   []Op   // repeat, after crash: the block's operations
+	// crash
+	Crash  CrashMode // "" is drop-all
+	Torn   bool      // enumerate torn: sectors of a write in flight land or not
+	Max    int64     // enumerate max N (0: DefaultCrashStates)
 	Expect Result
 }
 
@@ -832,6 +864,23 @@ func (t *Task) Sleep(d sim.Time) *Task { return t.add(Op{Kind: OpSleep, Dur: d})
 
 // Crash crashes the machine (power loss) and remounts.
 func (t *Task) Crash() *Task { return t.add(Op{Kind: OpCrash}) }
+
+// CrashMode crashes the machine in mode ("crash keep-random").
+func (t *Task) CrashMode(mode CrashMode) *Task { return t.add(Op{Kind: OpCrash, Crash: mode}) }
+
+// CrashEnumerate checks every crash state ("crash enumerate [torn] [max
+// N]"; max 0: the default cap).
+func (t *Task) CrashEnumerate(torn bool, max int64) *Task {
+	return t.add(Op{Kind: OpCrash, Crash: CrashEnumerate, Torn: torn, Max: max})
+}
+
+// AfterCrash adds "after crash" with the operations body adds to its
+// block: they run on the remounted file system of each crash state.
+func (t *Task) AfterCrash(body func(b *Task)) *Task {
+	b := &Task{}
+	body(b)
+	return t.add(Op{Kind: OpAfterCrash, Body: b.Ops})
+}
 
 // DropCaches drops clean page-cache pages.
 func (t *Task) DropCaches() *Task { return t.add(Op{Kind: OpDropCaches}) }

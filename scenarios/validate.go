@@ -656,6 +656,8 @@ type opShape struct {
 	fd, path, key, flags, rng, label, size, dur, task bool
 	async                                             bool // msync's "async"
 	repeat                                            bool // Count, Until and Body
+	crash                                             bool // Crash, Torn and Max
+	after                                             bool // Body (after crash)
 	atPos                                             bool // Offset may be AtPos
 	results                                           []ResultKind
 }
@@ -678,18 +680,20 @@ var opShapes = map[OpKind]opShape{
 	OpTruncate:   {fd: true, size: true, results: okErr},
 	OpClose:      {fd: true, results: okErr},
 	OpSleep:      {dur: true},
-	OpCrash:      {},
+	OpCrash:      {crash: true},
 	OpDropCaches: {},
 	OpSignal:     {task: true},
 	OpRevokeKey:  {key: true},
 	OpExpireKey:  {key: true},
 	OpRepeat:     {repeat: true},
+	OpAfterCrash: {after: true},
 }
 
 // opKinds lists the operations in documentation order.
 var opKinds = []OpKind{
 	OpOpen, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpSync,
 	OpTruncate, OpClose, OpSleep, OpCrash, OpDropCaches, OpSignal, OpRevokeKey, OpExpireKey, OpRepeat,
+	OpAfterCrash,
 }
 
 func (v *validator) tasks() {
@@ -824,6 +828,12 @@ func (v *validator) opSeq(ops []Op, prefix string, t *Task, setup bool, depth in
 				}
 			}
 		}
+		if op.Kind == OpAfterCrash {
+			if j == 0 || ops[j-1].Kind != OpCrash {
+				v.errf(p, "after crash without a crash: the block must come right after a crash operation")
+			}
+			v.opSeq(op.Body, p+".body", t, setup, depth, open)
+		}
 		if op.Kind == OpRepeat && depth < MaxRepeatDepth {
 			before := maps.Clone(open)
 			v.opSeq(op.Body, p+".body", t, setup, depth+1, open)
@@ -899,7 +909,8 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool, depth int) {
 	unused(sh.dur, op.Dur != 0, "duration")
 	unused(sh.task, op.Task != "", "task")
 	unused(sh.async, op.Async, "async")
-	unused(sh.repeat, op.Count != 0 || op.Until != "" || op.Body != nil, "count, until or block (only repeat has them)")
+	unused(sh.repeat, op.Count != 0 || op.Until != "" || (op.Body != nil && !sh.after), "count, until or block (only repeat has them)")
+	unused(sh.crash, op.Crash != "" || op.Torn || op.Max != 0, "crash mode")
 	if sh.fd {
 		v.ident(p+".fd", "fd name", op.FD)
 	}
@@ -948,6 +959,9 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool, depth int) {
 		if depth > 0 {
 			v.errf(p, "a crash ends the run, so a repeat block cannot repeat it; put it after the block")
 		}
+		v.crash(op, p)
+	case OpAfterCrash:
+		v.afterCrash(op, p)
 	case OpRepeat:
 		v.repeat(op, p, t, setup, depth)
 	case OpTruncate:
@@ -968,6 +982,37 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool, depth int) {
 		}
 	}
 	v.result(op, p, sh)
+}
+
+// crash checks a crash's mode and enumerate options: the file system
+// must be one whose machine can crash.
+func (v *validator) crash(op *Op, p string) {
+	if v.s.FS.AFS != nil {
+		v.errf(p, "crash on afs: the file server does not crash, and the client keeps nothing a power loss could lose that the server has not; crash a blockfs machine")
+	}
+	switch {
+	case op.Crash != "" && !slices.Contains(crashModes, op.Crash):
+		v.errf(p+".crash", "unknown crash mode %q; expected %s", op.Crash, oneOf(crashModes))
+	case op.Crash != CrashEnumerate && (op.Torn || op.Max != 0):
+		v.errf(p, "torn and max are options of crash enumerate, not of crash %s", cmpOr(op.Crash, CrashDropAll))
+	case op.Max < 0 || op.Max > MaxCrashStates:
+		v.errf(p+".max", "crash enumerate max %d is outside 1..%d", op.Max, MaxCrashStates)
+	}
+}
+
+// afterCrashOps are the operations an after crash block may run.
+var afterCrashOps = []OpKind{OpOpen, OpRead, OpFsync, OpFdatasync, OpClose}
+
+// afterCrash checks an after crash block's operations.
+func (v *validator) afterCrash(op *Op, p string) {
+	if len(op.Body) == 0 {
+		v.errf(p, "the after crash block has no operations")
+	}
+	for i := range op.Body {
+		if k := op.Body[i].Kind; !slices.Contains(afterCrashOps, k) {
+			v.errf(fmt.Sprintf("%s.body[%d]", p, i), "%s cannot run after a crash: an after crash block runs %s", k, oneOf(afterCrashOps))
+		}
+	}
 }
 
 // repeat checks a repeat's count or until, and its block's size and depth.
