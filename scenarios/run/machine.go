@@ -562,10 +562,16 @@ func (f *mfile) stable(off, n int64) content.Bytes {
 // the new page is written back: ext2's real stale-data exposure, which
 // the checks here do not judge (they take the block maps as journalled).
 func (f *mfile) onDisk(store *content.Store, off, n int64) content.Bytes {
+	return f.onDiskMap(store, f.ei.Mapped(), off, n)
+}
+
+// onDiskMap is onDisk through the block map mapped: the file system's
+// record, or the tree fsck repaired on a crashed image.
+func (f *mfile) onDiskMap(store *content.Store, mapped []blockfs.Extent, off, n int64) content.Bytes {
 	m := f.owner
 	bs := int64(m.fs.BlockSize())
 	out := content.Zeros(n)
-	for _, e := range f.ei.Mapped() {
+	for _, e := range mapped {
 		lo, hi := int64(e.Logical)*bs, int64(e.Logical+e.Len)*bs
 		lo, hi = max(lo, off), min(hi, off+n)
 		if lo >= hi {

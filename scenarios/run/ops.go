@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/wbsim/wbsim/check"
-	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/afs"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
@@ -166,9 +165,16 @@ func (m *machine) runOps(t *sim.Task, task string, ops []scenarios.Op) {
 	for i := range ops {
 		op := &ops[i]
 		m.current[t.Name()] = op
-		if op.Kind == scenarios.OpRepeat {
+		switch op.Kind {
+		case scenarios.OpRepeat:
 			m.repeat(t, task, op)
-		} else {
+		case scenarios.OpCrash:
+			var after []scenarios.Op
+			if i+1 < len(ops) && ops[i+1].Kind == scenarios.OpAfterCrash {
+				after = ops[i+1].Body
+			}
+			m.crash(t, op, after)
+		default:
 			m.runOp(t, op)
 		}
 		if m.crashed {
@@ -250,10 +256,13 @@ func (m *machine) explainLoops(f *sim.Failure) {
 }
 
 // expectFail fails the run: op returned got, its expect says otherwise.
-func (m *machine) expectFail(op *scenarios.Op, got string) {
-	m.w.Fail(&sim.Failure{Kind: sim.FailInvariant, Invariant: InvExpect,
+func (m *machine) expectFail(op *scenarios.Op, got string) { m.w.Fail(m.expectFailure(op, got)) }
+
+// expectFailure is expectFail's failure.
+func (m *machine) expectFailure(op *scenarios.Op, got string) *sim.Failure {
+	return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvExpect,
 		Msg:     fmt.Sprintf("%s at %s returned %s, expected %s", opText(op), m.opAt(m.taskName(), op), got, resultText(op.Expect)),
-		Explain: "The scenario says what this call must return, and it returned something else."})
+		Explain: "The scenario says what this call must return, and it returned something else."}
 }
 
 // taskName is the running task's name ("" in scheduler context).
@@ -432,8 +441,6 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 		m.expectRet(op, vfs.Close(t, d.file))
 	case scenarios.OpSleep:
 		t.Sleep(op.Dur)
-	case scenarios.OpCrash:
-		m.crash(t, op)
 	case scenarios.OpDropCaches:
 		vfs.DropCaches(t, m.v)
 	case scenarios.OpSignal:
@@ -702,43 +709,3 @@ func (m *machine) truncate(t *sim.Task, f *mfile, size int64, file *vfs.File) in
 	return ret
 }
 
-// crash is power loss and a remount. Every other task stops where it is
-// (World.Kill: the flusher, the interrupt handlers, the other scenario
-// tasks; the locks they held stay held, their I/O never completes); the
-// disk crashes and loses every write not yet durable (faultdisk's
-// CrashDropAll: the scenario language names no crash mode, so the worst
-// case of a volatile write cache) and is powered on again. The crash
-// invariant is then checked on the remounted medium, through each file's
-// block map (the block maps are kept, as if the metadata were journalled),
-// against what every fsync that returned 0 promised. On afs, the server's
-// copy is stable storage and survives as it is.
-//
-// The run ends at the crash: the old kernel's page cache, locks and
-// requests are gone with it, and the runner builds no second kernel, so
-// the crashing task runs no further operation (see the crash section of
-// docs/scenario-language.md).
-func (m *machine) crash(t *sim.Task, op *scenarios.Op) {
-	t.Enter("power_loss")
-	defer t.Leave()
-	m.noteErrors()
-	m.crashed = true
-	for _, tk := range m.w.Tasks() {
-		if tk != t {
-			m.w.Kill(tk)
-		}
-	}
-	if m.disk != nil {
-		m.disk.Crash(faultdisk.CrashDropAll)
-		m.disk.Remount()
-	}
-	if m.checks(check.InvCrash) {
-		for _, f := range m.order {
-			if fl := f.of.CheckDurable(check.InvCrash, f.stable); fl != nil {
-				fl.Msg += fmt.Sprintf(" [at %s: crash]", op.Meta.Pos)
-				m.w.Fail(fl)
-				return
-			}
-		}
-	}
-	clear(m.fds)
-}
