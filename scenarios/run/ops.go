@@ -708,4 +708,3 @@ func (m *machine) truncate(t *sim.Task, f *mfile, size int64, file *vfs.File) in
 	delete(m.truncs, t.ID())
 	return ret
 }
-
