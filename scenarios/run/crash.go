@@ -54,6 +54,7 @@ func (m *machine) crash(t *sim.Task, op *scenarios.Op, after []scenarios.Op) {
 	clear(m.fds)
 	var n int
 	var image func(i int) *content.Store
+	capped := ""
 	if op.Crash == scenarios.CrashEnumerate {
 		limit := op.Max
 		if limit == 0 {
@@ -61,6 +62,9 @@ func (m *machine) crash(t *sim.Task, op *scenarios.Op, after []scenarios.Op) {
 		}
 		cs := m.disk.CrashStates(op.Torn, int(limit))
 		n, image = cs.Len(), cs.Image
+		if cs.Capped {
+			capped = fmt.Sprintf(" (capped at %d: there are more)", limit)
+		}
 		m.disk.Crash(faultdisk.CrashDropAll) // the old machine's I/O ends
 	} else {
 		m.disk.Crash(crashModes[op.Crash])
@@ -77,7 +81,14 @@ func (m *machine) crash(t *sim.Task, op *scenarios.Op, after []scenarios.Op) {
 			}
 		}
 	}
-	m.w.Record(sim.KindNote, "crash_states", sim.Obj{}, int64(n), fmt.Sprintf("%d crash states checked, %d failed", n, len(failed)))
+	note := fmt.Sprintf("%d crash states checked, %d failed", n, len(failed))
+	if n == 1 {
+		note = fmt.Sprintf("1 crash state checked, %d failed", len(failed))
+	}
+	if op.Crash == scenarios.CrashEnumerate {
+		note = "crash enumerate: " + note + capped + "; the disk then drops its cache"
+	}
+	m.w.Record(sim.KindNote, "crash_states", sim.Obj{}, int64(n), note)
 	if first == nil {
 		return
 	}
@@ -86,7 +97,7 @@ func (m *machine) crash(t *sim.Task, op *scenarios.Op, after []scenarios.Op) {
 		what += " " + string(op.Crash)
 	}
 	if op.Crash == scenarios.CrashEnumerate {
-		what = fmt.Sprintf("crash state %d of %d; %d failed: %s", failed[0], n, len(failed), stateList(failed))
+		what = fmt.Sprintf("crash state %d of %d%s; %d failed: %s", failed[0], n, capped, len(failed), stateList(failed))
 	}
 	first.Msg += fmt.Sprintf(" [at %s: %s]", op.Meta.Pos, what)
 	m.w.Fail(first)
