@@ -300,7 +300,7 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 			kinds = append(kinds, OpCrash)
 		}
 		if len(open) > 0 {
-			kinds = append(kinds, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpTruncate, OpClose)
+			kinds = append(kinds, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpTruncate, OpClose, OpStat)
 		}
 		if !isSetup && len(g.names) > 1 {
 			kinds = append(kinds, OpSignal)
@@ -379,6 +379,13 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 		case OpFsync, OpFdatasync:
 			op.FD = fd()
 			status()
+		case OpStat:
+			op.FD = fd()
+			if rapid.Bool().Draw(t, "size?") {
+				op.Expect = Result{Kind: ResultSize, Size: genSize.Draw(t, "ssize")}
+			} else {
+				status()
+			}
 		case OpMsync:
 			op.FD = fd()
 			op.Async = rapid.Bool().Draw(t, "async")
@@ -430,16 +437,25 @@ func (g *opGen) crash(t *rapid.T, op *Op) {
 }
 
 // afterCrash makes an after crash block: an open of a written path (or a
-// new one), reads through it with and without expectations, an fsync and
-// a close.
+// new one), then reads (with and without expectations), writes, stats
+// with a size, fsyncs, and maybe a close.
 func (g *opGen) afterCrash(t *rapid.T) Op {
 	op := Op{Meta: genMeta(t, "after"), Kind: OpAfterCrash}
 	fd := genIdent.Draw(t, "afd")
 	op.Body = append(op.Body, Op{Meta: genMeta(t, "aopen"), Kind: OpOpen, FD: fd, Path: genPath.Draw(t, "apath"),
 		Flags: rapid.SampledFrom([]OpenFlags{0, RdOnly}).Draw(t, "aflags")})
 	for range rapid.IntRange(0, 3).Draw(t, "nafter") {
-		b := Op{Meta: genMeta(t, "aop"), Kind: rapid.SampledFrom([]OpKind{OpRead, OpFsync, OpFdatasync}).Draw(t, "akind"), FD: fd}
-		if b.Kind == OpRead {
+		b := Op{Meta: genMeta(t, "aop"), Kind: rapid.SampledFrom([]OpKind{OpRead, OpWrite, OpPWrite, OpStat, OpFsync, OpFdatasync}).Draw(t, "akind"), FD: fd}
+		switch b.Kind {
+		case OpWrite, OpPWrite:
+			g.labels++
+			b.Offset, b.Len, b.Label = rapid.SampledFrom([]int64{0, 4096}).Draw(t, "aoff"), 4096, fmt.Sprintf("P%d", g.labels)
+			if b.Kind == OpWrite && rapid.Bool().Draw(t, "aatpos") {
+				b.Offset = AtPos
+			}
+		case OpStat:
+			b.Expect = Result{Kind: ResultSize, Size: genSize.Draw(t, "asize")}
+		case OpRead:
 			b.Offset, b.Len = 0, 4096
 			if len(g.writes) > 0 && rapid.Bool().Draw(t, "aexp") {
 				w := rapid.SampledFrom(g.writes).Draw(t, "aw")

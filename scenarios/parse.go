@@ -1701,6 +1701,10 @@ func (st *stmt) result(path string) (Result, bool) {
 			return Result{Kind: ResultOK}, true
 		case "eof":
 			return Result{Kind: ResultData}, true
+		case "size":
+			n := st.next()
+			sz, ok := st.size(n, "a file size")
+			return Result{Kind: ResultSize, Size: sz}, ok
 		}
 		e, err := errno.Parse(t.text)
 		if err != nil {

@@ -266,7 +266,7 @@ func (op Op) String() string {
 		w = append(w, op.FD, rng(), "as", op.Label)
 	case OpRead:
 		w = append(w, op.FD, rng())
-	case OpFsync, OpFdatasync, OpClose:
+	case OpFsync, OpFdatasync, OpClose, OpStat:
 		w = append(w, op.FD)
 	case OpMsync:
 		w = append(w, op.FD)
@@ -319,6 +319,8 @@ func (r Result) String() string {
 		return "ok"
 	case ResultErrno:
 		return r.Errno.String()
+	case ResultSize:
+		return "size " + formatSize(r.Size)
 	case ResultData:
 		if len(r.Data) == 0 {
 			return "eof"

@@ -440,6 +440,7 @@ const (
 	OpExpireKey  OpKind = "expire-key"
 	OpRepeat     OpKind = "repeat"
 	OpAfterCrash OpKind = "after crash"
+	OpStat       OpKind = "stat"
 )
 
 // CrashMode is what a crash op keeps of the disk's volatile cache and of
@@ -493,6 +494,7 @@ const AtPos int64 = -1
 //	repeat      Count | Until, Body       runs Body Count times, or until task Until is done
 //	crash       [Crash [Torn] [Max]]      the mode; enumerate: Torn, and Max states at most
 //	after crash Body                      right after a crash: Body runs on the remounted file system
+//	stat        FD                        fstat: "expect size N" judges st_size
 //
 // A repeat runs its Body, the operations of its block, Count times
 // ("repeat N"), or again and again until the task named Until has run
@@ -567,6 +569,7 @@ const (
 	ResultOK    ResultKind = "ok"    // the call succeeds
 	ResultErrno ResultKind = "errno" // the call fails with Errno
 	ResultData  ResultKind = "data"  // a read returns exactly Data (no runs: 0 bytes, EOF)
+	ResultSize  ResultKind = "size"  // a stat finds the file Size bytes long
 )
 
 // Result is an expected result of an operation.
@@ -574,6 +577,7 @@ type Result struct {
 	Kind  ResultKind
 	Errno errno.Errno
 	Data  []Run
+	Size  int64 // ResultSize
 }
 
 // Run is a run of bytes in an expected read: Len bytes written by the write
@@ -864,6 +868,9 @@ func (t *Task) Sleep(d sim.Time) *Task { return t.add(Op{Kind: OpSleep, Dur: d})
 
 // Crash crashes the machine (power loss) and remounts.
 func (t *Task) Crash() *Task { return t.add(Op{Kind: OpCrash}) }
+
+// Stat calls fstat(fd).
+func (t *Task) Stat(fd string) *Task { return t.add(Op{Kind: OpStat, FD: fd}) }
 
 // CrashMode crashes the machine in mode ("crash keep-random").
 func (t *Task) CrashMode(mode CrashMode) *Task { return t.add(Op{Kind: OpCrash, Crash: mode}) }

@@ -665,6 +665,7 @@ type opShape struct {
 var (
 	okErr     = []ResultKind{ResultOK, ResultErrno}
 	okErrData = []ResultKind{ResultOK, ResultErrno, ResultData}
+	okErrSize = []ResultKind{ResultOK, ResultErrno, ResultSize}
 )
 
 var opShapes = map[OpKind]opShape{
@@ -687,13 +688,14 @@ var opShapes = map[OpKind]opShape{
 	OpExpireKey:  {key: true},
 	OpRepeat:     {repeat: true},
 	OpAfterCrash: {after: true},
+	OpStat:       {fd: true, results: okErrSize},
 }
 
 // opKinds lists the operations in documentation order.
 var opKinds = []OpKind{
 	OpOpen, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpSync,
 	OpTruncate, OpClose, OpSleep, OpCrash, OpDropCaches, OpSignal, OpRevokeKey, OpExpireKey, OpRepeat,
-	OpAfterCrash,
+	OpAfterCrash, OpStat,
 }
 
 func (v *validator) tasks() {
@@ -1001,7 +1003,7 @@ func (v *validator) crash(op *Op, p string) {
 }
 
 // afterCrashOps are the operations an after crash block may run.
-var afterCrashOps = []OpKind{OpOpen, OpRead, OpFsync, OpFdatasync, OpClose}
+var afterCrashOps = []OpKind{OpOpen, OpRead, OpWrite, OpPWrite, OpStat, OpFsync, OpFdatasync, OpClose}
 
 // afterCrash checks an after crash block's operations.
 func (v *validator) afterCrash(op *Op, p string) {
@@ -1038,6 +1040,19 @@ func (v *validator) repeat(op *Op, p string, t *Task, setup bool, depth int) {
 	}
 }
 
+// expectKinds says what an operation can expect: "ok or an errno".
+func expectKinds(l []ResultKind) string {
+	names := map[ResultKind]string{ResultOK: "ok", ResultErrno: "an errno", ResultData: "data", ResultSize: "a size"}
+	var w []string
+	for _, k := range l {
+		w = append(w, names[k])
+	}
+	if len(w) < 2 {
+		return strings.Join(w, "")
+	}
+	return strings.Join(w[:len(w)-1], ", ") + " or " + w[len(w)-1]
+}
+
 func (v *validator) result(op *Op, p string, sh opShape) {
 	r := op.Expect
 	p += ".expect"
@@ -1052,17 +1067,23 @@ func (v *validator) result(op *Op, p string, sh opShape) {
 		case len(sh.results) == 0:
 			v.errf(p, "%s returns nothing to expect", op.Kind)
 		case r.Kind == ResultData:
-			v.errf(p, "only a read can expect data; %s can expect ok or an errno", op.Kind)
+			v.errf(p, "only a read can expect data; %s can expect %s", op.Kind, expectKinds(sh.results))
+		case r.Kind == ResultSize:
+			v.errf(p, "only stat can expect a size; %s can expect %s", op.Kind, expectKinds(sh.results))
 		default:
 			v.errf(p, "unknown expectation kind %q", r.Kind)
 		}
 		return
 	}
-	if r.Kind != ResultErrno && r.Errno != 0 || r.Kind != ResultData && r.Data != nil {
+	if r.Kind != ResultErrno && r.Errno != 0 || r.Kind != ResultData && r.Data != nil || r.Kind != ResultSize && r.Size != 0 {
 		v.errf(p, "expectation %s has fields its kind does not use", r.Kind)
 		return
 	}
 	switch r.Kind {
+	case ResultSize:
+		if r.Size < 0 || r.Size > MaxFileSize {
+			v.errf(p, "size %s is outside 0..%s", formatSize(r.Size), formatSize(MaxFileSize))
+		}
 	case ResultErrno:
 		if e, err := errno.Parse(r.Errno.String()); err != nil || e != r.Errno {
 			v.errf(p, "unknown errno %d", int(r.Errno))

@@ -7,6 +7,7 @@ import (
 	"github.com/wbsim/wbsim/check"
 	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/model/vfs"
 	"github.com/wbsim/wbsim/scenarios"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
@@ -155,15 +156,21 @@ func (m *machine) crashContract(stable func(*mfile) check.Stable) *sim.Failure {
 	return nil
 }
 
-// afterCrash runs an after crash block on a crash state: opens find the
-// files the crash left (a new path is a new, empty file), reads read the
-// remounted file through stable up to its size, fsync and close have
-// nothing to write (the block writes nothing) and return 0. It returns the
-// first failed expectation.
+// afterCrash runs an after crash block on a crash state. It is the
+// remounted file system as one task with nothing else running and no
+// second crash sees it, not a second kernel: opens find the files the
+// crash left (a new path is a new, empty file); reads read a file through
+// stable up to its size, and stat finds that size; writes go to the
+// state's own copy of the file, which later reads and stats of the block
+// see (nothing after them crashes, so their durability is not in
+// question); fsync, fdatasync and close return 0. It returns the first
+// failed expectation.
 func (m *machine) afterCrash(ops []scenarios.Op, stable func(*mfile) check.Stable) *sim.Failure {
+	files := map[string]*postFile{}
 	type afd struct {
-		f   *mfile // nil: created after the crash, empty
-		pos int64
+		p     *postFile
+		pos   int64
+		flags scenarios.OpenFlags
 	}
 	fds := map[string]*afd{}
 	for i := range ops {
@@ -171,19 +178,25 @@ func (m *machine) afterCrash(ops []scenarios.Op, stable func(*mfile) check.Stabl
 		ret := 0
 		switch op.Kind {
 		case scenarios.OpOpen:
-			fds[op.FD] = &afd{f: m.files[op.Path]}
+			p := files[op.Path]
+			if p == nil {
+				p = &postFile{f: m.files[op.Path], stable: stable}
+				if p.f != nil {
+					p.size = mm.ISizeRead(p.f.ino)
+				}
+				files[op.Path] = p
+			}
+			if op.Flags&scenarios.Trunc != 0 && op.Flags&scenarios.RdOnly == 0 {
+				p.write(0, content.Bytes{}, 0)
+			}
+			fds[op.FD] = &afd{p: p, flags: op.Flags}
 		case scenarios.OpRead:
 			d := fds[op.FD]
 			off := op.Offset
 			if off == scenarios.AtPos {
 				off = d.pos
 			}
-			var got content.Bytes
-			if d.f != nil {
-				if size := mm.ISizeRead(d.f.ino); off < size {
-					got = stable(d.f)(off, min(op.Len, size-off))
-				}
-			}
+			got := d.p.read(off, op.Len)
 			d.pos = off + got.Len()
 			if op.Expect.Kind == scenarios.ResultData {
 				want, why := m.expected(op, off)
@@ -197,12 +210,89 @@ func (m *machine) afterCrash(ops []scenarios.Op, stable func(*mfile) check.Stabl
 				continue
 			}
 			ret = int(got.Len())
+		case scenarios.OpWrite, scenarios.OpPWrite:
+			d := fds[op.FD]
+			if d.flags&scenarios.RdOnly != 0 {
+				ret = vfs.EBADF.Neg() // vfs_write: not FMODE_WRITE
+				break
+			}
+			off := op.Offset
+			switch {
+			case d.flags&scenarios.Append != 0:
+				off = d.p.size
+			case off == scenarios.AtPos:
+				off = d.pos
+			}
+			data := m.postData(op.Len)
+			d.p.write(off, data, off+op.Len)
+			m.labels[op.Label] = label{data: data, off: off}
+			if op.Kind == scenarios.OpWrite {
+				d.pos = off + op.Len
+			}
+			ret = int(op.Len)
+		case scenarios.OpStat:
+			if fl := m.sizeFailure(op, fds[op.FD].p.size); fl != nil {
+				return fl
+			}
+			continue
 		case scenarios.OpClose:
 			delete(fds, op.FD)
 		}
-		if op.Expect.Kind == scenarios.ResultErrno {
+		switch {
+		case op.Expect.Kind == scenarios.ResultErrno && ret != -int(op.Expect.Errno),
+			op.Expect.Kind == scenarios.ResultOK && ret < 0:
 			return m.expectFailure(op, retText(ret))
 		}
 	}
 	return nil
+}
+
+// postData is the data of a write after a crash: fresh stamps from an
+// oracle file of their own, so that no fsync of the old machine covers
+// them.
+func (m *machine) postData(n int64) content.Bytes {
+	if m.post == nil {
+		m.post = m.oracle.NewFile("(after crash)")
+	}
+	return m.post.NewData(n)
+}
+
+// postFile is a file on the remounted file system of one crash state:
+// the crashed file read through stable, until a write of the after crash
+// block gives the state its own copy.
+type postFile struct {
+	f      *mfile // nil: created after the crash
+	stable func(*mfile) check.Stable
+	size   int64
+	copied bool
+	data   content.Bytes // the copy, once copied
+}
+
+// read returns up to n bytes at off, stopping at the end of the file.
+func (p *postFile) read(off, n int64) content.Bytes {
+	if off >= p.size {
+		return content.Bytes{}
+	}
+	n = min(n, p.size-off)
+	if p.copied {
+		return p.data.Slice(off, n)
+	}
+	if p.f == nil {
+		return content.Zeros(n)
+	}
+	return p.stable(p.f)(off, n)
+}
+
+// write puts data at off and makes the file size bytes long if it was
+// shorter; size 0 with no data truncates it (open's O_TRUNC).
+func (p *postFile) write(off int64, data content.Bytes, size int64) {
+	if !p.copied {
+		p.data, p.copied = p.read(0, p.size), true
+	}
+	if size == 0 && data.Len() == 0 {
+		p.data, p.size = content.Bytes{}, 0
+		return
+	}
+	p.size = max(p.size, size)
+	p.data = p.data.Truncate(p.size).Overwrite(off, data)
 }

@@ -156,3 +156,37 @@ check crash
 		t.Fatalf("%v", r.Failure)
 	}
 }
+
+// TestStat: stat finds i_size (generic_fillattr) in a task and after a
+// crash, where an after crash write (appended) grows the state's copy and
+// a read finds the write's data; a wrong size fails the expectation.
+func TestStat(t *testing.T) {
+	src := func(size string) string {
+		return `wbsim-scenario v1
+name stat
+kernel 3.x
+fs blockfs
+task db
+    open f /db
+    write f 0+6000 as A
+    stat f expect size 6000
+    fsync f
+    crash enumerate
+    after crash
+        open g /db append
+        stat g expect size 6000
+        write g 100 as P
+        stat g expect size ` + size + `
+        read g 6000+200 expect P:100
+        read g 0+6000 expect A:6000
+check crash
+`
+	}
+	if r, _ := runOne(t, parseOrFatal(t, src("6100"))); !r.OK() {
+		t.Fatalf("%s", r.Failure.Report())
+	}
+	r, _ := runOne(t, parseOrFatal(t, src("6000")))
+	if r.OK() || r.Failure.Invariant != InvExpect || !strings.Contains(r.Failure.Msg, "returned size 6100, expected size 6000") {
+		t.Fatalf("wrong size: %v", r.Failure)
+	}
+}

@@ -77,6 +77,8 @@ type machine struct {
 	// fresh are the disk blocks (blockfs) allocated since a write of them
 	// last completed: see mfile.onDisk.
 	fresh map[uint64]bool
+	// post gives the writes of an after crash block their data (crash.go).
+	post  *check.File
 	stats *Stats
 }
 

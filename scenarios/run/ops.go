@@ -279,6 +279,8 @@ func resultText(r scenarios.Result) string {
 		return "ok"
 	case scenarios.ResultErrno:
 		return r.Errno.String()
+	case scenarios.ResultSize:
+		return fmt.Sprintf("size %d", r.Size)
 	case scenarios.ResultData:
 		if len(r.Data) == 0 {
 			return "eof"
@@ -323,10 +325,32 @@ func (m *machine) expectRet(op *scenarios.Op, ret int) {
 
 func (m *machine) fd(name string) *mfd { return m.fds[name] }
 
+// expectSize checks what a stat found, st_size, against op's
+// expectation. fstat(2) is vfs_fstat, vfs_getattr and, with no
+// ->getattr (ext2 of 2.6.x and 3.x) or afs_getattr (fs/afs/inode.c,
+// 2.6.3x), generic_fillattr (fs/stat.c): i_size_read, no lock, no
+// scheduling point.
+func (m *machine) expectSize(op *scenarios.Op, size int64) {
+	if fl := m.sizeFailure(op, size); fl != nil {
+		m.w.Fail(fl)
+	}
+}
+
+// sizeFailure is expectSize's failure, or nil.
+func (m *machine) sizeFailure(op *scenarios.Op, size int64) *sim.Failure {
+	if op.Expect.Kind == scenarios.ResultSize && size != op.Expect.Size {
+		return m.expectFailure(op, fmt.Sprintf("size %d", size))
+	}
+	if op.Expect.Kind == scenarios.ResultErrno {
+		return m.expectFailure(op, "0")
+	}
+	return nil
+}
+
 // fdOps are the ops that take a file descriptor.
 var fdOps = map[scenarios.OpKind]bool{scenarios.OpWrite: true, scenarios.OpPWrite: true, scenarios.OpMmapWrite: true,
 	scenarios.OpRead: true, scenarios.OpFsync: true, scenarios.OpFdatasync: true, scenarios.OpTruncate: true,
-	scenarios.OpClose: true, scenarios.OpMsync: true}
+	scenarios.OpClose: true, scenarios.OpMsync: true, scenarios.OpStat: true}
 
 func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 	if fdOps[op.Kind] && m.fd(op.FD) == nil {
@@ -430,6 +454,8 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 			break
 		}
 		m.expectRet(op, m.fsync(t, op, d))
+	case scenarios.OpStat:
+		m.expectSize(op, mm.ISizeRead(m.fd(op.FD).f.ino))
 	case scenarios.OpSync:
 		m.sync(t)
 	case scenarios.OpTruncate:
