@@ -124,18 +124,17 @@ func (cs *CrashStates) segment(units []crashUnit) {
 func (cs *CrashStates) enumerate(units []crashUnit, max int) {
 	n := len(cs.segs)
 	seen := map[string]bool{}
-	add := func(v []uint16) bool {
-		k := key(v)
-		if seen[k] {
-			return false
-		}
-		if len(cs.vecs) == max {
+	var buf []byte
+	add := func(v []uint16) {
+		buf = key(buf, v)
+		switch {
+		case seen[string(buf)]:
+		case len(cs.vecs) == max:
 			cs.Capped = true
-			return false
+		default:
+			seen[string(buf)] = true
+			cs.vecs = append(cs.vecs, v)
 		}
-		seen[k] = true
-		cs.vecs = append(cs.vecs, v)
-		return true
 	}
 	apply := func(v []uint16, u *crashUnit) { copy(v[u.first:], u.cls) }
 	// The prefixes.
@@ -161,36 +160,43 @@ func (cs *CrashStates) enumerate(units []crashUnit, max int) {
 	// Every subset, write by write. A state lost from the set by the cap
 	// keeps its successors out too: the set only grows, so a capped
 	// search has found max states at least.
+	// in holds the keys of set; a unit that is not forced only adds to
+	// both, a forced one changes every state and so rebuilds them.
 	set := [][]uint16{make([]uint16, n)}
+	in := map[string]bool{string(key(buf, set[0])): true}
 	for i := range units {
 		u := &units[i]
 		if u.forced {
-			next, in := set[:0:0], map[string]bool{}
+			next := set[:0:0]
+			in = make(map[string]bool, len(set))
 			for _, v := range set {
 				apply(v, u)
-				if k := key(v); !in[k] {
-					in[k] = true
+				if buf = key(buf, v); !in[string(buf)] {
+					in[string(buf)] = true
 					next = append(next, v)
 				}
 			}
 			set = next
 			continue
 		}
-		in := map[string]bool{}
-		for _, v := range set {
-			in[key(v)] = true
-		}
 		for _, v := range set[:len(set):len(set)] {
+			// The key of v with u kept, without building it first.
+			buf = key(buf, v)
+			for j, c := range u.cls {
+				k := u.first + j
+				buf[2*k], buf[2*k+1] = byte(c), byte(c>>8)
+			}
+			if in[string(buf)] {
+				continue
+			}
+			if len(set) == max {
+				cs.Capped = true
+				break
+			}
+			in[string(buf)] = true
 			w := slices.Clone(v)
 			apply(w, u)
-			if k := key(w); !in[k] {
-				if len(set) == max {
-					cs.Capped = true
-					break
-				}
-				in[k] = true
-				set = append(set, w)
-			}
+			set = append(set, w)
 		}
 	}
 	for _, v := range set {
@@ -198,13 +204,13 @@ func (cs *CrashStates) enumerate(units []crashUnit, max int) {
 	}
 }
 
-// key is a state's class vector as a map key.
-func key(v []uint16) string {
-	b := make([]byte, 2*len(v))
-	for i, c := range v {
-		b[2*i], b[2*i+1] = byte(c), byte(c>>8)
+// key writes a state's class vector into buf (reused) as a map key.
+func key(buf []byte, v []uint16) []byte {
+	buf = buf[:0]
+	for _, c := range v {
+		buf = append(buf, byte(c), byte(c>>8))
 	}
-	return string(b)
+	return buf
 }
 
 // Len is the number of states enumerated.

@@ -2,6 +2,7 @@ package blockfs
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/wbsim/wbsim/model/block"
@@ -182,17 +183,21 @@ type Repaired struct {
 // from the same file system.
 func (fs *Fs) Repair(read func(off, n int64) content.Bytes) *Repaired {
 	r := &Repaired{Maps: map[uint64][]Extent{}}
-	claimed := map[uint64]bool{0: true}
-	claim := func(b uint32, ino uint64, what string) bool {
+	// claimed is a bitmap like fs.bitmap: pass 5 compares them word by word.
+	claimed := make([]uint64, len(fs.bitmap))
+	isClaimed := func(b uint64) bool { return claimed[b>>6]&(1<<(b&63)) != 0 }
+	setClaimed := func(b uint64) { claimed[b>>6] |= 1 << (b & 63) }
+	setClaimed(0)
+	claim := func(b uint32, ino uint64, what func() string) bool {
 		switch {
 		case b == badPtr || uint64(b) >= fs.nblocks:
-			r.Unexpected = append(r.Unexpected, fmt.Sprintf("Illegal block %s in inode %d.  CLEARED.", what, ino))
+			r.Unexpected = append(r.Unexpected, fmt.Sprintf("Illegal block %s in inode %d.  CLEARED.", what(), ino))
 			return false
-		case claimed[uint64(b)]:
-			r.Unexpected = append(r.Unexpected, fmt.Sprintf("Duplicate block %d (%s) in inode %d.  CLEARED.", b, what, ino))
+		case isClaimed(uint64(b)):
+			r.Unexpected = append(r.Unexpected, fmt.Sprintf("Duplicate block %d (%s) in inode %d.  CLEARED.", b, what(), ino))
 			return false
 		}
-		claimed[uint64(b)] = true
+		setClaimed(uint64(b))
 		return true
 	}
 	ptrs := uint64(fs.Opts.BlockSize / 4)
@@ -201,7 +206,7 @@ func (fs *Fs) Repair(read func(off, n int64) content.Bytes) *Repaired {
 		if fs.Opts.Layout == LayoutExtent {
 			for _, e := range ei.ext {
 				for j := range e.Len {
-					claimed[e.Phys+j] = true
+					setClaimed(e.Phys + j)
 				}
 			}
 			r.Maps[ino] = append([]Extent(nil), ei.ext...)
@@ -210,9 +215,11 @@ func (fs *Fs) Repair(read func(off, n int64) content.Bytes) *Repaired {
 		var mapped []Extent
 		var walk func(b uint32, level int, logical uint64)
 		walk = func(b uint32, level int, logical uint64) {
-			what := fmt.Sprintf("#%d (%d)", logical, b)
-			if b == badPtr {
-				what = fmt.Sprintf("#%d (garbage)", logical)
+			what := func() string {
+				if b == badPtr {
+					return fmt.Sprintf("#%d (garbage)", logical)
+				}
+				return fmt.Sprintf("#%d (%d)", logical, b)
 			}
 			if !claim(b, ino, what) {
 				return
@@ -252,16 +259,16 @@ func (fs *Fs) Repair(read func(off, n int64) content.Bytes) *Repaired {
 		r.Maps[ino] = mapped
 	}
 	var minus, plus []uint64
-	used := uint64(1) // block 0
-	for b := uint64(1); b < fs.nblocks; b++ {
-		switch {
-		case fs.used(b) && !claimed[b]:
-			minus = append(minus, b)
-		case !fs.used(b) && claimed[b]:
-			plus = append(plus, b)
-		}
-		if claimed[b] {
-			used++
+	used := uint64(0)
+	for i, c := range claimed {
+		used += uint64(bits.OnesCount64(c))
+		for diff := c ^ fs.bitmap[i]; diff != 0; diff &= diff - 1 {
+			b := uint64(i)<<6 + uint64(bits.TrailingZeros64(diff))
+			if isClaimed(b) {
+				plus = append(plus, b)
+			} else {
+				minus = append(minus, b)
+			}
 		}
 	}
 	if len(minus)+len(plus) > 0 {

@@ -131,6 +131,11 @@ func TestCrashModes(t *testing.T) {
 		case tc.want == "fail" && !strings.Contains(v.Failure.Msg, "["):
 			t.Errorf("%s: %s", tc.mode, v.Failure.Msg)
 		}
+		a, _ := runOne(t, s)
+		b, _ := runOne(t, s)
+		if a.Hash != b.Hash {
+			t.Errorf("%s: the same seed gave traces %x and %x", tc.mode, a.Hash, b.Hash)
+		}
 	}
 }
 
