@@ -74,17 +74,22 @@ func (m *machine) crash(t *sim.Task, op *scenarios.Op, after []scenarios.Op) {
 	m.disk.Remount()
 	var failed []int
 	var first *sim.Failure
+	repairs := 0
 	for i := range n {
-		if fl := m.crashState(image(i), after, n == 1); fl != nil {
+		fl, repaired := m.crashState(image(i), after, n == 1)
+		if repaired {
+			repairs++
+		}
+		if fl != nil {
 			failed = append(failed, i)
 			if first == nil {
 				first = fl
 			}
 		}
 	}
-	note := fmt.Sprintf("%d crash states checked, %d failed", n, len(failed))
+	note := fmt.Sprintf("%d crash states checked, %d failed, %d repaired by fsck", n, len(failed), repairs)
 	if n == 1 {
-		note = fmt.Sprintf("1 crash state checked, %d failed", len(failed))
+		note = fmt.Sprintf("1 crash state checked, %d failed, %d repaired by fsck", len(failed), repairs)
 	}
 	if op.Crash == scenarios.CrashEnumerate {
 		note = "crash enumerate: " + note + capped + "; the disk then drops its cache"
@@ -120,10 +125,11 @@ func stateList(l []int) string {
 // crashState mounts the file system again on a crashed image and judges
 // it: fsck's repair (when only one state is checked, the trace records
 // what it repaired; a failure says it), the crash invariant, then the
-// after crash block, whose failed expectation fails the state. The inodes
+// after crash block, whose failed expectation fails the state. It
+// returns the state's failure and whether fsck repaired anything. The inodes
 // and their sizes are the ones at the crash (the checks take the metadata
 // as journalled); the indirect blocks are the image's.
-func (m *machine) crashState(img *content.Store, after []scenarios.Op, record bool) *sim.Failure {
+func (m *machine) crashState(img *content.Store, after []scenarios.Op, record bool) (*sim.Failure, bool) {
 	rep := m.fs.Repair(img.Read)
 	repaired := append(append([]string(nil), rep.Fixed...), rep.Unexpected...)
 	if record && len(repaired) > 0 {
@@ -139,7 +145,7 @@ func (m *machine) crashState(img *content.Store, after []scenarios.Op, record bo
 	if fl != nil && len(repaired) > 0 {
 		fl.Explain += " fsck repaired the crashed image before the remount: " + strings.Join(repaired, " ")
 	}
-	return fl
+	return fl, len(repaired) > 0
 }
 
 // crashContract is the crash invariant on a crash state: what each
