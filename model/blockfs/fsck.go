@@ -157,13 +157,19 @@ type Repaired struct {
 	// Maps are the blocks each inode's tree maps after the repair, by
 	// inode number: what a read on the remounted file system finds.
 	Maps map[uint64][]Extent
-	// Fixed are the repairs e2fsck -p makes on its own (preen mode), in
-	// its words: block bitmap differences, the free blocks count.
+	// Fixed are the repairs e2fsck -p makes on its own (preen mode):
+	// block bitmap differences (PR_5_BLOCK_UNUSED, PR_5_BLOCK_USED) and
+	// the free blocks count, PR_PREEN_OK in e2fsck/problem.c. Preen mode
+	// makes them without a word (PR_PREEN_NOMSG); Repair says them in the
+	// words e2fsck prints without -p, so that a run can say what was
+	// repaired.
 	Fixed []string
-	// Unexpected are the problems preen mode does not fix (e2fsck -p
-	// stops: "UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY"): an illegal or
-	// doubly used block in a tree. Repair clears the pointer, as e2fsck
-	// -y answers its question, so the remount can go on.
+	// Unexpected are the problems preen mode does not fix (not
+	// PR_PREEN_OK: e2fsck -p stops with "UNEXPECTED INCONSISTENCY; RUN
+	// fsck MANUALLY"): an illegal block number in a tree
+	// (PR_1_ILLEGAL_BLOCK_NUM) or a block used twice (pass 1B). Repair
+	// clears the pointer, as e2fsck -y answers the question, so that the
+	// remount can go on.
 	Unexpected []string
 }
 
