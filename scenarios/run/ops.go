@@ -52,6 +52,8 @@ import (
 //     ext2_setattr, or afs_setattr, which flushes the file and sends
 //     FS.StoreData with the new length);
 //   - close: vfs.Close (filp_close, fput, ->release);
+//   - stat: fstat's st_size, i_size as generic_fillattr reads it
+//     (expectSize);
 //   - drop-caches: vfs.DropCaches (drop_pagecache_sb of the mount).
 
 func (m *machine) initTask(t *sim.Task) {
