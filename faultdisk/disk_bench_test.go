@@ -214,3 +214,32 @@ func BenchmarkDiskMemoryFlushed(b *testing.B) { benchMemory(b, 1024, false) }
 // BenchmarkDiskMemoryCached: no flush; every block sits in the volatile
 // cache, and a read has made the cache build its read index.
 func BenchmarkDiskMemoryCached(b *testing.B) { benchMemory(b, 0, true) }
+
+// BenchmarkCrashStates64 enumerates the crash states of a 64-write window
+// (64 cached 4 KiB writes since the last flush, each to its own block),
+// deduplicated and capped at 10,000 states, and builds every image.
+func BenchmarkCrashStates64(b *testing.B) {
+	w := benchWorld(1000)
+	d := mustDisk(b, w, Config{})
+	w.Spawn("writer", func(t *sim.Task) {
+		for i := range 64 {
+			io := &IO{Op: OpWrite, Sector: int64(i) * blockSectors, Count: blockSectors,
+				Data: content.Fill(4096, content.Stamp(i+1), 0), Done: func(*sim.Task, *IO) {}}
+			d.Submit(t, io)
+		}
+		t.Sleep(sim.Second)
+		b.ResetTimer()
+		for range b.N {
+			cs := d.CrashStates(false, 10000)
+			if cs.Len() != 10000 || !cs.Capped {
+				b.Fatalf("%d states, capped %v", cs.Len(), cs.Capped)
+			}
+			for i := range cs.Len() {
+				cs.Image(i)
+			}
+		}
+	})
+	if r := w.Run(); !r.OK() {
+		b.Fatal(r.Failure.Report())
+	}
+}

@@ -17,6 +17,7 @@ import (
 //	sector-overflow-32bit    bug seed: block_in_file wraps on 32-bit (2.6.12)
 //	eio-two-fds-2.6.2x       a write error, two file descriptions, errseq (2.6.2x)
 //	crash-no-flush-3.x       fsync without a cache flush, then a crash (3.x)
+//	crash-states-*-3.x       2-3 op workloads, fsync, crash enumerate, reads: flush honoured (ok) and ignored (-noflush: crash)
 //	afs-key-expiry           bug seed: a key error drops data silently (afs)
 //	afs-kill-pages-loop      bug seed: afs_kill_pages never advances (afs)
 //	afs-enospc-stuck         bug seed: ENOSPC leaves pages under writeback (afs)

@@ -295,14 +295,14 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 	n := rapid.IntRange(1, 8).Draw(t, "nops")
 	for range n {
 		var kinds []OpKind
-		kinds = append(kinds, OpOpen, OpSync, OpSleep, OpCrash, OpDropCaches)
+		kinds = append(kinds, OpOpen, OpSync, OpSleep, OpDropCaches)
 		if g.s.FS.AFS != nil {
 			kinds = append(kinds, OpServer)
 		} else {
-			kinds = append(kinds, OpDevice)
+			kinds = append(kinds, OpDevice, OpCrash)
 		}
 		if len(open) > 0 {
-			kinds = append(kinds, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpTruncate, OpClose)
+			kinds = append(kinds, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpTruncate, OpClose, OpStat)
 		}
 		if !isSetup && len(g.names) > 1 {
 			kinds = append(kinds, OpSignal)
@@ -381,6 +381,13 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 		case OpFsync, OpFdatasync:
 			op.FD = fd()
 			status()
+		case OpStat:
+			op.FD = fd()
+			if rapid.Bool().Draw(t, "size?") {
+				op.Expect = Result{Kind: ResultSize, Size: genSize.Draw(t, "ssize")}
+			} else {
+				status()
+			}
 		case OpMsync:
 			op.FD = fd()
 			op.Async = rapid.Bool().Draw(t, "async")
@@ -397,6 +404,12 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 			op.Dur = genDur.Draw(t, "dur")
 		case OpCrash:
 			open = nil
+			g.crash(t, &op)
+			task.Ops = append(task.Ops, op)
+			if rapid.Bool().Draw(t, "after?") {
+				task.Ops = append(task.Ops, g.afterCrash(t))
+			}
+			continue
 		case OpSignal:
 			others := remove(append([]string(nil), g.names...), task.Name)
 			op.Task = rapid.SampledFrom(others).Draw(t, "target")
@@ -418,6 +431,50 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 	if isSetup {
 		g.setupOpen = open
 	}
+}
+
+// crash gives a crash op a mode and, for enumerate, its options.
+func (g *opGen) crash(t *rapid.T, op *Op) {
+	op.Crash = rapid.SampledFrom(append([]CrashMode{""}, crashModes...)).Draw(t, "mode")
+	if op.Crash == CrashEnumerate {
+		op.Torn = rapid.Bool().Draw(t, "torn")
+		op.Max = rapid.SampledFrom([]int64{0, 1, 100, MaxCrashStates}).Draw(t, "max")
+	}
+}
+
+// afterCrash makes an after crash block: an open of a written path (or a
+// new one), then reads (with and without expectations), writes, stats
+// with a size, fsyncs, and maybe a close.
+func (g *opGen) afterCrash(t *rapid.T) Op {
+	op := Op{Meta: genMeta(t, "after"), Kind: OpAfterCrash}
+	fd := genIdent.Draw(t, "afd")
+	op.Body = append(op.Body, Op{Meta: genMeta(t, "aopen"), Kind: OpOpen, FD: fd, Path: genPath.Draw(t, "apath"),
+		Flags: rapid.SampledFrom([]OpenFlags{0, RdOnly}).Draw(t, "aflags")})
+	for range rapid.IntRange(0, 3).Draw(t, "nafter") {
+		b := Op{Meta: genMeta(t, "aop"), Kind: rapid.SampledFrom([]OpKind{OpRead, OpWrite, OpPWrite, OpStat, OpFsync, OpFdatasync}).Draw(t, "akind"), FD: fd}
+		switch b.Kind {
+		case OpWrite, OpPWrite:
+			g.labels++
+			b.Offset, b.Len, b.Label = rapid.SampledFrom([]int64{0, 4096}).Draw(t, "aoff"), 4096, fmt.Sprintf("P%d", g.labels)
+			if b.Kind == OpWrite && rapid.Bool().Draw(t, "aatpos") {
+				b.Offset = AtPos
+			}
+		case OpStat:
+			b.Expect = Result{Kind: ResultSize, Size: genSize.Draw(t, "asize")}
+		case OpRead:
+			b.Offset, b.Len = 0, 4096
+			if len(g.writes) > 0 && rapid.Bool().Draw(t, "aexp") {
+				w := rapid.SampledFrom(g.writes).Draw(t, "aw")
+				b.Offset, b.Len = w.Offset, w.Len
+				b.Expect = Result{Kind: ResultData, Data: []Run{Data(w.Label, w.Len)}}
+			}
+		}
+		op.Body = append(op.Body, b)
+	}
+	if rapid.Bool().Draw(t, "aclose") {
+		op.Body = append(op.Body, Op{Meta: genMeta(t, "aclose"), Kind: OpClose, FD: fd})
+	}
+	return op
 }
 
 // repeat makes a repeat op, depth repeats deep, whose block leaves the

@@ -1481,6 +1481,11 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 		ok := p.repeat(st, &op, path, depth)
 		return op, ok
 	}
+	if kw.kind == tWord && kw.text == "after" {
+		op.Kind = OpAfterCrash
+		ok := p.afterCrash(st, &op, path, depth)
+		return op, ok
+	}
 	sh, ok := opShapes[op.Kind]
 	if kw.kind != tWord || !ok {
 		if kw.kind == tWord && slices.Contains(topKeywords, kw.text) {
@@ -1602,6 +1607,10 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 		if !st.table(&op, path) {
 			return op, false
 		}
+	case OpCrash:
+		if !st.crashArgs(&op, path) {
+			return op, false
+		}
 	}
 	if w := st.peek(); w.kind == tWord && w.text == "expect" {
 		st.next()
@@ -1619,6 +1628,69 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 	return op, true
 }
 
+// crashArgs parses the rest of a crash line: a mode, and for enumerate
+// "torn" and "max N".
+func (st *stmt) crashArgs(op *Op, path string) bool {
+	w := st.peek()
+	if w.kind != tWord || w.text == "expect" {
+		return true
+	}
+	st.next()
+	if !slices.Contains(crashModes, CrashMode(w.text)) {
+		return st.expected(w, "a crash mode ("+strings.Join(toStrings(crashModes), ", ")+") or end of line")
+	}
+	op.Crash = CrashMode(w.text)
+	st.at(path+".crash", w)
+	if o := st.peek(); o.kind == tWord && (o.text == "torn" || o.text == "max") && op.Crash != CrashEnumerate {
+		return st.errAt(o, "%s is an option of crash enumerate, not of crash %s", o.text, op.Crash)
+	}
+	for op.Crash == CrashEnumerate {
+		w := st.peek()
+		switch {
+		case w.kind == tWord && w.text == "torn" && !op.Torn:
+			st.next()
+			op.Torn = true
+			st.at(path+".torn", w)
+		case w.kind == tWord && w.text == "max" && op.Max == 0:
+			st.next()
+			t := st.next()
+			n, ok := st.count(t, "the most crash states to check, such as 100", MaxCrashStates)
+			if !ok {
+				return false
+			}
+			if n == 0 {
+				return st.errAt(t, "crash enumerate max 0 checks no state; the cap is 1 to %d", MaxCrashStates)
+			}
+			op.Max = n
+			st.at(path+".max", t)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// afterCrash parses "after crash" and its block, the operations that run
+// on the remounted file system. It consumes the block even when the line
+// is wrong.
+func (p *parser) afterCrash(st *stmt, op *Op, path string, depth int) bool {
+	if w := st.next(); w.kind != tWord || w.text != "crash" {
+		p.skipDeeper(st.ln.indent)
+		return st.expected(w, `"crash" (after crash, then the block of operations that run after it)`)
+	}
+	if !st.end() {
+		p.skipDeeper(st.ln.indent)
+		return false
+	}
+	op.Meta = st.meta()
+	var lines int
+	op.Body, lines = p.opBlock(st.ln.indent, path+".body", depth+1)
+	if lines == 0 {
+		return st.errAt(st.kw, "the after crash block has no operations: write them on the lines below, indented more than after")
+	}
+	return true
+}
+
 const resultWant = "ok, eof, an errno such as EIO, or runs such as A:4KiB zero:4KiB"
 
 // result parses what follows "expect" on an operation.
@@ -1633,6 +1705,10 @@ func (st *stmt) result(path string) (Result, bool) {
 			return Result{Kind: ResultOK}, true
 		case "eof":
 			return Result{Kind: ResultData}, true
+		case "size":
+			n := st.next()
+			sz, ok := st.size(n, "a file size")
+			return Result{Kind: ResultSize, Size: sz}, ok
 		}
 		e, err := errno.Parse(t.text)
 		if err != nil {

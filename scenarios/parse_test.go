@@ -100,7 +100,7 @@ var errorCases = []struct {
 	{"trace dotdot", blockBase + "task w\n    sync\nexpect trace ../x\n", `t.wbs:7:14: invalid trace file ../x: it has a ".." component`},
 
 	// Operations.
-	{"unknown op", blockBase + "task w\n    wrte f 0+1 as A\n", `t.wbs:6:5: expected an operation (open, write, pwrite, read, mmap-write, fsync, fdatasync, msync, sync, truncate, close, sleep, crash, drop-caches, signal, revoke-key, expire-key, repeat, device, server), got "wrte"`},
+	{"unknown op", blockBase + "task w\n    wrte f 0+1 as A\n", `t.wbs:6:5: expected an operation (open, write, pwrite, read, mmap-write, fsync, fdatasync, msync, sync, truncate, close, sleep, crash, drop-caches, signal, revoke-key, expire-key, repeat, device, server, after crash, stat), got "wrte"`},
 	{"fd before open", blockBase + "task w\n    write f 0+4KiB as A\n", `t.wbs:6:11: write uses fd f, which is not open: it was never opened in this task or in setup`},
 	{"fd after close", blockBase + "task w\n    open f /a\n    close f\n    fsync f\n", `t.wbs:8:11: fsync uses fd f, which is not open: it was closed at 7:5`},
 	{"fd after crash", blockBase + "task w\n    open f /a\n    crash\n    fsync f\n", `t.wbs:8:11: fsync uses fd f, which is not open: the crash at 7:5 closed it`},

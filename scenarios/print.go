@@ -266,7 +266,7 @@ func (op Op) String() string {
 		w = append(w, op.FD, rng(), "as", op.Label)
 	case OpRead:
 		w = append(w, op.FD, rng())
-	case OpFsync, OpFdatasync, OpClose:
+	case OpFsync, OpFdatasync, OpClose, OpStat:
 		w = append(w, op.FD)
 	case OpMsync:
 		w = append(w, op.FD)
@@ -283,6 +283,8 @@ func (op Op) String() string {
 		w = append(w, quoteName(op.Key))
 	case OpDevice, OpServer:
 		w = append(w, op.Table.String())
+	case OpCrash:
+		w = append(w, op.crashArgs()...)
 	case OpRepeat:
 		if op.Until != "" {
 			w = append(w, "until", op.Until, "done")
@@ -296,6 +298,21 @@ func (op Op) String() string {
 	return strings.Join(w, " ")
 }
 
+// crashArgs are a crash line's words after "crash".
+func (op Op) crashArgs() []string {
+	var w []string
+	if op.Crash != "" {
+		w = append(w, string(op.Crash))
+	}
+	if op.Torn {
+		w = append(w, "torn")
+	}
+	if op.Max != 0 {
+		w = append(w, "max", strconv.FormatInt(op.Max, 10))
+	}
+	return w
+}
+
 // String returns the expectation's text after "expect": "ok", "EIO", "eof"
 // or runs such as "A:4KiB zero:4KiB"; "" for no expectation.
 func (r Result) String() string {
@@ -304,6 +321,8 @@ func (r Result) String() string {
 		return "ok"
 	case ResultErrno:
 		return r.Errno.String()
+	case ResultSize:
+		return "size " + formatSize(r.Size)
 	case ResultData:
 		if len(r.Data) == 0 {
 			return "eof"

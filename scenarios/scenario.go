@@ -441,6 +441,33 @@ const (
 	OpRepeat     OpKind = "repeat"
 	OpDevice     OpKind = "device"
 	OpServer     OpKind = "server"
+	OpAfterCrash OpKind = "after crash"
+	OpStat       OpKind = "stat"
+)
+
+// CrashMode is what a crash op keeps of the disk's volatile cache and of
+// the writes in flight (faultdisk's crash modes), or CrashEnumerate: every
+// crash state, each checked.
+type CrashMode string
+
+// Crash modes. The zero CrashMode is CrashDropAll.
+const (
+	CrashDropAll    CrashMode = "drop-all"    // every write not yet durable is lost
+	CrashKeepAll    CrashMode = "keep-all"    // every completed write is kept (a battery-backed cache)
+	CrashKeepRandom CrashMode = "keep-random" // each non-durable write kept whole or lost (seeded)
+	CrashTear       CrashMode = "tear"        // each also torn at sector granularity (seeded)
+	CrashEnumerate  CrashMode = "enumerate"   // every distinct crash state (faultdisk.CrashStates)
+)
+
+// crashModes lists the crash modes in documentation order.
+var crashModes = []CrashMode{CrashDropAll, CrashKeepAll, CrashKeepRandom, CrashTear, CrashEnumerate}
+
+// Crash enumeration limits: "crash enumerate" checks at most
+// DefaultCrashStates states, "crash enumerate max N" at most N, 1 to
+// MaxCrashStates.
+const (
+	DefaultCrashStates = 10_000
+	MaxCrashStates     = 100_000
 )
 
 // AtPos as an Op's Offset means "at the file position" (write and read
@@ -469,6 +496,9 @@ const AtPos int64 = -1
 //	repeat      Count | Until, Body       runs Body Count times, or until task Until is done
 //	device      Table                     loads a disk table now (blockfs): ok, error, offline, flakey, drop-writes
 //	server      Table                     loads a server table now (afs): ok, fail OPS ERRNO
+//	crash       [Crash [Torn] [Max]]      the mode; enumerate: Torn, and Max states at most
+//	after crash Body                      right after a crash: Body runs on the remounted file system
+//	stat        FD                        fstat: "expect size N" judges st_size
 //
 // A repeat runs its Body, the operations of its block, Count times
 // ("repeat N"), or again and again until the task named Until has run
@@ -494,8 +524,12 @@ type Op struct {
 	Async  bool            // msync: MS_ASYNC instead of MS_SYNC
 	Count  int64           // repeat N
 	Until  string          // repeat until TASK done
-	Body   []Op            // repeat: the block's operations
+	Body   []Op            // repeat, after crash: the block's operations
 	Table  faultdisk.Table // device, server: the faults from now on
+	// crash
+	Crash  CrashMode // "" is drop-all
+	Torn   bool      // enumerate torn: sectors of a write in flight land or not
+	Max    int64     // enumerate max N (0: DefaultCrashStates)
 	Expect Result
 }
 
@@ -540,6 +574,7 @@ const (
 	ResultOK    ResultKind = "ok"    // the call succeeds
 	ResultErrno ResultKind = "errno" // the call fails with Errno
 	ResultData  ResultKind = "data"  // a read returns exactly Data (no runs: 0 bytes, EOF)
+	ResultSize  ResultKind = "size"  // a stat finds the file Size bytes long
 )
 
 // Result is an expected result of an operation.
@@ -547,6 +582,7 @@ type Result struct {
 	Kind  ResultKind
 	Errno errno.Errno
 	Data  []Run
+	Size  int64 // ResultSize
 }
 
 // Run is a run of bytes in an expected read: Len bytes written by the write
@@ -847,6 +883,26 @@ func (t *Task) Sleep(d sim.Time) *Task { return t.add(Op{Kind: OpSleep, Dur: d})
 
 // Crash crashes the machine (power loss) and remounts.
 func (t *Task) Crash() *Task { return t.add(Op{Kind: OpCrash}) }
+
+// Stat calls fstat(fd).
+func (t *Task) Stat(fd string) *Task { return t.add(Op{Kind: OpStat, FD: fd}) }
+
+// CrashMode crashes the machine in mode ("crash keep-random").
+func (t *Task) CrashMode(mode CrashMode) *Task { return t.add(Op{Kind: OpCrash, Crash: mode}) }
+
+// CrashEnumerate checks every crash state ("crash enumerate [torn] [max
+// N]"; max 0: the default cap).
+func (t *Task) CrashEnumerate(torn bool, max int64) *Task {
+	return t.add(Op{Kind: OpCrash, Crash: CrashEnumerate, Torn: torn, Max: max})
+}
+
+// AfterCrash adds "after crash" with the operations body adds to its
+// block: they run on the remounted file system of each crash state.
+func (t *Task) AfterCrash(body func(b *Task)) *Task {
+	b := &Task{}
+	body(b)
+	return t.add(Op{Kind: OpAfterCrash, Body: b.Ops})
+}
 
 // DropCaches drops clean page-cache pages.
 func (t *Task) DropCaches() *Task { return t.add(Op{Kind: OpDropCaches}) }

@@ -657,6 +657,8 @@ type opShape struct {
 	async                                             bool // msync's "async"
 	repeat                                            bool // Count, Until and Body
 	table                                             bool // device, server: Table
+	crash                                             bool // Crash, Torn and Max
+	after                                             bool // Body (after crash)
 	atPos                                             bool // Offset may be AtPos
 	results                                           []ResultKind
 }
@@ -664,6 +666,7 @@ type opShape struct {
 var (
 	okErr     = []ResultKind{ResultOK, ResultErrno}
 	okErrData = []ResultKind{ResultOK, ResultErrno, ResultData}
+	okErrSize = []ResultKind{ResultOK, ResultErrno, ResultSize}
 )
 
 var opShapes = map[OpKind]opShape{
@@ -679,7 +682,7 @@ var opShapes = map[OpKind]opShape{
 	OpTruncate:   {fd: true, size: true, results: okErr},
 	OpClose:      {fd: true, results: okErr},
 	OpSleep:      {dur: true},
-	OpCrash:      {},
+	OpCrash:      {crash: true},
 	OpDropCaches: {},
 	OpSignal:     {task: true},
 	OpRevokeKey:  {key: true},
@@ -687,6 +690,8 @@ var opShapes = map[OpKind]opShape{
 	OpRepeat:     {repeat: true},
 	OpDevice:     {table: true},
 	OpServer:     {table: true},
+	OpAfterCrash: {after: true},
+	OpStat:       {fd: true, results: okErrSize},
 }
 
 // opKinds lists the operations in documentation order.
@@ -694,6 +699,7 @@ var opKinds = []OpKind{
 	OpOpen, OpWrite, OpPWrite, OpRead, OpMmapWrite, OpFsync, OpFdatasync, OpMsync, OpSync,
 	OpTruncate, OpClose, OpSleep, OpCrash, OpDropCaches, OpSignal, OpRevokeKey, OpExpireKey, OpRepeat,
 	OpDevice, OpServer,
+	OpAfterCrash, OpStat,
 }
 
 func (v *validator) tasks() {
@@ -828,6 +834,12 @@ func (v *validator) opSeq(ops []Op, prefix string, t *Task, setup bool, depth in
 				}
 			}
 		}
+		if op.Kind == OpAfterCrash {
+			if j == 0 || ops[j-1].Kind != OpCrash {
+				v.errf(p, "after crash without a crash: the block must come right after a crash operation")
+			}
+			v.opSeq(op.Body, p+".body", t, setup, depth, open)
+		}
 		if op.Kind == OpRepeat && depth < MaxRepeatDepth {
 			before := maps.Clone(open)
 			v.opSeq(op.Body, p+".body", t, setup, depth+1, open)
@@ -903,8 +915,9 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool, depth int) {
 	unused(sh.dur, op.Dur != 0, "duration")
 	unused(sh.task, op.Task != "", "task")
 	unused(sh.async, op.Async, "async")
-	unused(sh.repeat, op.Count != 0 || op.Until != "" || op.Body != nil, "count, until or block (only repeat has them)")
 	unused(sh.table, op.Table != (faultdisk.Table{}), "table")
+	unused(sh.repeat, op.Count != 0 || op.Until != "" || (op.Body != nil && !sh.after), "count, until or block (only repeat has them)")
+	unused(sh.crash, op.Crash != "" || op.Torn || op.Max != 0, "crash mode")
 	if sh.fd {
 		v.ident(p+".fd", "fd name", op.FD)
 	}
@@ -953,6 +966,9 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool, depth int) {
 		if depth > 0 {
 			v.errf(p, "a crash ends the run, so a repeat block cannot repeat it; put it after the block")
 		}
+		v.crash(op, p)
+	case OpAfterCrash:
+		v.afterCrash(op, p)
 	case OpRepeat:
 		v.repeat(op, p, t, setup, depth)
 	case OpDevice, OpServer:
@@ -975,6 +991,37 @@ func (v *validator) op(op *Op, p string, t *Task, setup bool, depth int) {
 		}
 	}
 	v.result(op, p, sh)
+}
+
+// crash checks a crash's mode and enumerate options: the file system
+// must be one whose machine can crash.
+func (v *validator) crash(op *Op, p string) {
+	if v.s.FS.AFS != nil {
+		v.errf(p, "crash on afs: the file server does not crash, and the client keeps nothing a power loss could lose that the server has not; crash a blockfs machine")
+	}
+	switch {
+	case op.Crash != "" && !slices.Contains(crashModes, op.Crash):
+		v.errf(p+".crash", "unknown crash mode %q; expected %s", op.Crash, oneOf(crashModes))
+	case op.Crash != CrashEnumerate && (op.Torn || op.Max != 0):
+		v.errf(p, "torn and max are options of crash enumerate, not of crash %s", cmpOr(op.Crash, CrashDropAll))
+	case op.Max < 0 || op.Max > MaxCrashStates:
+		v.errf(p+".max", "crash enumerate max %d is outside 1..%d", op.Max, MaxCrashStates)
+	}
+}
+
+// afterCrashOps are the operations an after crash block may run.
+var afterCrashOps = []OpKind{OpOpen, OpRead, OpWrite, OpPWrite, OpStat, OpFsync, OpFdatasync, OpClose}
+
+// afterCrash checks an after crash block's operations.
+func (v *validator) afterCrash(op *Op, p string) {
+	if len(op.Body) == 0 {
+		v.errf(p, "the after crash block has no operations")
+	}
+	for i := range op.Body {
+		if k := op.Body[i].Kind; !slices.Contains(afterCrashOps, k) {
+			v.errf(fmt.Sprintf("%s.body[%d]", p, i), "%s cannot run after a crash: an after crash block runs %s", k, oneOf(afterCrashOps))
+		}
+	}
 }
 
 // repeat checks a repeat's count or until, and its block's size and depth.
@@ -1000,6 +1047,19 @@ func (v *validator) repeat(op *Op, p string, t *Task, setup bool, depth int) {
 	}
 }
 
+// expectKinds says what an operation can expect: "ok or an errno".
+func expectKinds(l []ResultKind) string {
+	names := map[ResultKind]string{ResultOK: "ok", ResultErrno: "an errno", ResultData: "data", ResultSize: "a size"}
+	var w []string
+	for _, k := range l {
+		w = append(w, names[k])
+	}
+	if len(w) < 2 {
+		return strings.Join(w, "")
+	}
+	return strings.Join(w[:len(w)-1], ", ") + " or " + w[len(w)-1]
+}
+
 func (v *validator) result(op *Op, p string, sh opShape) {
 	r := op.Expect
 	p += ".expect"
@@ -1014,17 +1074,23 @@ func (v *validator) result(op *Op, p string, sh opShape) {
 		case len(sh.results) == 0:
 			v.errf(p, "%s returns nothing to expect", op.Kind)
 		case r.Kind == ResultData:
-			v.errf(p, "only a read can expect data; %s can expect ok or an errno", op.Kind)
+			v.errf(p, "only a read can expect data; %s can expect %s", op.Kind, expectKinds(sh.results))
+		case r.Kind == ResultSize:
+			v.errf(p, "only stat can expect a size; %s can expect %s", op.Kind, expectKinds(sh.results))
 		default:
 			v.errf(p, "unknown expectation kind %q", r.Kind)
 		}
 		return
 	}
-	if r.Kind != ResultErrno && r.Errno != 0 || r.Kind != ResultData && r.Data != nil {
+	if r.Kind != ResultErrno && r.Errno != 0 || r.Kind != ResultData && r.Data != nil || r.Kind != ResultSize && r.Size != 0 {
 		v.errf(p, "expectation %s has fields its kind does not use", r.Kind)
 		return
 	}
 	switch r.Kind {
+	case ResultSize:
+		if r.Size < 0 || r.Size > MaxFileSize {
+			v.errf(p, "size %s is outside 0..%s", formatSize(r.Size), formatSize(MaxFileSize))
+		}
 	case ResultErrno:
 		if e, err := errno.Parse(r.Errno.String()); err != nil || e != r.Errno {
 			v.errf(p, "unknown errno %d", int(r.Errno))

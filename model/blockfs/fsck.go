@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
@@ -292,4 +293,157 @@ func (fs *Fs) readIndirect(b uint64, read func(off, n int64) content.Bytes) ([]u
 	out := make([]uint32, bs/4)
 	decodePtrs(data, off, out)
 	return out, nil
+}
+
+// Repaired is what Repair found and did.
+type Repaired struct {
+	// Maps are the blocks each inode's tree maps after the repair, by
+	// inode number: what a read on the remounted file system finds.
+	Maps map[uint64][]Extent
+	// Fixed are the repairs e2fsck -p makes on its own (preen mode):
+	// block bitmap differences (PR_5_BLOCK_UNUSED, PR_5_BLOCK_USED) and
+	// the free blocks count, PR_PREEN_OK in e2fsck/problem.c. Preen mode
+	// makes them without a word (PR_PREEN_NOMSG); Repair says them in the
+	// words e2fsck prints without -p, so that a run can say what was
+	// repaired.
+	Fixed []string
+	// Unexpected are the problems preen mode does not fix (not
+	// PR_PREEN_OK: e2fsck -p stops with "UNEXPECTED INCONSISTENCY; RUN
+	// fsck MANUALLY"): an illegal block number in a tree
+	// (PR_1_ILLEGAL_BLOCK_NUM) or a block used twice (pass 1B). Repair
+	// clears the pointer, as e2fsck -y answers the question, so that the
+	// remount can go on.
+	Unexpected []string
+}
+
+// Repair is e2fsck -p's pass over a crashed image before the remount,
+// reduced to what the model keeps: the inodes (i_data, i_size) and the
+// bitmap are the ones in memory at the crash (journalled, as the checks
+// take them), and the indirect blocks are read from the image with read
+// (the page cache died with the machine). As e2fsck's pass 1
+// (e2fsck/pass1.c, check_blocks and process_block) it walks every
+// inode's tree; a pointer past the end of the file system or holding no
+// block number is illegal, and one to a block already claimed is a
+// duplicate: both are cleared. As pass 5 (check_block_bitmaps) it then
+// compares the blocks the trees claim with the bitmap ("Block bitmap
+// differences: -N" for a block allocated and unclaimed, leaked when the
+// crash lost the indirect block that pointed at it; "+N" the other way)
+// and the free count. Repair changes nothing: each crash state starts
+// from the same file system.
+func (fs *Fs) Repair(read func(off, n int64) content.Bytes) *Repaired {
+	r := &Repaired{Maps: map[uint64][]Extent{}}
+	// claimed is a bitmap like fs.bitmap: pass 5 compares them word by word.
+	claimed := make([]uint64, len(fs.bitmap))
+	isClaimed := func(b uint64) bool { return claimed[b>>6]&(1<<(b&63)) != 0 }
+	setClaimed := func(b uint64) { claimed[b>>6] |= 1 << (b & 63) }
+	setClaimed(0)
+	claim := func(b uint32, ino uint64, what func() string) bool {
+		switch {
+		case b == badPtr || uint64(b) >= fs.nblocks:
+			r.Unexpected = append(r.Unexpected, fmt.Sprintf("Illegal block %s in inode %d.  CLEARED.", what(), ino))
+			return false
+		case isClaimed(uint64(b)):
+			r.Unexpected = append(r.Unexpected, fmt.Sprintf("Duplicate block %d (%s) in inode %d.  CLEARED.", b, what(), ino))
+			return false
+		}
+		setClaimed(uint64(b))
+		return true
+	}
+	ptrs := uint64(fs.Opts.BlockSize / 4)
+	for _, ei := range fs.inodes {
+		ino := ei.VFS.Ino
+		if fs.Opts.Layout == LayoutExtent {
+			for _, e := range ei.ext {
+				for j := range e.Len {
+					setClaimed(e.Phys + j)
+				}
+			}
+			r.Maps[ino] = append([]Extent(nil), ei.ext...)
+			continue
+		}
+		var mapped []Extent
+		var walk func(b uint32, level int, logical uint64)
+		walk = func(b uint32, level int, logical uint64) {
+			what := func() string {
+				if b == badPtr {
+					return fmt.Sprintf("#%d (garbage)", logical)
+				}
+				return fmt.Sprintf("#%d (%d)", logical, b)
+			}
+			if !claim(b, ino, what) {
+				return
+			}
+			if level == 0 {
+				mapped = insertExtent(mapped, logical, uint64(b), 1)
+				return
+			}
+			slots := make([]uint32, ptrs)
+			decodePtrs(read(int64(b)*int64(fs.Opts.BlockSize), int64(fs.Opts.BlockSize)), 0, slots)
+			span := uint64(1)
+			for range level - 1 {
+				span *= ptrs
+			}
+			for i, v := range slots {
+				if v != 0 {
+					walk(v, level-1, logical+uint64(i)*span)
+				}
+			}
+		}
+		for i := range EXT2_NDIR_BLOCKS {
+			if v := ei.Data[i]; v != 0 {
+				walk(v, 0, uint64(i))
+			}
+		}
+		start := uint64(EXT2_NDIR_BLOCKS)
+		for level := 1; level <= 3; level++ {
+			if v := ei.Data[EXT2_NDIR_BLOCKS+level-1]; v != 0 {
+				walk(v, level, start)
+			}
+			span := uint64(1)
+			for range level {
+				span *= ptrs
+			}
+			start += span
+		}
+		r.Maps[ino] = mapped
+	}
+	var minus, plus []uint64
+	used := uint64(0)
+	for i, c := range claimed {
+		used += uint64(bits.OnesCount64(c))
+		for diff := c ^ fs.bitmap[i]; diff != 0; diff &= diff - 1 {
+			b := uint64(i)<<6 + uint64(bits.TrailingZeros64(diff))
+			if isClaimed(b) {
+				plus = append(plus, b)
+			} else {
+				minus = append(minus, b)
+			}
+		}
+	}
+	if len(minus)+len(plus) > 0 {
+		diffs := strings.TrimSpace(blockRanges("-", minus) + " " + blockRanges("+", plus))
+		r.Fixed = append(r.Fixed, "Block bitmap differences: "+diffs+".  FIXED.")
+	}
+	if free := fs.nblocks - used; free != fs.free {
+		r.Fixed = append(r.Fixed, fmt.Sprintf("Free blocks count wrong (%d, counted=%d).  FIXED.", fs.free, free))
+	}
+	return r
+}
+
+// blockRanges writes blocks as e2fsck's pass 5 does: "-(10--12) -15".
+func blockRanges(sign string, bs []uint64) string {
+	var w []string
+	for i := 0; i < len(bs); {
+		j := i
+		for j+1 < len(bs) && bs[j+1] == bs[j]+1 {
+			j++
+		}
+		if j == i {
+			w = append(w, fmt.Sprintf("%s%d", sign, bs[i]))
+		} else {
+			w = append(w, fmt.Sprintf("%s(%d--%d)", sign, bs[i], bs[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(w, " ")
 }

@@ -83,7 +83,9 @@ type machine struct {
 	// damaged are the disk's sector ranges [from, to) that injected
 	// faults hit (fs-consistent excuses the metadata behind them).
 	damaged [][2]int64
-	stats   *Stats
+	// post gives the writes of an after crash block their data (crash.go).
+	post  *check.File
+	stats *Stats
 }
 
 // Stats is what one world did, for diff-versions.
@@ -623,10 +625,16 @@ func (f *mfile) stableSize() int64 {
 // the new page is written back: ext2's real stale-data exposure, which
 // the checks here do not judge (they take the block maps as journalled).
 func (f *mfile) onDisk(store *content.Store, off, n int64) content.Bytes {
+	return f.onDiskMap(store, f.ei.Mapped(), off, n)
+}
+
+// onDiskMap is onDisk through the block map mapped: the file system's
+// record, or the tree fsck repaired on a crashed image.
+func (f *mfile) onDiskMap(store *content.Store, mapped []blockfs.Extent, off, n int64) content.Bytes {
 	m := f.owner
 	bs := int64(m.fs.BlockSize())
 	out := content.Zeros(n)
-	for _, e := range f.ei.Mapped() {
+	for _, e := range mapped {
 		lo, hi := int64(e.Logical)*bs, int64(e.Logical+e.Len)*bs
 		lo, hi = max(lo, off), min(hi, off+n)
 		if lo >= hi {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/wbsim/wbsim/check"
-	"github.com/wbsim/wbsim/faultdisk"
 	"github.com/wbsim/wbsim/model/afs"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/blockfs"
@@ -54,6 +53,8 @@ import (
 //     ext2_setattr, or afs_setattr, which flushes the file and sends
 //     FS.StoreData with the new length);
 //   - close: vfs.Close (filp_close, fput, ->release);
+//   - stat: fstat's st_size, i_size as generic_fillattr reads it
+//     (expectSize);
 //   - drop-caches: vfs.DropCaches (drop_pagecache_sb of the mount).
 
 func (m *machine) initTask(t *sim.Task) {
@@ -72,6 +73,7 @@ func (m *machine) initTask(t *sim.Task) {
 				mm.InvalidateMappingPages(t, f.ino.Mapping, 0, m.k.PgoffMax())
 			}
 		}
+		m.durableSetup(t)
 	} else {
 		for _, fl := range m.s.FS.Files {
 			if m.files[fl.Path] == nil {
@@ -175,9 +177,16 @@ func (m *machine) runOps(t *sim.Task, task string, ops []scenarios.Op) {
 	for i := range ops {
 		op := &ops[i]
 		m.current[t.Name()] = op
-		if op.Kind == scenarios.OpRepeat {
+		switch op.Kind {
+		case scenarios.OpRepeat:
 			m.repeat(t, task, op)
-		} else {
+		case scenarios.OpCrash:
+			var after []scenarios.Op
+			if i+1 < len(ops) && ops[i+1].Kind == scenarios.OpAfterCrash {
+				after = ops[i+1].Body
+			}
+			m.crash(t, op, after)
+		default:
 			m.runOp(t, op)
 		}
 		if m.crashed {
@@ -318,10 +327,13 @@ func (m *machine) explainLoops(f *sim.Failure) {
 }
 
 // expectFail fails the run: op returned got, its expect says otherwise.
-func (m *machine) expectFail(op *scenarios.Op, got string) {
-	m.w.Fail(&sim.Failure{Kind: sim.FailInvariant, Invariant: InvExpect,
+func (m *machine) expectFail(op *scenarios.Op, got string) { m.w.Fail(m.expectFailure(op, got)) }
+
+// expectFailure is expectFail's failure.
+func (m *machine) expectFailure(op *scenarios.Op, got string) *sim.Failure {
+	return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvExpect,
 		Msg:     fmt.Sprintf("%s at %s returned %s, expected %s", opText(op), m.opAt(m.taskName(), op), got, resultText(op.Expect)),
-		Explain: "The scenario says what this call must return, and it returned something else."})
+		Explain: "The scenario says what this call must return, and it returned something else."}
 }
 
 // taskName is the running task's name ("" in scheduler context).
@@ -338,6 +350,8 @@ func resultText(r scenarios.Result) string {
 		return "ok"
 	case scenarios.ResultErrno:
 		return r.Errno.String()
+	case scenarios.ResultSize:
+		return fmt.Sprintf("size %d", r.Size)
 	case scenarios.ResultData:
 		if len(r.Data) == 0 {
 			return "eof"
@@ -382,10 +396,32 @@ func (m *machine) expectRet(op *scenarios.Op, ret int) {
 
 func (m *machine) fd(name string) *mfd { return m.fds[name] }
 
+// expectSize checks what a stat found, st_size, against op's
+// expectation. fstat(2) is vfs_fstat, vfs_getattr and, with no
+// ->getattr (ext2 of 2.6.x and 3.x) or afs_getattr (fs/afs/inode.c,
+// 2.6.3x), generic_fillattr (fs/stat.c): i_size_read, no lock, no
+// scheduling point.
+func (m *machine) expectSize(op *scenarios.Op, size int64) {
+	if fl := m.sizeFailure(op, size); fl != nil {
+		m.w.Fail(fl)
+	}
+}
+
+// sizeFailure is expectSize's failure, or nil.
+func (m *machine) sizeFailure(op *scenarios.Op, size int64) *sim.Failure {
+	if op.Expect.Kind == scenarios.ResultSize && size != op.Expect.Size {
+		return m.expectFailure(op, fmt.Sprintf("size %d", size))
+	}
+	if op.Expect.Kind == scenarios.ResultErrno {
+		return m.expectFailure(op, "0")
+	}
+	return nil
+}
+
 // fdOps are the ops that take a file descriptor.
 var fdOps = map[scenarios.OpKind]bool{scenarios.OpWrite: true, scenarios.OpPWrite: true, scenarios.OpMmapWrite: true,
 	scenarios.OpRead: true, scenarios.OpFsync: true, scenarios.OpFdatasync: true, scenarios.OpTruncate: true,
-	scenarios.OpClose: true, scenarios.OpMsync: true}
+	scenarios.OpClose: true, scenarios.OpMsync: true, scenarios.OpStat: true}
 
 func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 	if fdOps[op.Kind] && m.fd(op.FD) == nil {
@@ -489,6 +525,8 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 			break
 		}
 		m.expectRet(op, m.fsync(t, op, d))
+	case scenarios.OpStat:
+		m.expectSize(op, mm.ISizeRead(m.fd(op.FD).f.ino))
 	case scenarios.OpSync:
 		m.sync(t)
 	case scenarios.OpTruncate:
@@ -500,8 +538,6 @@ func (m *machine) runOp(t *sim.Task, op *scenarios.Op) {
 		m.expectRet(op, vfs.Close(t, d.file))
 	case scenarios.OpSleep:
 		t.Sleep(op.Dur)
-	case scenarios.OpCrash:
-		m.crash(t, op)
 	case scenarios.OpDropCaches:
 		vfs.DropCaches(t, m.v)
 	case scenarios.OpDevice, scenarios.OpServer:
@@ -574,6 +610,18 @@ func (m *machine) open(t *sim.Task, op *scenarios.Op) {
 	}
 	m.fds[op.FD] = &mfd{f: f, od: f.of.Open(), file: file, flags: op.Flags}
 	m.expectRet(op, 0)
+}
+
+// durableSetup makes the setup files' contents durable before the
+// scenario begins, whatever fsync-flush says: they stand for a file system
+// made and filled before this boot, whose last unmount flushed the disk's
+// cache (sd_shutdown's cache sync). An fsync on a file system mounted
+// without barriers leaves them in the volatile cache, where a crash of the
+// scenario would lose what no task wrote.
+func (m *machine) durableSetup(t *sim.Task) {
+	if len(m.s.FS.Files) > 0 && m.fs.Opts.NoBarrier {
+		block.BlkdevIssueFlush(t, m.fs.Bdev)
+	}
 }
 
 func deleteString(l []string, s string) []string {
@@ -795,49 +843,4 @@ func (m *machine) fsck(crash bool) {
 			"left the metadata wrong: a block handed out twice, one freed but still mapped, one allocated and " +
 			"forgotten, or i_size and the block map out of step. (After a crash, what an operation caught " +
 			"mid-way may leave is excused: see docs/scenario-language.md.)"})
-}
-
-// crash is power loss and a remount. Every other task stops where it is
-// (World.Kill: the flusher, the interrupt handlers, the other scenario
-// tasks; the locks they held stay held, their I/O never completes); the
-// disk crashes and loses every write not yet durable (faultdisk's
-// CrashDropAll: the scenario language names no crash mode, so the worst
-// case of a volatile write cache) and is powered on again. The crash
-// invariant is then checked on the remounted medium, through each file's
-// block map (the block maps are kept, as if the metadata were journalled),
-// against what every fsync that returned 0 promised. On afs, the server's
-// copy is stable storage and survives as it is.
-//
-// The run ends at the crash: the old kernel's page cache, locks and
-// requests are gone with it, and the runner builds no second kernel, so
-// the crashing task runs no further operation (see the crash section of
-// docs/scenario-language.md).
-func (m *machine) crash(t *sim.Task, op *scenarios.Op) {
-	t.Enter("power_loss")
-	defer t.Leave()
-	m.noteErrors()
-	m.crashed = true
-	for _, tk := range m.w.Tasks() {
-		if tk != t {
-			m.w.Kill(tk)
-		}
-	}
-	if m.disk != nil {
-		// The metadata as it stood at the crash, with the device's
-		// contents before the power loss: what a journalled recovery
-		// replays (the runner takes the block maps as journalled).
-		m.fsck(true)
-		m.disk.Crash(faultdisk.CrashDropAll)
-		m.disk.Remount()
-	}
-	if m.checks(check.InvCrash) {
-		for _, f := range m.order {
-			if fl := f.of.CheckDurable(check.InvCrash, f.stable); fl != nil {
-				fl.Msg += fmt.Sprintf(" [at %s: crash]", op.Meta.Pos)
-				m.w.Fail(fl)
-				return
-			}
-		}
-	}
-	clear(m.fds)
 }

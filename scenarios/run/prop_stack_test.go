@@ -329,10 +329,18 @@ func genStackScenario(rt *rapid.T) *scenarios.Scenario {
 			case 9:
 				tk.DropCaches()
 			case 10:
-				if !crashed && rapid.IntRange(0, 3).Draw(rt, "crash?") == 0 {
+				if !crashed && !isAFS && rapid.IntRange(0, 3).Draw(rt, "crash?") == 0 {
 					// The run ends at a crash (every other task is
 					// killed; the crashing one runs no further op).
-					tk.Crash()
+					switch rapid.IntRange(0, 3).Draw(rt, "crash-mode") {
+					case 0:
+						tk.Crash()
+					case 1:
+						tk.CrashMode(rapid.SampledFrom([]scenarios.CrashMode{scenarios.CrashKeepAll,
+							scenarios.CrashKeepRandom, scenarios.CrashTear}).Draw(rt, "mode"))
+					default:
+						tk.CrashEnumerate(rapid.Bool().Draw(rt, "torn"), 64)
+					}
 					crashed = true
 				}
 			}
