@@ -196,6 +196,7 @@ type Disk struct {
 	read, write, flush Dist
 	reorder            sim.Time
 	inj                *Injector
+	unfaulted          bool // see Unfaulted
 	obj                sim.Obj
 
 	// Power and queue.
@@ -327,11 +328,20 @@ func (d *Disk) PoweredOff() bool { return d.off }
 // "bio_alloc") fails now: an "alloc site S" rule with a Fail action fired.
 // Allocation latency rules are ignored. It is not a scheduling point.
 func (d *Disk) AllocFails(site string) bool {
-	if d.inj == nil {
+	if d.inj == nil || d.unfaulted {
 		return false
 	}
 	return d.inj.Eval(Request{Op: OpAlloc, Site: site, Now: int64(d.w.Now())}).Err != 0
 }
+
+// Unfaulted turns the fault plan and the loaded table off (on) or back on
+// (off): while it is on, dispatched requests and allocations meet no
+// fault and the plan is not asked, so its counters and random draws do
+// not move. A scenario runner writes the files a scenario declares as
+// already there with it on: they stand for a disk filled before this
+// boot, which no fault of the run can have touched. It is not a
+// scheduling point.
+func (d *Disk) Unfaulted(on bool) { d.unfaulted = on }
 
 // Load loads table t now, replacing the table loaded before: "dmsetup
 // load" + "dmsetup resume" between two requests. Requests already
@@ -523,7 +533,7 @@ func (d *Disk) dispatch(io *IO) {
 	if io.Op != OpFlush && io.Count > d.sectors-io.Sector {
 		// Past the end of the device: handle_bad_sector.
 		io.Err, io.landN = errno.EIO, 0
-	} else if d.inj != nil {
+	} else if d.inj != nil && !d.unfaulted {
 		eff := d.inj.Eval(Request{Op: injOp(io), Sector: io.Sector, Count: io.Count, Now: int64(now), Retry: io.Retry})
 		d.apply(io, &eff)
 		lat = sim.Time(end(int64(lat), eff.Latency))

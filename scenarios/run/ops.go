@@ -59,6 +59,9 @@ import (
 
 func (m *machine) initTask(t *sim.Task) {
 	if m.fs != nil {
+		// The declared files were there before this boot: no fault of
+		// the run touches their writing (faultdisk.Disk.Unfaulted).
+		m.disk.Unfaulted(true)
 		for _, fl := range m.s.FS.Files {
 			f := m.blockFile(fl.Path)
 			if fl.Size > 0 {
@@ -74,6 +77,7 @@ func (m *machine) initTask(t *sim.Task) {
 			}
 		}
 		m.durableSetup(t)
+		m.disk.Unfaulted(false)
 	} else {
 		for _, fl := range m.s.FS.Files {
 			if m.files[fl.Path] == nil {
