@@ -23,10 +23,14 @@ type Fixes struct {
 	// beyond 2^32 blocks.
 	SectorOverflow bool
 	// WBIntegrity ("wb-integrity") is "mm: write_cache_pages integrity
-	// fix" (Nick Piggin, commit 05fe478dd04e, 2.6.29) applied to 2.6.12's
-	// __mpage_writepages:
-	// nr_to_write no longer stops a WB_SYNC_ALL sweep
-	// (mpage-2.6.12.numbered.c:730-731).
+	// fix" (Nick Piggin, commit 05fe478dd04e, 2.6.29; patch 5/8 of his
+	// October 2008 series on linux-mm, read with the search tool) applied
+	// to 2.6.12's __mpage_writepages: nr_to_write no longer stops a
+	// WB_SYNC_ALL sweep (mpage-2.6.12.numbered.c:730-731). Not "writeback:
+	// fix range handling" (OGAWA Hirofumi, 111ebb6e6f7b, 2.6.18), which
+	// only replaced wbc->start/end with range_start/range_end/range_cyclic:
+	// 2.6.18's mpage_writepages still has "if (ret ||
+	// (--(wbc->nr_to_write) <= 0)) done = 1;".
 	WBIntegrity bool
 	// CyclicWrap ("cyclic-wrap") is "mm: write_cache_pages cyclic fix"
 	// (Nick Piggin, patch 1/8 of his write_cache_pages series, linux-mm,
@@ -69,12 +73,15 @@ type Fixes struct {
 	WBIntegrityError bool
 	// AsyncWriteEIO ("async-write-eio") makes 2.6.12's mpage_end_io_write
 	// set AS_EIO on the page's mapping with PG_error, as 2.6.2x
-	// (mpage-2.6.2x.c:69) and 3.x do: "[PATCH] VFS mpage.c ... wrong
-	// behavior when I/O failure occurs" (Qu Fuping, LKML, 2 June 2005,
-	// against 2.6.11.11; read with the search tool). Without it an
-	// asynchronous write error that no fsync waits on is lost: the page
-	// leaves the writeback tag, and wait_on_page_writeback_range looks
-	// only at tagged pages.
+	// (mpage-2.6.2x.c:69) and 3.x do: "mpage_end_io_write() I/O error
+	// handling fix" (Qu Fuping; posted to LKML against 2.6.11.7 as the
+	// mpage half of "[PATCH] JFS fsync wrong behavior when I/O failure
+	// occurs", ACKed by Dave Kleikamp, reposted 2 June 2005 against
+	// 2.6.11.11; listed in Linus's 2.6.12-rc6 shortlog, so in 2.6.12
+	// final but not in the rc2 seed; all read with the search tool, the
+	// commit id not found). Without it an asynchronous write error that
+	// no fsync waits on is lost: the page leaves the writeback tag, and
+	// wait_on_page_writeback_range looks only at tagged pages.
 	AsyncWriteEIO bool
 }
 
