@@ -616,6 +616,12 @@ func (f *mfile) stable(off, n int64) content.Bytes {
 // the new page is written back: ext2's real stale-data exposure, which
 // the checks here do not judge (they take the block maps as journalled).
 func (f *mfile) onDisk(store *content.Store, off, n int64) content.Bytes {
+	return f.onDiskVia(store.Read, off, n)
+}
+
+// onDiskVia is onDisk reading the device's bytes through read (the
+// explorer reads the disk's cache and media without catching it up).
+func (f *mfile) onDiskVia(read func(off, n int64) content.Bytes, off, n int64) content.Bytes {
 	m := f.owner
 	bs := int64(m.fs.BlockSize())
 	out := content.Zeros(n)
@@ -626,7 +632,7 @@ func (f *mfile) onDisk(store *content.Store, off, n int64) content.Bytes {
 			continue
 		}
 		phys := int64(e.Phys)*bs + lo - int64(e.Logical)*bs
-		data := store.Read(phys, hi-lo)
+		data := read(phys, hi-lo)
 		if len(m.fresh) > 0 {
 			for b := phys / bs; b*bs < phys+hi-lo; b++ {
 				if m.fresh[uint64(b)] {

@@ -1,0 +1,14 @@
+package faultdisk
+
+import "github.com/wbsim/wbsim/sim/content"
+
+// Peek returns what the disk holds at [sector, sector+count) as of the
+// last request it processed: in its volatile write cache (what a read
+// would return) and on stable storage (what survives a power cut). Unlike
+// Read and Stable it does not first process the requests that are due,
+// so calling it never changes when the model's events happen: it is for
+// observers that must only look (the report's explorer).
+func (d *Disk) Peek(sector, count int64) (cached, stable content.Bytes) {
+	off, n := sector*SectorSize, count*SectorSize
+	return d.cache.view(off, n), d.cache.durable.Read(off, n)
+}
