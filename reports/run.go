@@ -2,6 +2,7 @@ package reports
 
 import (
 	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/snapshot"
 )
 
 // TaskInfo describes one task of a captured run.
@@ -25,6 +26,9 @@ type Run struct {
 	// Complete is false when the trace ring dropped early events (the
 	// world was not run with TraceKeep < 0).
 	Complete bool
+	// States is the model's state at every step, for the explorer (nil
+	// when the run was captured without recording it).
+	States *snapshot.Log
 }
 
 // Failed reports whether the run ended in a failure.

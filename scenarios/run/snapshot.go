@@ -124,7 +124,7 @@ func (sn *snapshotter) capture() snapshot.State {
 
 // pages is the table of f's page cache: every page in its radix tree.
 func (sn *snapshotter) pages(f *mfile) snapshot.Table {
-	t := snapshot.Table{Name: "pages of " + f.path, Cols: pageCols,
+	t := snapshot.Table{Name: fmt.Sprintf("pages of %s (inode %d)", f.path, f.ino.Ino), Cols: pageCols,
 		Help: "Every page of " + f.path + " in the page cache (struct page and its radix-tree tags)."}
 	mapping := f.ino.Mapping
 	n := 0
@@ -289,7 +289,7 @@ var bioCols = []snapshot.Col{
 	col("bio", "the bio's allocation number"),
 	col("dir", "READ or WRITE"),
 	col("sectors", "the 512-byte sectors it covers on the disk"),
-	col("pages", "the file pages it carries, as inode:index"),
+	col("pages", "the pages it carries, as inode:index (the device's name for its buffer cache: metadata such as indirect blocks)"),
 	col("submitted", "the step at which submit_bio sent it"),
 	col("state", "in flight until the disk completes it (bio_endio); then done, or the error it ended with"),
 }
@@ -316,7 +316,11 @@ func (sn *snapshotter) bioTable() snapshot.Table {
 		}
 		var pages []string
 		for _, v := range bio.Vecs() {
-			if v.Page != nil {
+			switch {
+			case v.Page == nil:
+			case sn.m.bdev.Inode != nil && v.Page.Ino() == sn.m.bdev.Inode.Ino:
+				pages = append(pages, fmt.Sprintf("%s:%d", sn.m.bdev.Name, v.Page.Index)) // the buffer cache (metadata)
+			default:
 				pages = append(pages, fmt.Sprintf("%d:%d", v.Page.Ino(), v.Page.Index))
 			}
 		}

@@ -1,0 +1,165 @@
+package reports
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"strings"
+
+	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/snapshot"
+)
+
+// ExplorerFile is the step-through explorer page, next to index.html.
+const ExplorerFile = "explorer.html"
+
+//go:embed explorer.html.tmpl
+var explorerPage string
+
+// explorerRun is one run as the explorer's script reads it. Step i is
+// event i of the trace; the state shown at step i is the state after it
+// (frame i+1 of the recording).
+type explorerRun struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Program  string `json:"program"`
+	Strategy string `json:"strategy"`
+	Seed     uint64 `json:"seed"`
+	Era      string `json:"era"`
+	Tasks    []string `json:"tasks"`
+	// Events are [task, kind, op, object, arg, msg, stack, time ns]; stack
+	// indexes Stacks (-1: empty), the event's task's call stack after it.
+	Events [][]any         `json:"events"`
+	Stacks [][]int         `json:"stacks"`
+	Calls  []sourceRef     `json:"calls"`
+	Tables []snapshot.TableInfo `json:"tables"`
+	// Frames are {"k":1 for a keyframe, "c": [[table, key, cells or 0]],
+	// "o": {table: what was left out}}.
+	Frames    []map[string]any `json:"frames"`
+	Truncated string           `json:"truncated,omitempty"`
+	Failure   *explorerFailure `json:"failure,omitempty"`
+}
+
+type explorerFailure struct {
+	Step      int    `json:"step"`
+	Kind      string `json:"kind"`
+	Invariant string `json:"invariant,omitempty"`
+	Task      string `json:"task,omitempty"`
+	Msg       string `json:"msg"`
+	Explain   string `json:"explain,omitempty"`
+}
+
+// explorerData turns a captured run into the explorer's data.
+func explorerData(id string, r *Run) explorerRun {
+	x := explorerRun{ID: id, Title: r.Title, Program: r.Program, Strategy: r.Strategy, Seed: r.Seed,
+		Events: make([][]any, 0, len(r.Events)), Stacks: [][]int{}, Calls: []sourceRef{}, Tables: []snapshot.TableInfo{},
+		Frames: []map[string]any{}}
+	for _, t := range r.Tasks {
+		x.Tasks = append(x.Tasks, t.Name)
+	}
+	var cites []string
+	for _, ev := range r.Events {
+		if ev.Kind == sim.KindEnter && ev.Msg != "" {
+			cites = append(cites, ev.Msg)
+		}
+	}
+	x.Era = eraOf(cites)
+	callIdx := map[string]int{}
+	stackIdx := map[string]int{}
+	stacks := map[int32][]int{} // task -> call indexes, outermost first
+	for i, ev := range r.Events {
+		switch ev.Kind {
+		case sim.KindEnter:
+			key := ev.Op + "\x00" + ev.Msg
+			c, ok := callIdx[key]
+			if !ok {
+				c = len(x.Calls)
+				callIdx[key] = c
+				x.Calls = append(x.Calls, citeSource(ev.Op, ev.Msg, x.Era))
+			}
+			stacks[ev.Task] = append(stacks[ev.Task], c)
+		case sim.KindLeave:
+			if s := stacks[ev.Task]; len(s) > 0 {
+				stacks[ev.Task] = s[:len(s)-1]
+			}
+		}
+		st := -1
+		if s := stacks[ev.Task]; len(s) > 0 {
+			key := fmt.Sprint(s)
+			var ok bool
+			if st, ok = stackIdx[key]; !ok {
+				st = len(x.Stacks)
+				stackIdx[key] = st
+				x.Stacks = append(x.Stacks, append([]int(nil), s...))
+			}
+		}
+		msg := ev.Msg
+		if ev.Kind == sim.KindEnter {
+			msg = "" // the citation, shown with the call stack
+		}
+		x.Events = append(x.Events, []any{ev.Task, ev.Kind.String(), ev.Op, ObjString(ev.Obj), ev.Arg, msg, st, int64(ev.Time)})
+		if ev.Kind == sim.KindFail && x.Failure == nil && r.Failed() {
+			f := r.Result.Failure
+			x.Failure = &explorerFailure{Step: i, Kind: string(f.Kind), Invariant: f.Invariant, Task: f.Task,
+				Msg: f.Msg, Explain: f.Explain}
+		}
+	}
+	if r.Failed() && x.Failure == nil {
+		// The failure came from outside a task's events (a deadlock found
+		// by the scheduler): pin it to the last step.
+		f := r.Result.Failure
+		x.Failure = &explorerFailure{Step: max(len(r.Events)-1, 0), Kind: string(f.Kind), Invariant: f.Invariant,
+			Task: f.Task, Msg: f.Msg, Explain: f.Explain}
+	}
+	if r.States != nil {
+		x.Tables = r.States.Tables
+		x.Truncated = r.States.Truncated
+		for _, f := range r.States.Frames {
+			m := map[string]any{}
+			if f.Key {
+				m["k"] = 1
+			}
+			if len(f.Changes) > 0 {
+				cs := make([][]any, len(f.Changes))
+				for j, c := range f.Changes {
+					var cells any = 0
+					if c.Cells != nil {
+						cells = c.Cells
+					}
+					cs[j] = []any{c.Table, c.Key, cells}
+				}
+				m["c"] = cs
+			}
+			if len(f.Omitted) > 0 {
+				m["o"] = f.Omitted
+			}
+			x.Frames = append(x.Frames, m)
+		}
+	}
+	return x
+}
+
+// WriteExplorer writes explorer.html: the step-through explorer of rep's
+// captured runs, self-contained (its script, style and data inline).
+func WriteExplorer(w io.Writer, rep *Report) error {
+	title := rep.Title
+	if title == "" {
+		title = "wbsim report"
+	}
+	var runs []explorerRun
+	for i, r := range rep.Runs {
+		runs = append(runs, explorerData(fmt.Sprintf("run-%d", i+1), r))
+	}
+	if runs == nil {
+		runs = []explorerRun{}
+	}
+	data, err := json.Marshal(runs) // escapes <, > and &: safe inside <script>
+	if err != nil {
+		return err
+	}
+	page := strings.NewReplacer("{{TITLE}}", html.EscapeString(title+" — explorer"), "{{DATA}}", string(data)).Replace(explorerPage)
+	_, err = io.WriteString(w, page)
+	return err
+}
