@@ -22,18 +22,18 @@ var explorerPage string
 // event i of the trace; the state shown at step i is the state after it
 // (frame i+1 of the recording).
 type explorerRun struct {
-	ID       string `json:"id"`
-	Title    string `json:"title"`
-	Program  string `json:"program"`
-	Strategy string `json:"strategy"`
-	Seed     uint64 `json:"seed"`
-	Era      string `json:"era"`
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Program  string   `json:"program"`
+	Strategy string   `json:"strategy"`
+	Seed     uint64   `json:"seed"`
+	Era      string   `json:"era"`
 	Tasks    []string `json:"tasks"`
 	// Events are [task, kind, op, object, arg, msg, stack, time ns]; stack
 	// indexes Stacks (-1: empty), the event's task's call stack after it.
-	Events [][]any         `json:"events"`
-	Stacks [][]int         `json:"stacks"`
-	Calls  []sourceRef     `json:"calls"`
+	Events [][]any              `json:"events"`
+	Stacks [][]int              `json:"stacks"`
+	Calls  []sourceRef          `json:"calls"`
 	Tables []snapshot.TableInfo `json:"tables"`
 	// Frames are {"k":1 for a keyframe, "c": [[table, key, cells or 0]],
 	// "o": {table: what was left out}}.
