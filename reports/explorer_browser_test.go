@@ -98,7 +98,7 @@ func TestBrowserExplorer(t *testing.T) {
 	}
 	type view struct {
 		Info, Event, Top, Failure, FailClass, State string
-		Tables                                     int
+		Tables                                      int
 	}
 	const look = `(() => {
 		const top = document.querySelector("#stack-body li .fn");
