@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/wbsim/wbsim/sim"
@@ -40,6 +41,54 @@ type explorerRun struct {
 	Frames    []map[string]any `json:"frames"`
 	Truncated string           `json:"truncated,omitempty"`
 	Failure   *explorerFailure `json:"failure,omitempty"`
+	// Ops are the scenario operations in the order the tasks began them.
+	Ops []opMark `json:"ops"`
+}
+
+// scenarioTable is the recorded table of what each scenario task is
+// doing (scenarios/run.ScenarioTable; a test checks they agree): rows of
+// [task, "file:line:col: op"].
+const scenarioTable = "scenario tasks"
+
+// opMark is the step at which a scenario task began an operation; N
+// counts the task's earlier runs of the same operation (a repeat).
+type opMark struct {
+	Task string `json:"task"`
+	Op   string `json:"op"`
+	N    int    `json:"n"`
+	Step int    `json:"step"`
+}
+
+// Key names the mark across runs of one scenario.
+func (o opMark) Key() string { return fmt.Sprintf("%s\x00%s\x00%d", o.Task, o.Op, o.N) }
+
+// opMarks finds, in a recorded run, the step at which each scenario
+// operation began: the event after which the scenario table first shows
+// it.
+func opMarks(l *snapshot.Log) []opMark {
+	ti := slices.IndexFunc(l.Tables, func(t snapshot.TableInfo) bool { return t.Name == scenarioTable })
+	if ti < 0 {
+		return []opMark{}
+	}
+	cur := map[string]string{} // row key -> op cells joined
+	seen := map[string]int{}
+	out := []opMark{}
+	for f, fr := range l.Frames {
+		for _, c := range fr.Changes {
+			if c.Table != ti || c.Cells == nil || len(c.Cells) < 2 {
+				continue
+			}
+			v := c.Cells[0] + "\x00" + c.Cells[1]
+			if cur[c.Key] == v {
+				continue // a keyframe repeating it
+			}
+			cur[c.Key] = v
+			m := opMark{Task: c.Cells[0], Op: c.Cells[1], N: seen[v], Step: max(f-1, 0)}
+			seen[v]++
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 type explorerFailure struct {
@@ -113,7 +162,9 @@ func explorerData(id string, r *Run) explorerRun {
 		x.Failure = &explorerFailure{Step: max(len(r.Events)-1, 0), Kind: string(f.Kind), Invariant: f.Invariant,
 			Task: f.Task, Msg: f.Msg, Explain: f.Explain}
 	}
+	x.Ops = []opMark{}
 	if r.States != nil {
+		x.Ops = opMarks(r.States)
 		x.Tables = r.States.Tables
 		x.Truncated = r.States.Truncated
 		for _, f := range r.States.Frames {

@@ -23,6 +23,7 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 			"schedule on each mpage kernel version (2.6.12, 2.6.2x, 3.x), with no fixes,\n"+
 			"and shows what differs: write requests and bios, get_block calls, fsync\n"+
 			"returns, the final disk contents, failures.")
+	htmlDir := fs.String("html", "", "also write, into this directory, explorer.html (each version's run, step by step) and side-by-side.html (two versions at once, aligned by scenario operation)")
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -49,6 +50,7 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 		lines map[string]string
 	}
 	var rows []row
+	var eras []*scenarios.Scenario // each version's scenario, for --html
 	for _, v := range []scenarios.KernelVersion{scenarios.Kernel2_6_12, scenarios.Kernel2_6_2x, scenarios.Kernel3x} {
 		c := *s
 		c.Kernel = v
@@ -59,6 +61,7 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 			c.Bug = &b
 		}
 		r := row{v: v}
+		eras = append(eras, &c)
 		setup, cfg, err := srun.BuildWith(&c, srun.Options{Stats: &r.st})
 		if err != nil {
 			fmt.Fprintf(stderr, "simrun diff-versions: %s: %v\n", v, err)
@@ -108,6 +111,13 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 		for _, r := range rows {
 			fmt.Fprintf(stdout, "  %-7s %s\n", r.v, r.lines[k])
 		}
+	}
+	if *htmlDir != "" {
+		page, err := writeSideBySide(*htmlDir, s.Name, eras)
+		if err != nil {
+			return fail(stderr, "diff-versions", err)
+		}
+		fmt.Fprintf(stdout, "\nside by side: %s\n", page)
 	}
 	return exitOK
 }

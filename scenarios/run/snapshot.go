@@ -109,7 +109,7 @@ func kv(i int, name, value string) snapshot.Row {
 
 func (sn *snapshotter) capture() snapshot.State {
 	m := sn.m
-	var st snapshot.State
+	st := snapshot.State{sn.scenarioTasks()}
 	for _, f := range m.order {
 		st = append(st, sn.pages(f), sn.mapping(f))
 		if f.v != nil {
@@ -387,6 +387,30 @@ func (sn *snapshotter) records(f *mfile) snapshot.Table {
 	if sf := sn.m.srv.File(f.id); sf != nil {
 		t.Rows = append(t.Rows, snapshot.Row{Key: "server", Cells: []string{"server", "", fmt.Sprintf("data version %d", sf.DataVersion), "",
 			fmt.Sprintf("%d bytes", sf.Data.Size())}})
+	}
+	return t
+}
+
+// ScenarioTable is the name of the table of what each scenario task is
+// doing; its rows are [task, "file:line:col: op"]. diff-versions aligns
+// eras by it.
+const ScenarioTable = "scenario tasks"
+
+// scenarioTasks is the table of the scenario operation each task (init
+// for the setup block) is running.
+func (sn *snapshotter) scenarioTasks() snapshot.Table {
+	m := sn.m
+	t := snapshot.Table{Name: ScenarioTable, Cols: []snapshot.Col{col("task", "a task of the scenario (init runs its setup block)"),
+		col("operation", "the scenario operation it is running, with its place in the scenario file")},
+		Help: "Where each task of the scenario is in the scenario's text."}
+	names := []string{"init"}
+	for _, st := range m.s.Tasks {
+		names = append(names, st.Name)
+	}
+	for i, name := range names {
+		if op := m.current[name]; op != nil {
+			t.Rows = append(t.Rows, snapshot.Row{Key: fmt.Sprintf("%04d", i), Cells: []string{name, fmt.Sprintf("%s: %s", op.Meta.Pos, opText(op))}})
+		}
 	}
 	return t
 }
