@@ -133,28 +133,3 @@ func TestRecordingAFS(t *testing.T) {
 		t.Error("no AFS writeback record recorded at any step")
 	}
 }
-
-// TestRecorderCaps: the frame cap stops recording and says so; the
-// keyframe interval makes keyframes.
-func TestRecorderCaps(t *testing.T) {
-	n := 0
-	rec := &snapshot.Recorder{Limits: snapshot.Limits{MaxFrames: 10, Keyframe: 4}, Capture: func() snapshot.State {
-		n++
-		return snapshot.State{{Name: "t", Rows: []snapshot.Row{{Key: "a", Cells: []string{"x"}}, {Key: "b", Cells: []string{string(rune('0' + n%3))}}}}}
-	}}
-	for i := range 20 {
-		rec.Step(i)
-	}
-	log := rec.Finish()
-	if len(log.Frames) != 10 || log.Truncated == "" {
-		t.Fatalf("%d frames, truncated %q: want 10 and a reason", len(log.Frames), log.Truncated)
-	}
-	for i, f := range log.Frames {
-		if f.Key != (i%4 == 0) {
-			t.Errorf("frame %d keyframe %v", i, f.Key)
-		}
-		if !f.Key && len(f.Changes) != 1 {
-			t.Errorf("frame %d: %d changes, want only row b", i, len(f.Changes))
-		}
-	}
-}
