@@ -30,6 +30,9 @@ type explorerRun struct {
 	Seed     uint64   `json:"seed"`
 	Era      string   `json:"era"`
 	Tasks    []string `json:"tasks"`
+	// Alive is, for each task, the steps of its spawn and its exit (the
+	// last step if it never exited).
+	Alive [][2]int `json:"alive"`
 	// Events are [task, kind, op, object, arg, msg, stack, time ns]; stack
 	// indexes Stacks (-1: empty), the event's task's call stack after it.
 	Events [][]any              `json:"events"`
@@ -105,8 +108,21 @@ func explorerData(id string, r *Run) explorerRun {
 	x := explorerRun{ID: id, Title: r.Title, Program: r.Program, Strategy: r.Strategy, Seed: r.Seed,
 		Events: make([][]any, 0, len(r.Events)), Stacks: [][]int{}, Calls: []sourceRef{}, Tables: []snapshot.TableInfo{},
 		Frames: []map[string]any{}}
-	for _, t := range r.Tasks {
+	x.Alive = make([][2]int, len(r.Tasks))
+	for i, t := range r.Tasks {
 		x.Tasks = append(x.Tasks, t.Name)
+		x.Alive[i] = [2]int{0, max(len(r.Events)-1, 0)}
+	}
+	for i, ev := range r.Events {
+		if ev.Obj.Class != "task" || ev.Obj.A < 0 || int(ev.Obj.A) >= len(r.Tasks) {
+			continue
+		}
+		switch ev.Kind {
+		case sim.KindSpawn:
+			x.Alive[ev.Obj.A][0] = i
+		case sim.KindExit:
+			x.Alive[ev.Obj.A][1] = i
+		}
 	}
 	var cites []string
 	for _, ev := range r.Events {

@@ -68,7 +68,7 @@ func TestSeedEnds(t *testing.T) {
 }
 
 // TestExplorerData: a recorded failing AFS run gives one frame more than
-// events, call stacks whose cited functions link to the era's source in
+// events, each task alive from its spawn to its exit, call stacks whose cited functions link to the era's source in
 // Elixir with a line range, the failure pinned to its fail event, scenario
 // operations, and a page that loads nothing from elsewhere.
 func TestExplorerData(t *testing.T) {
@@ -96,6 +96,14 @@ func TestExplorerData(t *testing.T) {
 	}
 	if x.Failure == nil || run.Events[x.Failure.Step].Kind != sim.KindFail || x.Failure.Invariant != run.Result.Failure.Invariant {
 		t.Errorf("failure %+v: want it pinned to the fail event", x.Failure)
+	}
+	for id, a := range x.Alive {
+		if ev := run.Events[a[0]]; ev.Kind != sim.KindSpawn || ev.Obj.A != int64(id) {
+			t.Errorf("task %s alive from step %d, not its spawn", run.TaskName(int32(id)), a[0])
+		}
+		if ev := run.Events[a[1]]; a[1] != len(run.Events)-1 && (ev.Kind != sim.KindExit || ev.Obj.A != int64(id)) {
+			t.Errorf("task %s alive until step %d, neither its exit nor the end", run.TaskName(int32(id)), a[1])
+		}
 	}
 	if len(x.Ops) == 0 {
 		t.Error("no scenario operation marked")
