@@ -72,7 +72,8 @@ func stackAt(r *Run, i int) string {
 // TestBrowserExplorer opens explorer.html of an AFS scenario's failing run
 // in headless Chromium: it loads at step 0; opened at a step K given in
 // the URL, three presses of → show step K+3's task and innermost kernel
-// function; Shift+→ goes to the next event of the same task; f goes to the failing step and pins the invariant there; the
+// function; Shift+→ goes to the next event of the same task;
+// with a page row selected, Shift+← goes to the previous event on it; f goes to the failing step and pins the invariant there; the
 // page logs no error and asks for nothing beyond the file; a 1280x800
 // screenshot shows the two columns (run, stack and invariant on the left,
 // the state tables on the right) and is not blank.
@@ -179,6 +180,25 @@ func TestBrowserExplorer(t *testing.T) {
 	if !strings.HasPrefix(v.Info, "step "+strconv.Itoa(fail)+" of ") || !strings.Contains(v.Failure, inv+" fired at step "+strconv.Itoa(fail)) ||
 		!strings.Contains(v.FailClass, "here") || v.Tables == 0 {
 		t.Errorf("at the failure: %+v; want step %d with %s pinned to it", v, fail, inv)
+	}
+
+	// Select the first page row, then Shift+←: the previous event on it.
+	obj, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const tr = document.querySelector("#state tr.page"); tr.click(); return tr.dataset.obj; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := -1
+	for i := fail - 1; i >= 0; i-- {
+		if ObjString(run.Events[i].Obj) == obj {
+			prev = i
+			break
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowLeft, chromedp.KeyModifiers(chromedp.ModifierShift))); err != nil {
+		t.Fatal(err)
+	}
+	if v = get(); prev < 0 || !strings.HasPrefix(v.Info, "step "+strconv.Itoa(prev)+" of ") || !strings.Contains(v.Event, obj) {
+		t.Errorf("%s selected, Shift+← from step %d: %+v; want step %d, the previous event on it", obj, fail, v, prev)
 	}
 
 	// The layout at 1280x800: two columns side by side, a table in view.
