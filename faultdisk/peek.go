@@ -12,3 +12,17 @@ func (d *Disk) Peek(sector, count int64) (cached, stable content.Bytes) {
 	off, n := sector*SectorSize, count*SectorSize
 	return d.cache.view(off, n), d.cache.durable.Read(off, n)
 }
+
+// Volatile is how many completed writes sit in the volatile cache, not
+// yet made durable by a flush, as of the last request processed (as
+// Peek). The cache also keeps FUA writes newer than them, for ordering;
+// those are durable and not counted.
+func (d *Disk) Volatile() int {
+	n := 0
+	for i := range d.cache.entries.n {
+		if !d.cache.entries.at(i).fua {
+			n++
+		}
+	}
+	return n
+}

@@ -350,6 +350,7 @@ func (sn *snapshotter) diskTable() snapshot.Table {
 			kv(0, "requests at the device", fmt.Sprint(d.InFlight())),
 			kv(1, "writes (FUA) / flushes submitted", fmt.Sprintf("%d (%d) / %d", st.Writes, st.FUAWrites, st.Flushes)),
 			kv(2, "completions run", fmt.Sprint(st.Completed)),
+			kv(5, "writes in the volatile cache", fmt.Sprint(d.Volatile())),
 			kv(3, "errors", fmt.Sprint(st.Errors)),
 			kv(4, "powered off", flag(d.PoweredOff())),
 		}}
