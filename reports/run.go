@@ -2,6 +2,7 @@ package reports
 
 import (
 	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/snapshot"
 )
 
 // TaskInfo describes one task of a captured run.
@@ -30,6 +31,9 @@ type Run struct {
 	// CaptureTail events of a long run.
 	Omitted int64
 	Gap     int
+	// States is the model's state at every step, for the explorer (nil
+	// when the run was captured without recording it).
+	States *snapshot.Log
 }
 
 // Trim is r with at most n events: its first n/2 and last n - n/2 kept

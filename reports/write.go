@@ -124,6 +124,11 @@ func Render(rep *Report) (map[string][]byte, error) {
 		return nil, err
 	}
 	files[HTMLFile] = bytes.Clone(buf.Bytes())
+	buf.Reset()
+	if err := WriteExplorer(&buf, rep); err != nil {
+		return nil, err
+	}
+	files[ExplorerFile] = bytes.Clone(buf.Bytes())
 	if rep.Timing != nil {
 		buf.Reset()
 		if err := writeJSON(&buf, rep.Timing); err != nil {
@@ -144,7 +149,7 @@ func WriteDir(dir string, rep *Report) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, name := range []string{ResultFile, JUnitFile, TraceJSON, TraceText, TimingFile, HTMLFile} {
+	for _, name := range []string{ResultFile, JUnitFile, TraceJSON, TraceText, TimingFile, ExplorerFile, HTMLFile} {
 		data, ok := files[name]
 		if !ok {
 			continue

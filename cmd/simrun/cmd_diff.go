@@ -30,6 +30,7 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 			"Exit status: 0 no version failed unexpectedly, 1 some version did, 2 usage\n"+
 			"or input error.\n\n"+checkHelp)
 	cf := addCheckFlags(fs)
+	htmlDir := fs.String("html", "", "also write, into this directory, explorer.html (each version's run, step by step) and side-by-side.html (two versions at once, aligned by scenario operation)")
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
 		return code
@@ -61,7 +62,8 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 		lines map[string]string
 	}
 	var rows []row
-	var unexpected []string // versions that failed not as expected
+	var unexpected []string        // versions that failed not as expected
+	var eras []*scenarios.Scenario // each version's scenario, for --html
 	for _, v := range []scenarios.KernelVersion{scenarios.Kernel2_6_12, scenarios.Kernel2_6_2x, scenarios.Kernel3x} {
 		c := *s
 		c.Kernel = v
@@ -72,6 +74,7 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 			c.Bug = &b
 		}
 		r := row{v: v}
+		eras = append(eras, &c)
 		setup, cfg, err := srun.BuildWith(&c, srun.Options{Stats: &r.st})
 		if err != nil {
 			fmt.Fprintf(stderr, "simrun diff-versions: %s: %v\n", v, err)
@@ -126,6 +129,13 @@ func cmdDiffVersions(ctx context.Context, args []string, stdout, stderr io.Write
 		for _, r := range rows {
 			fmt.Fprintf(stdout, "  %-7s %s\n", r.v, r.lines[k])
 		}
+	}
+	if *htmlDir != "" {
+		page, err := writeSideBySide(*htmlDir, s.Name, eras)
+		if err != nil {
+			return fail(stderr, "diff-versions", err)
+		}
+		fmt.Fprintf(stdout, "\nside by side: %s\n", page)
 	}
 	if len(unexpected) > 0 {
 		fmt.Fprintf(stdout, "\nverdict: FAIL: unexpected failure on %s\n", strings.Join(unexpected, ", "))

@@ -136,7 +136,7 @@ func replayRun(p *program, f *reports.ReplayFile, title string) *reports.Run {
 	cfg := withBudgets(p, f)
 	cfg.Seed = f.Log.Seed
 	cfg.Strategy = sim.NewReplay(f.Log)
-	run := reports.Capture(p.Setup, cfg)
+	run := capture(p, cfg)
 	run.Program, run.Title, run.Strategy = p.Name, title, "replay"
 	if f.Strategy != "" {
 		run.Strategy = "replay of " + f.Strategy

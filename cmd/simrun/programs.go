@@ -9,6 +9,7 @@ import (
 	"github.com/wbsim/wbsim/scenarios"
 	srun "github.com/wbsim/wbsim/scenarios/run"
 	"github.com/wbsim/wbsim/sim"
+	"github.com/wbsim/wbsim/sim/snapshot"
 )
 
 // A program is anything simrun can run: a name, a description, tags, a
@@ -37,6 +38,9 @@ type program struct {
 	// Variant is how the scenario was changed (--version, --fix,
 	// --no-fix); replay files and results record it.
 	Variant reports.Variant
+	// Record, for a scenario, is a setup like Setup that also records
+	// the model's state into a recorder (the explorer; see capture).
+	Record func(*snapshot.Recorder) func(*sim.World)
 }
 
 // scenarioProgram makes a program of a parsed scenario, built with o's
@@ -53,7 +57,8 @@ func scenarioProgram(s *scenarios.Scenario, o srun.Options) (*program, error) {
 		inv = append(inv, string(id))
 	}
 	return &program{Name: s.Name, Description: s.Description, Tags: append([]string{"scenario"}, scenarioTags(s)...),
-		Setup: setup, Config: cfg, Strategy: st, Schedules: d.Explore.Schedules, Invariants: inv, Scenario: s}, nil
+		Setup: setup, Config: cfg, Strategy: st, Schedules: d.Explore.Schedules, Invariants: inv, Scenario: s,
+		Record: func(rec *snapshot.Recorder) func(*sim.World) { return srun.BuildRecording(s, o, rec) }}, nil
 }
 
 // programs lists the planted races in a stable order. The built-in

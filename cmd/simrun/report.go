@@ -145,7 +145,7 @@ func captureLog(p *program, log *sim.DecisionLog, title, strategy string) *repor
 	cfg := p.Config
 	cfg.Seed = log.Seed
 	cfg.Strategy = sim.NewReplay(log)
-	run := reports.Capture(p.Setup, cfg)
+	run := capture(p, cfg)
 	run.Program, run.Title, run.Strategy = p.Name, title, strategy
 	return run
 }
@@ -159,7 +159,7 @@ func captureSeed(p *program, spec strategySpec, seed uint64, k int64, title stri
 	} else {
 		cfg.Strategy = spec.factory()(seed, k)
 	}
-	run := reports.Capture(p.Setup, cfg)
+	run := capture(p, cfg)
 	run.Program, run.Title, run.Strategy = p.Name, title, spec.info(k).Text
 	return run
 }

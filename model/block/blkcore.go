@@ -30,6 +30,9 @@ func SubmitBio(t *sim.Task, rw uint64, bio *Bio) {
 	bio.Rw |= rw
 	bio.origSec = bio.Sector
 	checkBioShape(t, bio)
+	if l := bio.Bdev.layer; l != nil && l.OnSubmit != nil {
+		l.OnSubmit(bio)
+	}
 	// count_vm_events(PGPGOUT/PGPGIN) and block_dump: no model state.
 	GenericMakeRequest(t, bio)
 }

@@ -35,6 +35,11 @@ type Layer struct {
 	// NrBufferHeads counts live buffer heads (bh_accounting.nr).
 	NrBufferHeads int64
 	bdevIno       uint64
+
+	// OnSubmit, if set, sees every bio submit_bio accepts, after its
+	// shape check: the report's explorer lists the bios in flight. It
+	// must only read.
+	OnSubmit func(bio *Bio)
 }
 
 // layers maps a world to its Layer. Both sides are weak: the Layer lives

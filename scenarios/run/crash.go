@@ -140,7 +140,7 @@ func (m *machine) crashState(img *content.Store, after []scenarios.Op, record bo
 		m.w.Record(sim.KindNote, "fsck_repair", sim.Obj{}, int64(len(repaired)), strings.Join(repaired, " "))
 	}
 	stable := func(f *mfile) check.Stable {
-		return func(off, n int64) content.Bytes { return f.onDiskMap(img, rep.Maps[f.ino.Ino], off, n) }
+		return func(off, n int64) content.Bytes { return f.onDiskVia(img.Read, rep.Maps[f.ino.Ino], off, n) }
 	}
 	fl := m.crashContract(stable)
 	if fl == nil {

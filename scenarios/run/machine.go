@@ -625,12 +625,14 @@ func (f *mfile) stableSize() int64 {
 // the new page is written back: ext2's real stale-data exposure, which
 // the checks here do not judge (they take the block maps as journalled).
 func (f *mfile) onDisk(store *content.Store, off, n int64) content.Bytes {
-	return f.onDiskMap(store, f.ei.Mapped(), off, n)
+	return f.onDiskVia(store.Read, f.ei.Mapped(), off, n)
 }
 
-// onDiskMap is onDisk through the block map mapped: the file system's
-// record, or the tree fsck repaired on a crashed image.
-func (f *mfile) onDiskMap(store *content.Store, mapped []blockfs.Extent, off, n int64) content.Bytes {
+// onDiskVia is onDisk reading the device's bytes through read (a store's,
+// or the explorer's look at the disk's cache and media without catching
+// it up) and the block map mapped: the file system's record, or the tree
+// fsck repaired on a crashed image.
+func (f *mfile) onDiskVia(read func(off, n int64) content.Bytes, mapped []blockfs.Extent, off, n int64) content.Bytes {
 	m := f.owner
 	bs := int64(m.fs.BlockSize())
 	out := content.Zeros(n)
@@ -641,7 +643,7 @@ func (f *mfile) onDiskMap(store *content.Store, mapped []blockfs.Extent, off, n 
 			continue
 		}
 		phys := int64(e.Phys)*bs + lo - int64(e.Logical)*bs
-		data := store.Read(phys, hi-lo)
+		data := read(phys, hi-lo)
 		if len(m.fresh) > 0 {
 			for b := phys / bs; b*bs < phys+hi-lo; b++ {
 				if m.fresh[uint64(b)] {
