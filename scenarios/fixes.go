@@ -100,6 +100,13 @@ var fixTable = []Fix{
 			"writeback vs writepages deadlock\") never wraps within a pass and restarts the next at 0",
 	},
 	{
+		Name: "towrite-tagging", Subsystem: SubsysMpage, Versions: []KernelVersion{Kernel2_6_12, Kernel2_6_2x},
+		Summary: "a WB_SYNC_ALL sweep (fsync, sync) writes every dirty page it meets, so a task " +
+			"that keeps dirtying pages ahead of it keeps it going (the sync livelock); the switch " +
+			"tags the dirty pages PAGECACHE_TAG_TOWRITE first and writes only those (\"mm: implement " +
+			"writeback livelock avoidance using page tagging\", Jan Kara, f446daaea9d4, 2.6.35)",
+	},
+	{
 		Name: "boundary-ignored", Subsystem: SubsysMpage,
 		Versions: []KernelVersion{Kernel2_6_12, Kernel2_6_2x, Kernel3x},
 		Summary: "ignores BH_Boundary: mpage no longer submits its bio at a boundary block, " +
@@ -188,6 +195,13 @@ var fixTable = []Fix{
 			"through when the file grows again; the fix truncates the page cache as later " +
 			"kernels' afs_setattr_edit_file does",
 	},
+	{
+		Name: "writepages-towrite", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "afs_writepages_region walks the dirty pages for as long as it finds any, even for " +
+			"WB_SYNC_ALL, so a task that keeps dirtying pages keeps an fsync going (the sync " +
+			"livelock); the fix tags the dirty pages PAGECACHE_TAG_TOWRITE first and writes only " +
+			"those, as afs does since its writeback moved to netfs (Linux 6.9)",
+	},
 }
 
 // KnownFixes returns the fix switches, grouped by subsystem, in a stable
@@ -256,12 +270,16 @@ const (
 	// writeback when it began (check.CyclicComplete; blockfs only, checked
 	// around ->writepages).
 	InvCyclicComplete Invariant = "cyclic-complete"
+	// InvFsyncBounded: a WB_SYNC_ALL writeback sweep writes no more pages
+	// than were dirty in its range when it began, plus those TOWRITE
+	// tagging took in after (check.FsyncBounded).
+	InvFsyncBounded Invariant = "fsync-bounded"
 )
 
 var invariants = []Invariant{
 	InvPageState, InvPageRef, InvWBRecord, InvBioShape, InvLock, InvProgress,
 	InvReadCorrect, InvFsyncDurable, InvFsyncError, InvCrash, InvNoLostWrite,
-	InvCyclicComplete,
+	InvCyclicComplete, InvFsyncBounded,
 }
 
 // AllInvariants returns every invariant id in the order of ARCHITECTURE.md.

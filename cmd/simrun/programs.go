@@ -100,6 +100,8 @@ var invariantText = map[string]string{
 	"no-lost-write": "with no faults and a final sync, the result equals the oracle: no update is lost",
 	"cyclic-complete": "a cyclic WB_SYNC_NONE writeback pass with enough nr_to_write writes every page that was dirty, " +
 		"unlocked and not under writeback when it began",
+	"fsync-bounded": "a WB_SYNC_ALL sweep (fsync, sync, msync) writes no more pages than were dirty in its range when it began, " +
+		"plus those its TOWRITE tagging took in after: a writer that never stops cannot keep it going",
 }
 
 func (p *program) invariantInfos() []reports.InvariantInfo {

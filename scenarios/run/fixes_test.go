@@ -14,7 +14,7 @@ import (
 
 // TestFixTableMatchesModels: the scenario language's fix switches are
 // exactly the model packages' Fixes names: the afs rows of the table are
-// afs.FixIDs(), in its order; the mpage rows are mpage's four fixes and
+// afs.FixIDs(), in its order; the mpage rows are mpage's five fixes and
 // the boundary-ignored teaching switch.
 func TestFixTableMatchesModels(t *testing.T) {
 	lang := map[scenarios.Subsystem][]string{}
@@ -24,7 +24,7 @@ func TestFixTableMatchesModels(t *testing.T) {
 	if d := cmp.Diff(afs.FixIDs(), lang[scenarios.SubsysAFS]); d != "" {
 		t.Errorf("afs fixes: model (-) vs scenario table (+):\n%s", d)
 	}
-	mp := []string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock"}
+	mp := []string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "towrite-tagging"}
 	all, err := mpage.ParseFixes(strings.Join(mp, ","))
 	if err != nil || all != mpage.AllFixes() {
 		t.Errorf("mpage fixes: %v %v", all, err)
@@ -43,7 +43,7 @@ func TestFixTableMatchesModels(t *testing.T) {
 func TestBaselineFixes(t *testing.T) {
 	want := []string{"fill-page-offset", "candidate-list-init", "flush-conflict-double-put",
 		"flush-conflict-wait-writeback", "store-io-lock", "secondary-page-writeback", "fsync-marker-wait",
-		"flush-conflict-page-leak", "setattr-truncate-pagecache"}
+		"flush-conflict-page-leak", "setattr-truncate-pagecache", "writepages-towrite"}
 	if d := cmp.Diff(want, scenarios.BaselineFixes(scenarios.KernelAFS)); d != "" {
 		t.Errorf("afs baseline (-want +got):\n%s", d)
 	}

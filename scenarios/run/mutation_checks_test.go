@@ -514,6 +514,7 @@ var mutationTests = map[string][]string{
 	"crash":           {"TestMutationCrash"},
 	"no-lost-write":   {"TestMutationNoLostWrite"},
 	"cyclic-complete": {"TestMutationCyclicComplete"},
+	"fsync-bounded":   {"TestMutationFsyncBounded"},
 }
 
 // TestMutationEveryInvariant: every invariant of the scenario language

@@ -1,0 +1,25 @@
+package run
+
+import (
+	"github.com/wbsim/wbsim/check"
+	"github.com/wbsim/wbsim/model/mm"
+	"github.com/wbsim/wbsim/sim"
+)
+
+// watchContracts sets up the checks that watch writeback as it goes:
+// fsync-bounded, on every ->writepages call (the kernel's
+// WritepagesObserver).
+func (m *machine) watchContracts() {
+	if m.checks(check.InvFsyncBounded) {
+		fb := check.NewFsyncBounded(m.w)
+		sweeps := map[*mm.WritebackControl]*check.Sweep{}
+		m.k.WritepagesObserver = func(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.WritebackControl, done bool) {
+			if !done {
+				sweeps[wbc] = fb.Begin(t, mapping, wbc)
+				return
+			}
+			fb.End(sweeps[wbc])
+			delete(sweeps, wbc)
+		}
+	}
+}
