@@ -274,12 +274,16 @@ const (
 	// than were dirty in its range when it began, plus those TOWRITE
 	// tagging took in after (check.FsyncBounded).
 	InvFsyncBounded Invariant = "fsync-bounded"
+	// InvDirtyExpire: while the periodic flusher runs, no page stays
+	// dirty past the expiry age and two kupdate passes
+	// (check.DirtyExpire; not with faults or the flusher off).
+	InvDirtyExpire Invariant = "dirty-expire"
 )
 
 var invariants = []Invariant{
 	InvPageState, InvPageRef, InvWBRecord, InvBioShape, InvLock, InvProgress,
 	InvReadCorrect, InvFsyncDurable, InvFsyncError, InvCrash, InvNoLostWrite,
-	InvCyclicComplete, InvFsyncBounded,
+	InvCyclicComplete, InvFsyncBounded, InvDirtyExpire,
 }
 
 // AllInvariants returns every invariant id in the order of ARCHITECTURE.md.

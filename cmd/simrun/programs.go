@@ -102,6 +102,8 @@ var invariantText = map[string]string{
 		"unlocked and not under writeback when it began",
 	"fsync-bounded": "a WB_SYNC_ALL sweep (fsync, sync, msync) writes no more pages than were dirty in its range when it began, " +
 		"plus those its TOWRITE tagging took in after: a writer that never stops cannot keep it going",
+	"dirty-expire": "while the periodic flusher runs (and no fault is injected), a page dirtied at p is clean by the end of " +
+		"the second kupdate pass that starts after p + dirty_expire_interval",
 }
 
 func (p *program) invariantInfos() []reports.InvariantInfo {

@@ -8,8 +8,13 @@ import (
 
 // watchContracts sets up the checks that watch writeback as it goes:
 // fsync-bounded, on every ->writepages call (the kernel's
-// WritepagesObserver).
+// WritepagesObserver), and dirty-expire, on the page-flag points and the
+// kupdate passes, in runs without faults (a failed write back leaves a
+// page dirty for good).
 func (m *machine) watchContracts() {
+	if m.checks(check.InvDirtyExpire) && !m.faults && !m.s.VM.Flusher.Off {
+		check.NewDirtyExpire(m.w, m.k.DirtyExpireInterval)
+	}
 	if m.checks(check.InvFsyncBounded) {
 		fb := check.NewFsyncBounded(m.w)
 		sweeps := map[*mm.WritebackControl]*check.Sweep{}

@@ -515,6 +515,7 @@ var mutationTests = map[string][]string{
 	"no-lost-write":   {"TestMutationNoLostWrite"},
 	"cyclic-complete": {"TestMutationCyclicComplete"},
 	"fsync-bounded":   {"TestMutationFsyncBounded"},
+	"dirty-expire":    {"TestMutationDirtyExpire"},
 }
 
 // TestMutationEveryInvariant: every invariant of the scenario language
