@@ -46,22 +46,25 @@ type DirtyExpire struct {
 	// Expire is the kernel's dirty_expire_interval.
 	Expire sim.Time
 	w      *sim.World
-	since  map[sim.Obj]sim.Time // each dirty page's first-dirty time
-	order  []dirtied            // the same, in time order, with stale entries
+	since  map[pageID]sim.Time // each dirty page's first-dirty time
+	order  []dirtied           // the same, in time order, with stale entries
 	// passStart and prevStart are the starts of the kupdate pass running
 	// (or last run) and of the one before (-1: none yet).
 	passStart, prevStart sim.Time
 }
 
+// pageID is a page's inode number and index (its sim.Obj's A and B).
+type pageID struct{ ino, index int64 }
+
 type dirtied struct {
-	page sim.Obj
+	page pageID
 	at   sim.Time
 }
 
 // NewDirtyExpire makes the checker for w, whose kernel expires dirty data
 // after expire, and starts watching its trace.
 func NewDirtyExpire(w *sim.World, expire sim.Time) *DirtyExpire {
-	c := &DirtyExpire{Expire: expire, w: w, since: map[sim.Obj]sim.Time{}, passStart: -1, prevStart: -1}
+	c := &DirtyExpire{Expire: expire, w: w, since: map[pageID]sim.Time{}, passStart: -1, prevStart: -1}
 	w.Observe(c.observe)
 	return c
 }
@@ -72,14 +75,15 @@ func (c *DirtyExpire) observe(w *sim.World, ev *sim.Event) {
 		if ev.Obj.Class != "page" {
 			return
 		}
+		id := pageID{ev.Obj.A, ev.Obj.B}
 		switch ev.Op {
 		case "SetPageDirty", "TestSetPageDirty":
-			if _, dirty := c.since[ev.Obj]; !dirty {
-				c.since[ev.Obj] = w.Now()
-				c.order = append(c.order, dirtied{ev.Obj, w.Now()})
+			if _, dirty := c.since[id]; !dirty {
+				c.since[id] = w.Now()
+				c.order = append(c.order, dirtied{id, w.Now()})
 			}
 		case "TestClearPageDirty", "ClearPageDirty":
-			delete(c.since, ev.Obj)
+			delete(c.since, id)
 		}
 	case sim.KindEnter:
 		if ev.Op == "wb_kupdate" {
@@ -107,9 +111,9 @@ func (c *DirtyExpire) judge() *sim.Failure {
 		return nil
 	}
 	d := c.order[0]
-	return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvDirtyExpire, Obj: d.page,
+	return &sim.Failure{Kind: sim.FailInvariant, Invariant: InvDirtyExpire, Obj: sim.Obj{Class: "page", A: d.page.ino, B: d.page.index},
 		Msg: fmt.Sprintf("page %d:%d has been dirty since %s, and the kupdate passes that began at %s and %s, both more than dirty_expire_interval (%s) later, left it dirty",
-			d.page.A, d.page.B, d.at, c.prevStart, c.passStart, c.Expire),
+			d.page.ino, d.page.index, d.at, c.prevStart, c.passStart, c.Expire),
 		Explain: "The periodic flusher (wb_kupdate, every dirty_writeback_interval) writes back every " +
 			"inode dirtied more than dirty_expire_interval ago, so a dirty page is written within " +
 			"about that age: the first pass after it expires takes its inode, and if that pass had to " +
