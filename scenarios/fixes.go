@@ -120,6 +120,13 @@ var fixTable = []Fix{
 			"2005, in the 2.6.2x seed) sets AS_EIO on the mapping too",
 	},
 	{
+		Name: "towrite-tagging", Subsystem: SubsysMpage, Versions: []KernelVersion{Kernel2_6_12, Kernel2_6_2x},
+		Summary: "a WB_SYNC_ALL sweep (fsync, sync) writes every dirty page it meets, so a task " +
+			"that keeps dirtying pages ahead of it keeps it going (the sync livelock); the switch " +
+			"tags the dirty pages PAGECACHE_TAG_TOWRITE first and writes only those (\"mm: implement " +
+			"writeback livelock avoidance using page tagging\", Jan Kara, f446daaea9d4, 2.6.35)",
+	},
+	{
 		Name: "kill-pages-loop", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS},
 		Summary: "afs_kill_pages never advances first, so for a range of more than " +
 			"PAGEVEC_SIZE pages it loops on the first batch (calling end_page_writeback " +
@@ -215,6 +222,13 @@ var fixTable = []Fix{
 			"and the request says 4 GiB more than it carries; the fix (v4.11, \"afs: Fix the maths in " +
 			"afs_fs_store_data()\") widens to loff_t before subtracting",
 	},
+	{
+		Name: "writepages-towrite", Subsystem: SubsysAFS, Versions: []KernelVersion{KernelAFS}, Baseline: true,
+		Summary: "afs_writepages_region walks the dirty pages for as long as it finds any, even for " +
+			"WB_SYNC_ALL, so a task that keeps dirtying pages keeps an fsync going (the sync " +
+			"livelock); the fix tags the dirty pages PAGECACHE_TAG_TOWRITE first and writes only " +
+			"those, as afs does since its writeback moved to netfs (Linux 6.9)",
+	},
 }
 
 // KnownFixes returns the fix switches, grouped by subsystem, in a stable
@@ -303,12 +317,21 @@ const (
 	// InvRPCShape: every FS.StoreData and FS.FetchData request agrees with
 	// what it carries (afs.InvRPCShape; afs only).
 	InvRPCShape Invariant = "rpc-shape"
+	// InvFsyncBounded: a WB_SYNC_ALL writeback sweep writes no more pages
+	// than were dirty in its range when it began, plus those TOWRITE
+	// tagging took in after (check.FsyncBounded).
+	InvFsyncBounded Invariant = "fsync-bounded"
+	// InvDirtyExpire: while the periodic flusher runs, no page stays
+	// dirty past the expiry age and two kupdate passes
+	// (check.DirtyExpire; not with faults or the flusher off).
+	InvDirtyExpire Invariant = "dirty-expire"
 )
 
 var invariants = []Invariant{
 	InvPageState, InvPageRef, InvWBRecord, InvBioShape, InvLock, InvProgress,
 	InvReadCorrect, InvFsyncDurable, InvFsyncError, InvCrash, InvNoLostWrite,
 	InvCyclicComplete, InvSyncComplete, InvWritepagesError, InvWritebackIndex, InvFsConsistent, InvRPCShape,
+	InvFsyncBounded, InvDirtyExpire,
 }
 
 // AllInvariants returns every invariant id in the order of ARCHITECTURE.md.

@@ -1078,6 +1078,10 @@ func (s *Scenario) applies(id Invariant, crashes bool) string {
 		if !crashes {
 			return "no task crashes"
 		}
+	case InvDirtyExpire:
+		if s.VM.Flusher.Off {
+			return "it judges the periodic flusher, and the flusher is off"
+		}
 	}
 	return ""
 }

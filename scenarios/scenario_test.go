@@ -123,7 +123,7 @@ func TestValidateGoBuilt(t *testing.T) {
 		`tasks[0].ops[0].fd: write uses fd f, which is not open: it was never opened in this task or in setup`,
 		`tasks[0].ops[1].task: signal to unknown task "ghost"; the tasks are w`,
 		`tasks[0].ops[2]: revoke-key is an AFS operation; the file system is blockfs`,
-		`check.only[0]: unknown invariant "frob"; expected one of page-state, page-ref, wb-record, bio-shape, lock, progress, read-correct, fsync-durable, fsync-error, crash, no-lost-write, cyclic-complete, sync-complete, writepages-error, writeback-index, fs-consistent, rpc-shape`,
+		`check.only[0]: unknown invariant "frob"; expected one of page-state, page-ref, wb-record, bio-shape, lock, progress, read-correct, fsync-durable, fsync-error, crash, no-lost-write, cyclic-complete, sync-complete, writepages-error, writeback-index, fs-consistent, rpc-shape, fsync-bounded, dirty-expire`,
 		`bogus: Settings has an unknown key "bogus"`,
 		`fs.layout: a comment on fs.layout, which is not set (it would not be printed)`,
 	}
@@ -140,11 +140,11 @@ func TestValidateGoBuilt(t *testing.T) {
 
 func TestFixTable(t *testing.T) {
 	want := map[Subsystem][]string{
-		SubsysMpage: {"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error", "async-write-eio"},
+		SubsysMpage: {"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error", "async-write-eio", "towrite-tagging"},
 		SubsysAFS: {"kill-pages-loop", "writepages-missing-put", "write-begin-leak", "enospc-stuck-writeback", "key-error-silent-loss",
 			"fill-page-offset", "candidate-list-init", "flush-conflict-double-put", "flush-conflict-wait-writeback",
 			"store-io-lock", "secondary-page-writeback", "fsync-marker-wait", "flush-conflict-page-leak",
-			"setattr-truncate-pagecache", "writepages-sync-error", "store-data-maths"},
+			"setattr-truncate-pagecache", "writepages-sync-error", "store-data-maths", "writepages-towrite"},
 	}
 	got := map[Subsystem][]string{}
 	seen := map[string]bool{}
@@ -169,7 +169,7 @@ func TestFixTable(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("fix table (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error", "async-write-eio"}, FixesFor(Kernel2_6_12)); d != "" {
+	if d := cmp.Diff([]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error", "async-write-eio", "towrite-tagging"}, FixesFor(Kernel2_6_12)); d != "" {
 		t.Errorf("FixesFor(2.6.12): %s", d)
 	}
 	// KnownFixes returns copies.
@@ -181,13 +181,13 @@ func TestFixTable(t *testing.T) {
 
 func TestInvariants(t *testing.T) {
 	if d := cmp.Diff([]string{"page-state", "page-ref", "wb-record", "bio-shape", "lock", "progress",
-		"read-correct", "fsync-durable", "fsync-error", "crash", "no-lost-write", "cyclic-complete", "sync-complete", "writepages-error", "writeback-index", "fs-consistent", "rpc-shape"}, toStrings(AllInvariants())); d != "" {
+		"read-correct", "fsync-durable", "fsync-error", "crash", "no-lost-write", "cyclic-complete", "sync-complete", "writepages-error", "writeback-index", "fs-consistent", "rpc-shape", "fsync-bounded", "dirty-expire"}, toStrings(AllInvariants())); d != "" {
 		t.Errorf("invariant ids (ARCHITECTURE.md, Checks): %s", d)
 	}
 	s := builtScenario()
 	if d := cmp.Diff([]Invariant{InvPageState, InvPageRef, InvBioShape, InvLock, InvProgress, InvReadCorrect,
 		InvFsyncDurable, InvFsyncError, InvNoLostWrite, InvCyclicComplete, InvSyncComplete, InvWritepagesError,
-		InvWritebackIndex, InvFsConsistent}, s.Invariants()); d != "" {
+		InvWritebackIndex, InvFsConsistent, InvFsyncBounded}, s.Invariants()); d != "" {
 		t.Errorf("all that apply on blockfs without a crash: %s", d)
 	}
 	s.CheckAllExcept(InvLock, InvWBRecord)

@@ -119,6 +119,10 @@ var invariantText = map[string]string{
 		"none leaked, bitmaps and free count right, no block mapped past i_size, i_blocks matching the map",
 	"rpc-shape": "every AFS FS.StoreData and FS.FetchData agrees with what it carries: length = bytes sent, range within its " +
 		"pages, file length = max(i_size, end of store), a page fill fetches that page",
+	"fsync-bounded": "a WB_SYNC_ALL sweep (fsync, sync, msync) writes no more pages than were dirty in its range when it began, " +
+		"plus those its TOWRITE tagging took in after: a writer that never stops cannot keep it going",
+	"dirty-expire": "while the periodic flusher runs (and no fault is injected), a page dirtied at p is clean by the end of " +
+		"the second kupdate pass that starts after p + dirty_expire_interval",
 }
 
 func (p *program) invariantInfos() []reports.InvariantInfo {

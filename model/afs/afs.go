@@ -228,6 +228,24 @@ type Fixes struct {
 	// fixes) casts first: size = (loff_t)to - (loff_t)offset. Found by
 	// the rpc-shape check.
 	StoreDataMaths bool
+	// WritepagesTowrite ("writepages-towrite"): afs_writepages_region walks
+	// the PAGECACHE_TAG_DIRTY pages (seed 462-534) and, for WB_SYNC_ALL
+	// (afs_writeback_all and filemap_write_and_wait_range ask for
+	// LLONG_MAX pages), goes on while it finds any;
+	// afs_write_back_from_locked_page gathers every dirty page of the
+	// record that follows. A task that keeps dirtying pages ahead of the
+	// sweep keeps an fsync going for as long as it writes: the sync
+	// livelock that write_cache_pages lost in 2.6.35 ("mm: implement
+	// writeback livelock avoidance using page tagging", f446daaea9d4)
+	// (fsync-bounded). afs kept its own loop until its writeback moved to
+	// netfs ("afs: Use the netfs write helpers", David Howells, Linux
+	// 6.9: netfs_writepages, whose iteration over the mapping tags the
+	// dirty folios PAGECACHE_TAG_TOWRITE for WB_SYNC_ALL and writes only
+	// those; the commit hash was not identified). The switch does that
+	// in the era's code: a WB_SYNC_ALL region is tagged first and walked
+	// by TOWRITE, and a store started from a tagged page gathers only
+	// tagged pages. Found by the fsync-bounded check.
+	WritepagesTowrite bool
 }
 
 // fixNames lists the fixes in a fixed order with their ids.
@@ -251,6 +269,7 @@ var fixNames = []struct {
 	{"setattr-truncate-pagecache", func(f *Fixes) *bool { return &f.SetattrTruncatePagecache }},
 	{"writepages-sync-error", func(f *Fixes) *bool { return &f.WritepagesSyncError }},
 	{"store-data-maths", func(f *Fixes) *bool { return &f.StoreDataMaths }},
+	{"writepages-towrite", func(f *Fixes) *bool { return &f.WritepagesTowrite }},
 }
 
 // FixIDs lists every fix id, in a fixed order.

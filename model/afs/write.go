@@ -441,6 +441,9 @@ func AfsWriteBackFromLockedPage(t *sim.Task, wb *Writeback, primaryPage *mm.Page
 	)
 
 	count = 1
+	// fixes.WritepagesTowrite: a store started by a tagged sweep gathers
+	// only the pages tagged with it (set_page_writeback clears the tag).
+	tagged := fixes.WritepagesTowrite && mapping.PageTree.TagGet(primaryPage.Index, mm.PAGECACHE_TAG_TOWRITE)
 	if mm.ClearPageDirtyForIO(t, primaryPage) == 0 {
 		pageBUG(t, primaryPage, "afs_write_back_from_locked_page: primary page not dirty")
 	}
@@ -486,7 +489,8 @@ func AfsWriteBackFromLockedPage(t *sim.Task, wb *Writeback, primaryPage *mm.Page
 				break
 			}
 			if !mm.PageDirty(page) || pagePrivateWb(page) != wb ||
-				(fixes.SecondaryPageWriteback && mm.PageWriteback(page)) {
+				(fixes.SecondaryPageWriteback && mm.PageWriteback(page)) ||
+				(tagged && !mapping.PageTree.TagGet(page.Index, mm.PAGECACHE_TAG_TOWRITE)) {
 				mm.UnlockPage(t, page)
 				break
 			}
@@ -608,8 +612,14 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 		ret   int
 		err   int // Fixes.WritepagesSyncError: the first error
 	)
+	// fixes.WritepagesTowrite: the later kernels' tagged integrity sweep.
+	tag := mm.PAGECACHE_TAG_DIRTY
+	if fixes.WritepagesTowrite && wbc.SyncMode == mm.WB_SYNC_ALL {
+		tag = mm.PAGECACHE_TAG_TOWRITE
+		mm.TagPagesForWriteback(t, mapping, index, end)
+	}
 	for first := true; first || (index < end && wbc.NrToWrite > 0); first = false {
-		n := mm.FindGetPagesTag(t, mapping, &index, mm.PAGECACHE_TAG_DIRTY, 1, pages[:])
+		n := mm.FindGetPagesTag(t, mapping, &index, tag, 1, pages[:])
 		if n == 0 {
 			break
 		}
@@ -827,7 +837,9 @@ func AfsWritebackAll(t *sim.Task, vnode *Vnode) int {
 	defer t.Leave()
 	mapping := vnode.Mapping()
 	wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_ALL, NrToWrite: mm.LLONG_MAX, RangeCyclic: true}
+	mm.ObserveWritepages(t, mapping, wbc, false)
 	ret := mapping.AOps.(mm.WritepagesOp).Writepages(t, mapping, wbc)
+	mm.ObserveWritepages(t, mapping, wbc, true)
 	mm.MarkInodeDirty(t, mapping.Host, mm.I_DIRTY_PAGES)
 	return ret
 }

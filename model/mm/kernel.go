@@ -112,6 +112,18 @@ type Kernel struct {
 	// flusher for inodes with I_DIRTY_SYNC/DATASYNC (nil: none).
 	WriteInode func(t *sim.Task, ino *Inode, wait bool) int
 
+	// TowriteTagging is the towrite-tagging fix switch of model/mpage
+	// (mpage.Fixes.TowriteTagging: PAGECACHE_TAG_TOWRITE in 2.6.2x's
+	// write_cache_pages), which mm's loop reads. 3.x always tags.
+	TowriteTagging bool
+
+	// WritepagesObserver, if set, is told of every ->writepages call
+	// (do_writepages, and afs_writeback_all's direct call) as it begins
+	// (done false) and as it returns (done true). It is not kernel code:
+	// the checks (scenarios/run) watch sweeps with it. It must not
+	// schedule or change model state.
+	WritepagesObserver func(t *sim.Task, m *AddressSpace, wbc *WritebackControl, done bool)
+
 	flusher *flusher
 	nextID  int64
 

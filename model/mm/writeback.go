@@ -161,7 +161,7 @@ func TestSetPageWriteback(t *sim.Task, p *Page) bool {
 		if !PageDirty(p) {
 			mapping.PageTree.TagClear(p.Index, PAGECACHE_TAG_DIRTY)
 		}
-		if mapping.Host.Kernel.era3x() || mapping.Host.Kernel.Version == VAFS {
+		if k := mapping.Host.Kernel; k.era3x() || k.Version == VAFS || k.TowriteTagging {
 			mapping.PageTree.TagClear(p.Index, PAGECACHE_TAG_TOWRITE)
 		}
 		mapping.TreeLock.Unlock(t)

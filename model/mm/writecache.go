@@ -44,6 +44,12 @@ func writeCachePages2_6_2x(t *sim.Task, mapping *AddressSpace, wbc *WritebackCon
 	var cycled bool
 	rangeWhole := false
 	nrToWrite := wbc.NrToWrite
+	// k.TowriteTagging: the 2.6.35 fix (f446daaea9d4), as writeCachePages3x.
+	tagged := k.TowriteTagging && wbc.SyncMode == WB_SYNC_ALL
+	tag := PAGECACHE_TAG_DIRTY
+	if tagged {
+		tag = PAGECACHE_TAG_TOWRITE
+	}
 
 	if wbc.Nonblocking && BdiWriteCongested(bdi) {
 		wbc.EncounteredCongestion = true
@@ -65,9 +71,12 @@ func writeCachePages2_6_2x(t *sim.Task, mapping *AddressSpace, wbc *WritebackCon
 		cycled = true // ignore range_cyclic tests
 	}
 retry:
+	if tagged {
+		TagPagesForWriteback(t, mapping, index, end)
+	}
 	doneIndex = index
 	for !done && index <= end {
-		nrPages := PagevecLookupTag(t, &pvec, mapping, &index, PAGECACHE_TAG_DIRTY,
+		nrPages := PagevecLookupTag(t, &pvec, mapping, &index, tag,
 			int(min(end-index, PAGEVEC_SIZE-1)+1))
 		if nrPages == 0 {
 			break
@@ -379,15 +388,25 @@ func DoWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl) int
 		wbc.ForWritepages = true
 	}
 	var ret int
+	ObserveWritepages(t, mapping, wbc, false)
 	if wp, ok := mapping.AOps.(WritepagesOp); ok {
 		ret = wp.Writepages(t, mapping, wbc)
 	} else {
 		ret = GenericWritepages(t, mapping, wbc)
 	}
+	ObserveWritepages(t, mapping, wbc, true)
 	if old {
 		wbc.ForWritepages = false
 	}
 	return ret
+}
+
+// ObserveWritepages tells the kernel's WritepagesObserver, if any, of a
+// ->writepages call on mapping beginning (done false) or returning.
+func ObserveWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl, done bool) {
+	if o := mapping.Host.Kernel.WritepagesObserver; o != nil {
+		o(t, mapping, wbc, done)
+	}
 }
 
 // WriteOnePage is write_one_page(page, wait), mm/page-writeback.c, Linux

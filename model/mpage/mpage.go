@@ -83,18 +83,29 @@ type Fixes struct {
 	// no fsync waits on is lost: the page leaves the writeback tag, and
 	// wait_on_page_writeback_range looks only at tagged pages.
 	AsyncWriteEIO bool
+	// TowriteTagging ("towrite-tagging") is "mm: implement writeback
+	// livelock avoidance using page tagging" (Jan Kara, commit
+	// f446daaea9d4, Linux 2.6.35) applied to 2.6.12's __mpage_writepages
+	// and 2.6.2x's write_cache_pages (model/mm, through
+	// mm.Kernel.TowriteTagging): a WB_SYNC_ALL sweep first tags its dirty
+	// pages PAGECACHE_TAG_TOWRITE (tag_pages_for_writeback) and then
+	// writes only tagged pages, so a task that keeps dirtying pages ahead
+	// of it cannot keep an fsync or sync going (fsync-bounded). In 2.6.12
+	// it acts on top of WBIntegrity (it came after it) and changes
+	// nothing without it.
+	TowriteTagging bool
 }
 
 // fixNames are the switches' names, in Fixes field order.
-var fixNames = [...]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error", "async-write-eio"}
+var fixNames = [...]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored", "wb-integrity-error", "async-write-eio", "towrite-tagging"}
 
 func (f *Fixes) field(i int) *bool {
-	return [...]*bool{&f.SectorOverflow, &f.WBIntegrity, &f.CyclicWrap, &f.CyclicWrapDeadlock, &f.BoundaryIgnored, &f.WBIntegrityError, &f.AsyncWriteEIO}[i]
+	return [...]*bool{&f.SectorOverflow, &f.WBIntegrity, &f.CyclicWrap, &f.CyclicWrapDeadlock, &f.BoundaryIgnored, &f.WBIntegrityError, &f.AsyncWriteEIO, &f.TowriteTagging}[i]
 }
 
 // AllFixes turns every fix on (BoundaryIgnored stays off: it is not a fix).
 func AllFixes() Fixes {
-	return Fixes{SectorOverflow: true, WBIntegrity: true, CyclicWrap: true, CyclicWrapDeadlock: true, WBIntegrityError: true, AsyncWriteEIO: true}
+	return Fixes{SectorOverflow: true, WBIntegrity: true, CyclicWrap: true, CyclicWrapDeadlock: true, WBIntegrityError: true, AsyncWriteEIO: true, TowriteTagging: true}
 }
 
 // String lists the switches that are on, comma-separated, or "none".
@@ -123,7 +134,7 @@ func ParseFixes(s string) (Fixes, error) {
 		case "all":
 			a := AllFixes()
 			f.SectorOverflow, f.WBIntegrity, f.CyclicWrap, f.CyclicWrapDeadlock, f.WBIntegrityError = a.SectorOverflow, a.WBIntegrity, a.CyclicWrap, a.CyclicWrapDeadlock, a.WBIntegrityError
-			f.AsyncWriteEIO = a.AsyncWriteEIO
+			f.AsyncWriteEIO, f.TowriteTagging = a.AsyncWriteEIO, a.TowriteTagging
 			continue
 		}
 		found := false
@@ -186,6 +197,7 @@ func Setup(k *mm.Kernel, cfg Config) {
 	if _, loaded := states.Swap(key, st); !loaded {
 		runtime.AddCleanup(k, func(key weak.Pointer[mm.Kernel]) { states.Delete(key) }, key)
 	}
+	k.TowriteTagging = cfg.Fixes.TowriteTagging
 	k.MpageWritepages = func(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
 		return MpageWritepages(t, m, wbc, nil)
 	}

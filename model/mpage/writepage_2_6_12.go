@@ -118,9 +118,20 @@ func mpageWritepagesLoop2612(t *sim.Task, st *state, mapping *mm.AddressSpace, w
 		scanned = true
 		cycled = true // ignore range_cyclic tests
 	}
+	// Fixes.TowriteTagging: the 2.6.35 fix (f446daaea9d4), as in 3.x's
+	// write_cache_pages: a WB_SYNC_ALL sweep writes the pages it tagged.
+	// It came after the integrity fix and acts on top of it: without
+	// WBIntegrity the switch changes nothing.
+	tag := mm.PAGECACHE_TAG_DIRTY
+	if fixes.TowriteTagging && fixes.WBIntegrity && wbc.SyncMode == mm.WB_SYNC_ALL {
+		tag = mm.PAGECACHE_TAG_TOWRITE
+	}
 retry:
+	if tag == mm.PAGECACHE_TAG_TOWRITE {
+		mm.TagPagesForWriteback(t, mapping, index, end)
+	}
 	for !done && index <= end {
-		nrPages = mm.PagevecLookupTag(t, &pvec, mapping, &index, mm.PAGECACHE_TAG_DIRTY,
+		nrPages = mm.PagevecLookupTag(t, &pvec, mapping, &index, tag,
 			int(min(end-index, mm.PAGEVEC_SIZE-1)+1))
 		if nrPages == 0 {
 			break

@@ -24,13 +24,14 @@ func TestFixTableMatchesModels(t *testing.T) {
 	if d := cmp.Diff(afs.FixIDs(), lang[scenarios.SubsysAFS]); d != "" {
 		t.Errorf("afs fixes: model (-) vs scenario table (+):\n%s", d)
 	}
-	mp := []string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "wb-integrity-error", "async-write-eio"}
+	mp := []string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "wb-integrity-error", "async-write-eio",
+		"towrite-tagging"}
 	all, err := mpage.ParseFixes(strings.Join(mp, ","))
 	if err != nil || all != mpage.AllFixes() {
 		t.Errorf("mpage fixes: %v %v", all, err)
 	}
 	if d := cmp.Diff([]string{"sector-overflow", "wb-integrity", "cyclic-wrap", "cyclic-wrap-deadlock", "boundary-ignored",
-		"wb-integrity-error", "async-write-eio"}, lang[scenarios.SubsysMpage]); d != "" {
+		"wb-integrity-error", "async-write-eio", "towrite-tagging"}, lang[scenarios.SubsysMpage]); d != "" {
 		t.Errorf("mpage fixes: model (-) vs scenario table (+):\n%s", d)
 	}
 	if _, err := mpage.ParseFixes("boundary-ignored"); err != nil {
@@ -44,7 +45,7 @@ func TestFixTableMatchesModels(t *testing.T) {
 func TestBaselineFixes(t *testing.T) {
 	want := []string{"fill-page-offset", "candidate-list-init", "flush-conflict-double-put",
 		"flush-conflict-wait-writeback", "store-io-lock", "secondary-page-writeback", "fsync-marker-wait",
-		"flush-conflict-page-leak", "setattr-truncate-pagecache", "store-data-maths"}
+		"flush-conflict-page-leak", "setattr-truncate-pagecache", "store-data-maths", "writepages-towrite"}
 	if d := cmp.Diff(want, scenarios.BaselineFixes(scenarios.KernelAFS)); d != "" {
 		t.Errorf("afs baseline (-want +got):\n%s", d)
 	}

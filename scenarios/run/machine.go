@@ -194,6 +194,7 @@ func build(s *scenarios.Scenario, fixes, off []string, w *sim.World, stats *Stat
 	if err != nil {
 		return nil, err
 	}
+	m.watchContracts()
 	w.Observe(m.observe)
 	w.Spawn("init", m.initTask)
 	return m, nil

@@ -525,6 +525,8 @@ var mutationTests = map[string][]string{
 	"writeback-index":  {"TestMutationWritebackIndex"},
 	"fs-consistent":    {"TestMutationFsConsistent", "TestMutationFsConsistentAtCrash"},
 	"rpc-shape":        {"TestMutationRPCShape"},
+	"fsync-bounded":    {"TestMutationFsyncBounded"},
+	"dirty-expire":     {"TestMutationDirtyExpire"},
 }
 
 // TestMutationEveryInvariant: every invariant of the scenario language

@@ -266,10 +266,13 @@ type loop struct {
 
 // repeat runs a repeat's block op.Count times, or, for "repeat until
 // TASK done", until that task has run all its operations, testing after
-// each iteration (at least one, as Pascal's repeat-until). The test is a
-// scheduling point, so a block that never sleeps or blocks still counts
-// against the step budget, which with the time budget bounds a repeat
-// whose task never ends (see explainLoops).
+// each iteration (at least one, as Pascal's repeat-until). Before the
+// test the task steps aside, as a sched_yield() under a fair scheduler
+// would: it sleeps 1ns, until another task has run a scheduling point, so
+// that no strategy (PCT's fixed priorities included) can starve the task
+// it waits for, and a block that never blocks still counts against the
+// step budget, which with the time budget bounds a repeat whose task
+// never ends (see explainLoops).
 func (m *machine) repeat(t *sim.Task, task string, op *scenarios.Op) {
 	l := &loop{op: op}
 	m.loops[t.Name()] = append(m.loops[t.Name()], l)
@@ -280,7 +283,7 @@ func (m *machine) repeat(t *sim.Task, task string, op *scenarios.Op) {
 			return
 		}
 		if op.Until != "" {
-			t.Yield()
+			t.Sleep(1)
 			if m.done[op.Until] {
 				return
 			}
