@@ -81,6 +81,7 @@ func (w *World) spawn(name string, irq bool, body func(t *Task)) *Task {
 	}
 	w.fgTasks++
 	w.runnable++ // a new task is runnable
+	w.invalidateCands()
 	w.all = append(w.all, t)
 	w.tasks = append(w.tasks, t)
 	t.resumeFn, t.stopFn = iter.Pull(func(yield func(struct{}) bool) {
@@ -138,6 +139,7 @@ func (t *Task) stop() {
 // setState moves the task to state s, keeping the world's count of
 // runnable tasks.
 func (t *Task) setState(s taskState) {
+	t.w.invalidateCands()
 	if t.state == taskRunnable {
 		t.w.runnable--
 	}

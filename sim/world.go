@@ -73,7 +73,8 @@ type World struct {
 
 	tasks    []*Task // live tasks in id order
 	all      []*Task // every task ever spawned, by id
-	cands    []*Task // scratch: candidates of the current decision
+	cands    []*Task // candidates of the last decision, reused while valid
+	candsCur *Task   // the task cands were built for; nil: rebuild
 	runnable int     // tasks in state taskRunnable (Task.setState)
 	dec      Decision
 	ev       Event // scratch: the event being recorded when the trace keeps none (observers must not keep the pointer)
@@ -105,6 +106,7 @@ func New(cfg Config) *World {
 		trace: newTrace(cfg.TraceKeep, !cfg.Untraced),
 		log:   DecisionLog{Version: LogVersion, Seed: cfg.Seed},
 	}
+	w.dec.World = w
 	return w
 }
 
@@ -419,6 +421,40 @@ func (w *World) decide(cur *Task) *Task {
 	case w.runnable == 1 && curRunnable:
 		return cur
 	}
+	c := w.cands
+	if w.candsCur != cur || cur == nil {
+		c = w.candidates(cur, curRunnable)
+	}
+	switch len(c) {
+	case 0:
+		return nil
+	case 1:
+		return c[0]
+	}
+	// Field by field: the World is set once, in New, and a whole-struct
+	// store would pay for it again.
+	d := &w.dec
+	d.Step, d.Candidates, d.CurrentRunnable = w.step, c, curRunnable
+	i := w.choose(d)
+	if w.escaped != nil {
+		if w.current != nil {
+			panic(abortPanic{})
+		}
+		return nil
+	}
+	if i < 0 || i >= len(c) {
+		panic(fmt.Sprintf("sim: strategy %T chose %d of %d", w.cfg.Strategy, i, len(c)))
+	}
+	w.record(Choice{C: uint16(i), N: uint16(len(c)), Preemptible: curRunnable})
+	return c[i]
+}
+
+// candidates builds the list of a decision's candidates: cur first when it
+// can go on, then the other runnable tasks in cyclic id order after cur.
+// The list stays valid, and is reused, until a task changes state or the
+// deciding task changes (invalidateCands): a long stretch of points that
+// keep the same task running asks the strategy without rebuilding it.
+func (w *World) candidates(cur *Task, curRunnable bool) []*Task {
 	c := w.cands[:0]
 	if curRunnable {
 		c = append(c, cur)
@@ -439,28 +475,13 @@ func (w *World) decide(cur *Task) *Task {
 			c = append(c, t)
 		}
 	}
-	w.cands = c
-	switch len(c) {
-	case 0:
-		return nil
-	case 1:
-		return c[0]
-	}
-	d := &w.dec
-	*d = Decision{World: w, Step: w.step, Candidates: c, CurrentRunnable: curRunnable}
-	i := w.choose(d)
-	if w.escaped != nil {
-		if w.current != nil {
-			panic(abortPanic{})
-		}
-		return nil
-	}
-	if i < 0 || i >= len(c) {
-		panic(fmt.Sprintf("sim: strategy %T chose %d of %d", w.cfg.Strategy, i, len(c)))
-	}
-	w.record(Choice{C: uint16(i), N: uint16(len(c)), Preemptible: curRunnable})
-	return c[i]
+	w.cands, w.candsCur = c, cur
+	return c
 }
+
+// invalidateCands marks the cached candidates stale: a task was spawned,
+// reaped, or changed state.
+func (w *World) invalidateCands() { w.candsCur = nil }
 
 // recordedRun is reps repeats of one choice. A long serial run (one task
 // writing a 4 GiB file while completions wait) makes tens of millions of
@@ -544,6 +565,7 @@ func (w *World) reap(t *Task) {
 	if !t.daemon {
 		w.fgTasks--
 	}
+	w.invalidateCands()
 	for i, x := range w.tasks {
 		if x == t {
 			w.tasks = append(w.tasks[:i], w.tasks[i+1:]...)
