@@ -16,6 +16,7 @@ type Decision struct {
 	// ended, and every choice is free. The rest follow in cyclic id order.
 	Candidates      []*Task
 	CurrentRunnable bool
+	cur             *Task // the task that reached the point, for Shrink's hints
 }
 
 // Strategy picks the next task at each scheduling point. A strategy may

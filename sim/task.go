@@ -30,6 +30,7 @@ type Task struct {
 	stopFn   func()
 	yieldFn  func(struct{}) bool
 	started  bool
+	points   int64 // scheduling points passed, blocks and the end included: a program position
 
 	killed  bool     // World.Kill unwinds it
 	atomic  int      // spinlocks held, plus one for interrupt context
@@ -97,6 +98,7 @@ func (w *World) spawn(name string, irq bool, body func(t *Task)) *Task {
 // BUG into a Failure with the task's own stack, which iter.Pull would lose.
 func (t *Task) exit() {
 	t.setState(taskDone)
+	t.points++
 	r := recover()
 	if r == nil {
 		t.w.Record(KindExit, "", t.obj(), 0, "")
@@ -168,6 +170,7 @@ func (t *Task) sched() {
 		panic(abortPanic{})
 	}
 	w.step++
+	t.points++
 	w.now += w.cfg.StepCost
 	if w.step > w.cfg.MaxSteps {
 		w.Fail(&Failure{Kind: FailLivelock, Invariant: InvProgress,
@@ -190,6 +193,7 @@ func (t *Task) sched() {
 // already queued the task where a waker will find it.
 func (t *Task) block(obj Obj, what string, holder *Task) {
 	t.setState(taskBlocked)
+	t.points++
 	t.waitObj, t.waitWhat, t.waitHolder = obj, what, holder
 	t.w.Record(KindBlock, what, obj, 0, "")
 	t.w.next = nil

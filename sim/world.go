@@ -434,7 +434,7 @@ func (w *World) decide(cur *Task) *Task {
 	// Field by field: the World is set once, in New, and a whole-struct
 	// store would pay for it again.
 	d := &w.dec
-	d.Step, d.Candidates, d.CurrentRunnable = w.step, c, curRunnable
+	d.Step, d.Candidates, d.CurrentRunnable, d.cur = w.step, c, curRunnable, cur
 	i := w.choose(d)
 	if w.escaped != nil {
 		if w.current != nil {
