@@ -29,9 +29,9 @@ func Shrink(setup func(w *World), cfg Config, log *DecisionLog, maxRuns int) (*D
 		setup(w)
 		return w.Run(), rec.hints
 	}
-	choices := make([]int, len(log.Choices))
-	for i, c := range log.Choices {
-		choices[i] = int(c.C)
+	choices := make([]int, 0, log.Len())
+	for _, c := range log.Choices() {
+		choices = append(choices, int(c.C))
 	}
 	best, hints := run(&Fixed{Prefix: choices})
 	if best.Failure == nil {
@@ -66,8 +66,8 @@ func Shrink(setup func(w *World), cfg Config, log *DecisionLog, maxRuns int) (*D
 		return &hinted{hints: kept}
 	}
 	byIndex := func(drop map[int]bool) Strategy {
-		prefix := make([]int, len(best.Log.Choices))
-		for i, c := range best.Log.Choices {
+		prefix := make([]int, best.Log.Len())
+		for i, c := range best.Log.Choices() {
 			if !drop[i] {
 				prefix[i] = int(c.C)
 			}
@@ -106,7 +106,7 @@ func ddmin(points []int, strategy func(drop map[int]bool) Strategy, try func(Str
 
 func preemptionPoints(l *DecisionLog) []int {
 	var out []int
-	for i, c := range l.Choices {
+	for i, c := range l.Choices() {
 		if c.C != 0 && c.Preemptible {
 			out = append(out, i)
 		}

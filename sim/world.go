@@ -81,8 +81,8 @@ type World struct {
 	current  *Task // the task running now, nil in scheduler context
 	next     *Task // the task a scheduling point chose to run next
 
-	log       DecisionLog     // Choices stays empty until Run ends: see runs
-	runs      [][]recordedRun // the choices so far, run-length encoded, in chunks
+	log       DecisionLog   // Runs stays empty until Run ends: see runs
+	runs      [][]ChoiceRun // the choices so far, run-length encoded, in chunks
 	trace     Trace
 	observers []Observer
 	atEnd     []func()
@@ -243,7 +243,7 @@ func (w *World) Run() *Result {
 	w.log.Steps = w.step
 	w.log.Hash = w.trace.Hash()
 	log := w.log
-	log.Choices = expandRuns(w.runs)
+	log.Runs = joinRuns(w.runs)
 	res := &Result{
 		Seed: w.cfg.Seed, Failure: w.failure, Steps: w.step, Time: w.now,
 		Hash: w.trace.Hash(), Events: w.trace.Total(), Log: &log,
@@ -483,17 +483,6 @@ func (w *World) candidates(cur *Task, curRunnable bool) []*Task {
 // reaped, or changed state.
 func (w *World) invalidateCands() { w.candsCur = nil }
 
-// recordedRun is reps repeats of one choice. A long serial run (one task
-// writing a 4 GiB file while completions wait) makes tens of millions of
-// choices, nearly all the same, so the world keeps them run-length
-// encoded and expands them once, into the result's exact-size log. It is
-// the parser's choiceRun in 8 bytes, as a random walk records one per
-// decision.
-type recordedRun struct {
-	c    Choice
-	reps uint16
-}
-
 // runChunk is how many runs a chunk of the world's choices holds. The
 // choices grow in chunks, not as one slice, so that a long random walk
 // (one run per decision) never copies what it has recorded: doubling one
@@ -501,18 +490,20 @@ type recordedRun struct {
 // fresh pages.
 const runChunk = 4096
 
-// record appends c to the world's choices.
+// record appends c to the world's choices, run-length encoded: a long
+// serial run (one task writing a 4 GiB file while completions wait) makes
+// tens of millions of choices, nearly all the same.
 func (w *World) record(c Choice) {
 	if n := len(w.runs); n > 0 {
 		cur := &w.runs[n-1]
-		if m := len(*cur); (*cur)[m-1].c == c && (*cur)[m-1].reps < math.MaxUint16 {
-			(*cur)[m-1].reps++
+		if m := len(*cur); (*cur)[m-1].Choice == c && (*cur)[m-1].Reps < math.MaxUint16 {
+			(*cur)[m-1].Reps++
 			return
 		}
 		if len(*cur) < runChunk {
 			// The first chunk grows by appending, so that a short run
 			// does not pay for a whole chunk.
-			*cur = append(*cur, recordedRun{c: c, reps: 1})
+			*cur = append(*cur, ChoiceRun{Choice: c, Reps: 1})
 			return
 		}
 	}
@@ -520,31 +511,25 @@ func (w *World) record(c Choice) {
 	if len(w.runs) == 0 {
 		size = 16
 	}
-	chunk := make([]recordedRun, 1, size)
-	chunk[0] = recordedRun{c: c, reps: 1}
+	chunk := make([]ChoiceRun, 1, size)
+	chunk[0] = ChoiceRun{Choice: c, Reps: 1}
 	w.runs = append(w.runs, chunk)
 }
 
-// expandRuns decodes run-length encoded choices.
-func expandRuns(chunks [][]recordedRun) []Choice {
+// joinRuns puts the chunks of runs into one slice of the exact size: the
+// log keeps them run-length encoded (DecisionLog.Runs), as record made
+// them.
+func joinRuns(chunks [][]ChoiceRun) []ChoiceRun {
 	n := 0
 	for _, runs := range chunks {
-		for _, r := range runs {
-			n += int(r.reps)
-		}
+		n += len(runs)
 	}
 	if n == 0 {
 		return nil // as a log with no choices decodes
 	}
-	out := make([]Choice, n)
-	i := 0
+	out := make([]ChoiceRun, 0, n)
 	for _, runs := range chunks {
-		for _, r := range runs {
-			for range r.reps {
-				out[i] = r.c
-				i++
-			}
-		}
+		out = append(out, runs...)
 	}
 	return out
 }
