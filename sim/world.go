@@ -516,10 +516,13 @@ func (w *World) record(c Choice) {
 	w.runs = append(w.runs, chunk)
 }
 
-// joinRuns puts the chunks of runs into one slice of the exact size: the
-// log keeps them run-length encoded (DecisionLog.Runs), as record made
-// them.
+// joinRuns puts the chunks of runs into one slice: the log keeps them
+// run-length encoded (DecisionLog.Runs), as record made them. A run of up
+// to 4,096 runs (most schedules) is one chunk, used as it is.
 func joinRuns(chunks [][]ChoiceRun) []ChoiceRun {
+	if len(chunks) == 1 {
+		return chunks[0]
+	}
 	n := 0
 	for _, runs := range chunks {
 		n += len(runs)
