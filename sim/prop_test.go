@@ -305,3 +305,46 @@ func TestDecisionLogPastOldLimit(t *testing.T) {
 		t.Fatalf("huge repeat count: %v", err)
 	}
 }
+
+// TestReplayPastOldLimit: a run of more than 2^24 decisions (the old
+// decoders' limit on choices), nearly all "go on" as in a 1M-page fsync,
+// replays exactly from its text form, ending in the same failure.
+func TestReplayPastOldLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("17M scheduling points")
+	}
+	const n = 1<<24/2 + 1000 // points per task; two runnable tasks make each a decision
+	setup := func(w *World) {
+		for _, name := range []string{"A", "B"} {
+			w.Spawn(name, func(t *Task) {
+				for i := range n {
+					if i == n-10 && t.Name() == "B" {
+						w.Failf("planted", Obj{}, "B reached the end")
+					}
+					t.Yield()
+				}
+			})
+		}
+	}
+	cfg := Config{Seed: 5, MaxSteps: 1 << 26, TraceKeep: 1}
+	c := cfg
+	c.Strategy = &RoundRobin{Quantum: 1 << 22} // a few preemptions in 17M points
+	w := New(c)
+	setup(w)
+	r := w.Run()
+	if r.Failure == nil || r.Log.Len() <= 1<<24 {
+		t.Fatalf("want a planted failure after more than 2^24 decisions: %d, %v", r.Log.Len(), r.Failure)
+	}
+	l, err := ParseDecisionLog(r.Log.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Strategy = NewReplay(l)
+	w2 := New(c)
+	setup(w2)
+	r2 := w2.Run()
+	if r2.Hash != r.Hash || r2.Divergence != nil || r2.Failure.Signature() != r.Failure.Signature() {
+		t.Fatalf("replay: hash %x want %x, divergence %+v, failure %v", r2.Hash, r.Hash, r2.Divergence, r2.Failure)
+	}
+	t.Logf("%d decisions in %d runs, %d bytes of text", r.Log.Len(), len(r.Log.Runs), len(r.Log.String()))
+}
