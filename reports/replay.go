@@ -139,7 +139,7 @@ func (f *ReplayFile) Format() string {
 		kv("shrunk-from", strconv.Itoa(*f.ShrunkFrom))
 	}
 	if f.Log != nil {
-		fmt.Fprintf(&b, "# %d decisions, %d preemptions\n", len(f.Log.Choices), f.Log.Preemptions())
+		fmt.Fprintf(&b, "# %d decisions, %d preemptions\n", f.Log.Len(), f.Log.Preemptions())
 		kv("schedule", f.Log.String())
 	}
 	return b.String()

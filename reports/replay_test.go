@@ -18,7 +18,7 @@ func genLog(t *rapid.T) *sim.DecisionLog {
 	for range n {
 		nn := rapid.Uint16Range(2, 65535).Draw(t, "N")
 		c := rapid.Uint16Range(0, nn-1).Draw(t, "C")
-		l.Choices = append(l.Choices, sim.Choice{C: c, N: nn, Preemptible: rapid.Bool().Draw(t, "p")})
+		l.Append(sim.Choice{C: c, N: nn, Preemptible: rapid.Bool().Draw(t, "p")})
 	}
 	return l
 }

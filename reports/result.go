@@ -326,7 +326,7 @@ func NewFailureInfo(r *sim.Result) FailureInfo {
 	if r.Log != nil {
 		fi.Schedule = r.Log.String()
 		fi.Preemptions = r.Log.Preemptions()
-		fi.Decisions = len(r.Log.Choices)
+		fi.Decisions = r.Log.Len()
 	}
 	return fi
 }

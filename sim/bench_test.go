@@ -79,3 +79,35 @@ func BenchmarkExploreTiny(b *testing.B) {
 	b.ReportMetric(float64(steps)/float64(b.N*100), "steps/schedule")
 	b.ReportMetric(0, "ns/op")
 }
+
+// BenchmarkPointNoSwitch is one scheduling point with 4 runnable tasks
+// where the strategy keeps the running task (RoundRobin, no preemption):
+// the strategy is asked in the task's own goroutine and no coroutine
+// switch happens. Untraced, as Explore runs schedules; "traced" adds the
+// trace hash every point pays under simrun run. Target (untraced): at most
+// 0.4x BenchmarkRawCoroSwitch in the same run, 0 allocs/op.
+func BenchmarkPointNoSwitch(b *testing.B) {
+	for _, traced := range []bool{false, true} {
+		name := "untraced"
+		if traced {
+			name = "traced"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			n := int64(b.N)
+			w := New(Config{Seed: 1, Strategy: &RoundRobin{}, MaxSteps: n + 100, Untraced: !traced})
+			obj := Obj{Class: "page", A: 1}
+			for range 4 {
+				w.Spawn("t", func(t *Task) {
+					for t.World().Step() < n {
+						t.Point("set_page_dirty", obj, 0)
+					}
+				})
+			}
+			b.ResetTimer()
+			if r := w.Run(); !r.OK() {
+				b.Fatal(r.Failure)
+			}
+		})
+	}
+}

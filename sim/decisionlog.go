@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -24,18 +25,69 @@ type Choice struct {
 // fixes every draw the model makes) and the strategy's choices. Hash and
 // Steps describe the run that produced it, so a replay can confirm it is
 // exact.
+//
+// The choices are kept run-length encoded, as the text form writes them:
+// a long serial run (one task writing a 4 GiB file) makes tens of
+// millions of decisions, nearly all the same, in a few hundred runs.
 type DecisionLog struct {
 	Version int
 	Seed    uint64
 	Hash    uint64
 	Steps   int64
-	Choices []Choice
+	Runs    []ChoiceRun
+}
+
+// ChoiceRun is Reps (at least 1) repeats of one choice. A longer stretch
+// of one choice is several runs; Append and AppendRun keep that form.
+type ChoiceRun struct {
+	Choice
+	Reps uint16
+}
+
+// Append adds one choice.
+func (l *DecisionLog) Append(c Choice) { l.AppendRun(c, 1) }
+
+// AppendRun adds reps repeats of c, extending the last run while it has
+// the same choice and room.
+func (l *DecisionLog) AppendRun(c Choice, reps int) {
+	if n := len(l.Runs); n > 0 && l.Runs[n-1].Choice == c {
+		last := &l.Runs[n-1]
+		add := min(reps, math.MaxUint16-int(last.Reps))
+		last.Reps += uint16(add)
+		reps -= add
+	}
+	for reps > 0 {
+		r := min(reps, math.MaxUint16)
+		l.Runs = append(l.Runs, ChoiceRun{Choice: c, Reps: uint16(r)})
+		reps -= r
+	}
+}
+
+// Len is the number of choices.
+func (l *DecisionLog) Len() int {
+	n := 0
+	for _, r := range l.Runs {
+		n += int(r.Reps)
+	}
+	return n
+}
+
+// Choices expands the runs into one choice per decision, for code that
+// indexes them (shrinking, exhaustive search); it is a fresh slice.
+func (l *DecisionLog) Choices() []Choice {
+	out := make([]Choice, 0, l.Len())
+	for _, r := range l.Runs {
+		for range r.Reps {
+			out = append(out, r.Choice)
+		}
+	}
+	return out
 }
 
 // Clone copies the log.
 func (l *DecisionLog) Clone() *DecisionLog {
 	c := *l
-	c.Choices = append([]Choice(nil), l.Choices...)
+	c.Runs = append([]ChoiceRun(nil), l.Runs...)
 	return &c
 }
 
@@ -43,12 +95,24 @@ func (l *DecisionLog) Clone() *DecisionLog {
 // have gone on.
 func (l *DecisionLog) Preemptions() int {
 	n := 0
-	for _, c := range l.Choices {
-		if c.C != 0 && c.Preemptible {
-			n++
+	for _, r := range l.Runs {
+		if r.C != 0 && r.Preemptible {
+			n += int(r.Reps)
 		}
 	}
 	return n
+}
+
+// merged calls f for each maximal stretch of one choice (runs split at
+// 65,535 repeats joined again), as the encodings write them.
+func (l *DecisionLog) merged(f func(c Choice, reps int)) {
+	for i := 0; i < len(l.Runs); {
+		c, reps := l.Runs[i].Choice, 0
+		for ; i < len(l.Runs) && l.Runs[i].Choice == c; i++ {
+			reps += int(l.Runs[i].Reps)
+		}
+		f(c, reps)
+	}
 }
 
 // The text form is one line, stable, small enough for a bug report:
@@ -75,28 +139,23 @@ times. "simrun replay FILE" follows the line decision by decision.`
 func (l *DecisionLog) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wbsim-schedule v%d seed=%d steps=%d hash=%016x :", l.Version, l.Seed, l.Steps, l.Hash)
-	for i := 0; i < len(l.Choices); {
-		c := l.Choices[i]
-		j := i + 1
-		for j < len(l.Choices) && l.Choices[j] == c {
-			j++
-		}
+	l.merged(func(c Choice, reps int) {
 		sep := "."
 		if c.Preemptible {
 			sep = "/"
 		}
 		fmt.Fprintf(&b, " %d%s%d", c.C, sep, c.N)
-		if j-i > 1 {
-			fmt.Fprintf(&b, "*%d", j-i)
+		if reps > 1 {
+			fmt.Fprintf(&b, "*%d", reps)
 		}
-		i = j
-	}
+	})
 	return b.String()
 }
 
-// maxLogChoices bounds what a decoder accepts, so a hostile file cannot
-// make it allocate without limit.
-const maxLogChoices = 1 << 24
+// maxLogRuns bounds the runs a decoder builds (8 bytes each), so a hostile
+// file cannot make it allocate without limit. It bounds runs, not
+// choices: a 1M-page run's 31 million choices are a few hundred runs.
+const maxLogRuns = 1 << 24
 
 // ParseDecisionLog decodes the text form. Errors name the token and its
 // column.
@@ -141,12 +200,10 @@ func ParseDecisionLog(s string) (*DecisionLog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decision log: token %q near column %d: %v", tok, col, err)
 		}
-		if len(l.Choices)+c.reps > maxLogChoices {
-			return nil, fmt.Errorf("decision log: more than %d choices", maxLogChoices)
+		if len(l.Runs)+c.reps/math.MaxUint16 >= maxLogRuns {
+			return nil, fmt.Errorf("decision log: more than %d runs of choices", maxLogRuns)
 		}
-		for range c.reps {
-			l.Choices = append(l.Choices, c.Choice)
-		}
+		l.AppendRun(c.Choice, c.reps)
 		col += len(tok) + 1
 	}
 	return l, nil
@@ -194,26 +251,18 @@ func (l *DecisionLog) MarshalBinary() ([]byte, error) {
 	b = binary.AppendUvarint(b, l.Seed)
 	b = binary.AppendUvarint(b, uint64(l.Steps))
 	b = binary.AppendUvarint(b, l.Hash)
-	var runs [][2]int
-	for i := 0; i < len(l.Choices); {
-		j := i + 1
-		for j < len(l.Choices) && l.Choices[j] == l.Choices[i] {
-			j++
-		}
-		runs = append(runs, [2]int{i, j - i})
-		i = j
-	}
-	b = binary.AppendUvarint(b, uint64(len(runs)))
-	for _, r := range runs {
-		c := l.Choices[r[0]]
+	n := 0
+	l.merged(func(Choice, int) { n++ })
+	b = binary.AppendUvarint(b, uint64(n))
+	l.merged(func(c Choice, reps int) {
 		v := uint64(c.C) << 1
 		if c.Preemptible {
 			v |= 1
 		}
 		b = binary.AppendUvarint(b, v)
 		b = binary.AppendUvarint(b, uint64(c.N))
-		b = binary.AppendUvarint(b, uint64(r[1]))
-	}
+		b = binary.AppendUvarint(b, uint64(reps))
+	})
 	return b, nil
 }
 
@@ -244,12 +293,10 @@ func (l *DecisionLog) UnmarshalBinary(data []byte) error {
 			return fmt.Errorf("decision log: truncated choices: %w", err)
 		}
 		c := v >> 1
-		if n < 2 || n > 65535 || c >= n || reps == 0 || uint64(len(out.Choices))+reps > maxLogChoices {
+		if n < 2 || n > 65535 || c >= n || reps == 0 || uint64(len(out.Runs))+reps/math.MaxUint16 >= maxLogRuns {
 			return errors.New("decision log: corrupt choice run")
 		}
-		for range reps {
-			out.Choices = append(out.Choices, Choice{C: uint16(c), N: uint16(n), Preemptible: v&1 == 1})
-		}
+		out.AppendRun(Choice{C: uint16(c), N: uint16(n), Preemptible: v&1 == 1}, int(reps))
 	}
 	if r.Len() != 0 {
 		return errors.New("decision log: trailing bytes")

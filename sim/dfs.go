@@ -98,7 +98,7 @@ func ExhaustiveSearch(setup func(w *World), opts DFSOptions) DFSResult {
 				}
 			}
 			var ok bool
-			prefix, ok = nextPrefix(r.Log.Choices, bound)
+			prefix, ok = nextPrefix(r.Log.Choices(), bound)
 			if !ok {
 				break
 			}

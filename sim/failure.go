@@ -77,7 +77,7 @@ func (f *Failure) Report() string {
 		fmt.Fprintf(&b, "  %s\n", w)
 	}
 	if f.Log != nil {
-		fmt.Fprintf(&b, "  schedule: %d decisions, %d preemptions\n", len(f.Log.Choices), f.Log.Preemptions())
+		fmt.Fprintf(&b, "  schedule: %d decisions, %d preemptions\n", f.Log.Len(), f.Log.Preemptions())
 	}
 	if f.Stack != "" {
 		b.WriteString("  stack:\n")

@@ -299,8 +299,8 @@ func TestDecisionLogKeepsLongRuns(t *testing.T) {
 	if !r.OK() {
 		t.Fatal(r.Failure.Report())
 	}
-	if !slices.Equal(s.made, r.Log.Choices) {
-		t.Fatalf("log of %d choices differs from the %d decisions made", len(r.Log.Choices), len(s.made))
+	if !slices.Equal(s.made, r.Log.Choices()) {
+		t.Fatalf("log of %d choices differs from the %d decisions made", r.Log.Len(), len(s.made))
 	}
 	w2 := New(Config{Seed: 1, Strategy: NewReplay(r.Log), MaxSteps: 1 << 20, TraceKeep: 1})
 	setup(w2)

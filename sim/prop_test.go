@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -217,7 +218,7 @@ func TestDecisionLogRoundTrip(t *testing.T) {
 		}
 		for range rapid.IntRange(0, 200).Draw(rt, "n") {
 			n := rapid.IntRange(2, 5).Draw(rt, "cands")
-			l.Choices = append(l.Choices, Choice{
+			l.Append(Choice{
 				C: uint16(rapid.IntRange(0, n-1).Draw(rt, "c")), N: uint16(n),
 				Preemptible: rapid.Bool().Draw(rt, "pre"),
 			})
@@ -231,7 +232,7 @@ func TestDecisionLogRoundTrip(t *testing.T) {
 		if err := fromBin.UnmarshalBinary(bin); err != nil {
 			rt.Fatalf("unmarshal: %v", err)
 		}
-		opt := cmp.Comparer(func(a, b []Choice) bool { return len(a) == len(b) && (len(a) == 0 || cmp.Equal(a, b)) })
+		opt := cmp.Comparer(func(a, b []ChoiceRun) bool { return len(a) == len(b) && (len(a) == 0 || cmp.Equal(a, b)) })
 		if d := cmp.Diff(l, text, opt); d != "" {
 			rt.Fatalf("text round trip (-want +got):\n%s", d)
 		}
@@ -267,7 +268,7 @@ func FuzzParseDecisionLog(f *testing.F) {
 }
 
 func FuzzUnmarshalDecisionLog(f *testing.F) {
-	l := &DecisionLog{Version: 1, Seed: 3, Choices: []Choice{{1, 2, true}, {0, 3, false}}}
+	l := &DecisionLog{Version: 1, Seed: 3, Runs: []ChoiceRun{{Choice{1, 2, true}, 1}, {Choice{0, 3, false}, 1}}}
 	b, _ := l.MarshalBinary()
 	f.Add(b)
 	f.Add([]byte("WBSL"))
@@ -275,4 +276,75 @@ func FuzzUnmarshalDecisionLog(f *testing.F) {
 		var l DecisionLog
 		_ = l.UnmarshalBinary(data) // must not panic or hang
 	})
+}
+
+// TestDecisionLogPastOldLimit: a serial run's log of tens of millions of
+// choices (a 1M-page fsync makes about 31 million) parses, stays a few
+// hundred runs in memory, and prints back as it was read. The decoders
+// bound runs, not choices.
+func TestDecisionLogPastOldLimit(t *testing.T) {
+	const n = 40_000_000
+	line := fmt.Sprintf("wbsim-schedule v1 seed=1 steps=%d hash=0000000000000000 : 0.2 0/2*%d 1/2", n+2, n)
+	l, err := ParseDecisionLog(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Len() != n+2 || len(l.Runs) > n/65535+3 || l.Preemptions() != 1 {
+		t.Fatalf("parsed %d choices in %d runs, %d preemptions", l.Len(), len(l.Runs), l.Preemptions())
+	}
+	if l.String() != line {
+		t.Fatalf("printed back as %q", l.String())
+	}
+	bin, _ := l.MarshalBinary()
+	var b DecisionLog
+	if err := b.UnmarshalBinary(bin); err != nil || len(bin) > 64 || b.String() != line {
+		t.Fatalf("binary form of %d bytes: %v, %q", len(bin), err, b.String())
+	}
+	// A hostile repeat count is refused, not allocated.
+	if _, err := ParseDecisionLog("wbsim-schedule v1 : 0/2*9000000000000000000"); err == nil || !strings.Contains(err.Error(), "runs of choices") {
+		t.Fatalf("huge repeat count: %v", err)
+	}
+}
+
+// TestReplayPastOldLimit: a run of more than 2^24 decisions (the old
+// decoders' limit on choices), nearly all "go on" as in a 1M-page fsync,
+// replays exactly from its text form, ending in the same failure.
+func TestReplayPastOldLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("17M scheduling points")
+	}
+	const n = 1<<24/2 + 1000 // points per task; two runnable tasks make each a decision
+	setup := func(w *World) {
+		for _, name := range []string{"A", "B"} {
+			w.Spawn(name, func(t *Task) {
+				for i := range n {
+					if i == n-10 && t.Name() == "B" {
+						w.Failf("planted", Obj{}, "B reached the end")
+					}
+					t.Yield()
+				}
+			})
+		}
+	}
+	cfg := Config{Seed: 5, MaxSteps: 1 << 26, TraceKeep: 1}
+	c := cfg
+	c.Strategy = &RoundRobin{Quantum: 1 << 22} // a few preemptions in 17M points
+	w := New(c)
+	setup(w)
+	r := w.Run()
+	if r.Failure == nil || r.Log.Len() <= 1<<24 {
+		t.Fatalf("want a planted failure after more than 2^24 decisions: %d, %v", r.Log.Len(), r.Failure)
+	}
+	l, err := ParseDecisionLog(r.Log.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Strategy = NewReplay(l)
+	w2 := New(c)
+	setup(w2)
+	r2 := w2.Run()
+	if r2.Hash != r.Hash || r2.Divergence != nil || r2.Failure.Signature() != r.Failure.Signature() {
+		t.Fatalf("replay: hash %x want %x, divergence %+v, failure %v", r2.Hash, r.Hash, r2.Divergence, r2.Failure)
+	}
+	t.Logf("%d decisions in %d runs, %d bytes of text", r.Log.Len(), len(r.Log.Runs), len(r.Log.String()))
 }

@@ -16,6 +16,7 @@ type Decision struct {
 	// ended, and every choice is free. The rest follow in cyclic id order.
 	Candidates      []*Task
 	CurrentRunnable bool
+	cur             *Task // the task that reached the point, for Shrink's hints
 }
 
 // Strategy picks the next task at each scheduling point. A strategy may
@@ -136,7 +137,8 @@ type Divergence struct {
 // fallback instead of failing.
 type Replay struct {
 	log      *DecisionLog
-	i        int
+	i        int // decisions made
+	run, rep int // the next choice: repeat rep of log.Runs[run]
 	div      *Divergence
 	fallback Strategy
 }
@@ -157,12 +159,15 @@ func (r *Replay) Choose(d *Decision) int {
 	i := r.i
 	r.i++
 	if r.div == nil {
-		if i >= len(r.log.Choices) {
+		if r.run >= len(r.log.Runs) {
 			r.div = &Divergence{Decision: i, Step: d.Step, Got: len(d.Candidates), Reason: "log ended while the run went on"}
-		} else if c := r.log.Choices[i]; int(c.N) != len(d.Candidates) || c.Preemptible != d.CurrentRunnable {
+		} else if c := r.log.Runs[r.run].Choice; int(c.N) != len(d.Candidates) || c.Preemptible != d.CurrentRunnable {
 			r.div = &Divergence{Decision: i, Step: d.Step, Want: int(c.N), Got: len(d.Candidates),
 				Reason: "the run offered different candidates than the log recorded"}
 		} else {
+			if r.rep++; r.rep == int(r.log.Runs[r.run].Reps) {
+				r.run, r.rep = r.run+1, 0
+			}
 			return int(c.C)
 		}
 	}

@@ -30,6 +30,7 @@ type Task struct {
 	stopFn   func()
 	yieldFn  func(struct{}) bool
 	started  bool
+	points   int64 // scheduling points passed, blocks and the end included: a program position
 
 	killed  bool     // World.Kill unwinds it
 	atomic  int      // spinlocks held, plus one for interrupt context
@@ -81,6 +82,7 @@ func (w *World) spawn(name string, irq bool, body func(t *Task)) *Task {
 	}
 	w.fgTasks++
 	w.runnable++ // a new task is runnable
+	w.invalidateCands()
 	w.all = append(w.all, t)
 	w.tasks = append(w.tasks, t)
 	t.resumeFn, t.stopFn = iter.Pull(func(yield func(struct{}) bool) {
@@ -96,6 +98,7 @@ func (w *World) spawn(name string, irq bool, body func(t *Task)) *Task {
 // BUG into a Failure with the task's own stack, which iter.Pull would lose.
 func (t *Task) exit() {
 	t.setState(taskDone)
+	t.points++
 	r := recover()
 	if r == nil {
 		t.w.Record(KindExit, "", t.obj(), 0, "")
@@ -138,6 +141,7 @@ func (t *Task) stop() {
 // setState moves the task to state s, keeping the world's count of
 // runnable tasks.
 func (t *Task) setState(s taskState) {
+	t.w.invalidateCands()
 	if t.state == taskRunnable {
 		t.w.runnable--
 	}
@@ -166,6 +170,7 @@ func (t *Task) sched() {
 		panic(abortPanic{})
 	}
 	w.step++
+	t.points++
 	w.now += w.cfg.StepCost
 	if w.step > w.cfg.MaxSteps {
 		w.Fail(&Failure{Kind: FailLivelock, Invariant: InvProgress,
@@ -188,6 +193,7 @@ func (t *Task) sched() {
 // already queued the task where a waker will find it.
 func (t *Task) block(obj Obj, what string, holder *Task) {
 	t.setState(taskBlocked)
+	t.points++
 	t.waitObj, t.waitWhat, t.waitHolder = obj, what, holder
 	t.w.Record(KindBlock, what, obj, 0, "")
 	t.w.next = nil

@@ -73,15 +73,16 @@ type World struct {
 
 	tasks    []*Task // live tasks in id order
 	all      []*Task // every task ever spawned, by id
-	cands    []*Task // scratch: candidates of the current decision
+	cands    []*Task // candidates of the last decision, reused while valid
+	candsCur *Task   // the task cands were built for; nil: rebuild
 	runnable int     // tasks in state taskRunnable (Task.setState)
 	dec      Decision
 	ev       Event // scratch: the event being recorded when the trace keeps none (observers must not keep the pointer)
 	current  *Task // the task running now, nil in scheduler context
 	next     *Task // the task a scheduling point chose to run next
 
-	log       DecisionLog     // Choices stays empty until Run ends: see runs
-	runs      [][]recordedRun // the choices so far, run-length encoded, in chunks
+	log       DecisionLog   // Runs stays empty until Run ends: see runs
+	runs      [][]ChoiceRun // the choices so far, run-length encoded, in chunks
 	trace     Trace
 	observers []Observer
 	atEnd     []func()
@@ -105,6 +106,7 @@ func New(cfg Config) *World {
 		trace: newTrace(cfg.TraceKeep, !cfg.Untraced),
 		log:   DecisionLog{Version: LogVersion, Seed: cfg.Seed},
 	}
+	w.dec.World = w
 	return w
 }
 
@@ -241,7 +243,7 @@ func (w *World) Run() *Result {
 	w.log.Steps = w.step
 	w.log.Hash = w.trace.Hash()
 	log := w.log
-	log.Choices = expandRuns(w.runs)
+	log.Runs = joinRuns(w.runs)
 	res := &Result{
 		Seed: w.cfg.Seed, Failure: w.failure, Steps: w.step, Time: w.now,
 		Hash: w.trace.Hash(), Events: w.trace.Total(), Log: &log,
@@ -419,6 +421,40 @@ func (w *World) decide(cur *Task) *Task {
 	case w.runnable == 1 && curRunnable:
 		return cur
 	}
+	c := w.cands
+	if w.candsCur != cur || cur == nil {
+		c = w.candidates(cur, curRunnable)
+	}
+	switch len(c) {
+	case 0:
+		return nil
+	case 1:
+		return c[0]
+	}
+	// Field by field: the World is set once, in New, and a whole-struct
+	// store would pay for it again.
+	d := &w.dec
+	d.Step, d.Candidates, d.CurrentRunnable, d.cur = w.step, c, curRunnable, cur
+	i := w.choose(d)
+	if w.escaped != nil {
+		if w.current != nil {
+			panic(abortPanic{})
+		}
+		return nil
+	}
+	if i < 0 || i >= len(c) {
+		panic(fmt.Sprintf("sim: strategy %T chose %d of %d", w.cfg.Strategy, i, len(c)))
+	}
+	w.record(Choice{C: uint16(i), N: uint16(len(c)), Preemptible: curRunnable})
+	return c[i]
+}
+
+// candidates builds the list of a decision's candidates: cur first when it
+// can go on, then the other runnable tasks in cyclic id order after cur.
+// The list stays valid, and is reused, until a task changes state or the
+// deciding task changes (invalidateCands): a long stretch of points that
+// keep the same task running asks the strategy without rebuilding it.
+func (w *World) candidates(cur *Task, curRunnable bool) []*Task {
 	c := w.cands[:0]
 	if curRunnable {
 		c = append(c, cur)
@@ -439,39 +475,13 @@ func (w *World) decide(cur *Task) *Task {
 			c = append(c, t)
 		}
 	}
-	w.cands = c
-	switch len(c) {
-	case 0:
-		return nil
-	case 1:
-		return c[0]
-	}
-	d := &w.dec
-	*d = Decision{World: w, Step: w.step, Candidates: c, CurrentRunnable: curRunnable}
-	i := w.choose(d)
-	if w.escaped != nil {
-		if w.current != nil {
-			panic(abortPanic{})
-		}
-		return nil
-	}
-	if i < 0 || i >= len(c) {
-		panic(fmt.Sprintf("sim: strategy %T chose %d of %d", w.cfg.Strategy, i, len(c)))
-	}
-	w.record(Choice{C: uint16(i), N: uint16(len(c)), Preemptible: curRunnable})
-	return c[i]
+	w.cands, w.candsCur = c, cur
+	return c
 }
 
-// recordedRun is reps repeats of one choice. A long serial run (one task
-// writing a 4 GiB file while completions wait) makes tens of millions of
-// choices, nearly all the same, so the world keeps them run-length
-// encoded and expands them once, into the result's exact-size log. It is
-// the parser's choiceRun in 8 bytes, as a random walk records one per
-// decision.
-type recordedRun struct {
-	c    Choice
-	reps uint16
-}
+// invalidateCands marks the cached candidates stale: a task was spawned,
+// reaped, or changed state.
+func (w *World) invalidateCands() { w.candsCur = nil }
 
 // runChunk is how many runs a chunk of the world's choices holds. The
 // choices grow in chunks, not as one slice, so that a long random walk
@@ -480,18 +490,20 @@ type recordedRun struct {
 // fresh pages.
 const runChunk = 4096
 
-// record appends c to the world's choices.
+// record appends c to the world's choices, run-length encoded: a long
+// serial run (one task writing a 4 GiB file while completions wait) makes
+// tens of millions of choices, nearly all the same.
 func (w *World) record(c Choice) {
 	if n := len(w.runs); n > 0 {
 		cur := &w.runs[n-1]
-		if m := len(*cur); (*cur)[m-1].c == c && (*cur)[m-1].reps < math.MaxUint16 {
-			(*cur)[m-1].reps++
+		if m := len(*cur); (*cur)[m-1].Choice == c && (*cur)[m-1].Reps < math.MaxUint16 {
+			(*cur)[m-1].Reps++
 			return
 		}
 		if len(*cur) < runChunk {
 			// The first chunk grows by appending, so that a short run
 			// does not pay for a whole chunk.
-			*cur = append(*cur, recordedRun{c: c, reps: 1})
+			*cur = append(*cur, ChoiceRun{Choice: c, Reps: 1})
 			return
 		}
 	}
@@ -499,31 +511,28 @@ func (w *World) record(c Choice) {
 	if len(w.runs) == 0 {
 		size = 16
 	}
-	chunk := make([]recordedRun, 1, size)
-	chunk[0] = recordedRun{c: c, reps: 1}
+	chunk := make([]ChoiceRun, 1, size)
+	chunk[0] = ChoiceRun{Choice: c, Reps: 1}
 	w.runs = append(w.runs, chunk)
 }
 
-// expandRuns decodes run-length encoded choices.
-func expandRuns(chunks [][]recordedRun) []Choice {
+// joinRuns puts the chunks of runs into one slice: the log keeps them
+// run-length encoded (DecisionLog.Runs), as record made them. A run of up
+// to 4,096 runs (most schedules) is one chunk, used as it is.
+func joinRuns(chunks [][]ChoiceRun) []ChoiceRun {
+	if len(chunks) == 1 {
+		return chunks[0]
+	}
 	n := 0
 	for _, runs := range chunks {
-		for _, r := range runs {
-			n += int(r.reps)
-		}
+		n += len(runs)
 	}
 	if n == 0 {
 		return nil // as a log with no choices decodes
 	}
-	out := make([]Choice, n)
-	i := 0
+	out := make([]ChoiceRun, 0, n)
 	for _, runs := range chunks {
-		for _, r := range runs {
-			for range r.reps {
-				out[i] = r.c
-				i++
-			}
-		}
+		out = append(out, runs...)
 	}
 	return out
 }
@@ -544,6 +553,7 @@ func (w *World) reap(t *Task) {
 	if !t.daemon {
 		w.fgTasks--
 	}
+	w.invalidateCands()
 	for i, x := range w.tasks {
 		if x == t {
 			w.tasks = append(w.tasks[:i], w.tasks[i+1:]...)

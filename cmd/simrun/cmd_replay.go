@@ -213,7 +213,7 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "replaying %s: program %s, seed %d, %d decisions, %d preemptions\n",
-		pos[0], prog.replayName(), f.Log.Seed, len(f.Log.Choices), f.Log.Preemptions())
+		pos[0], prog.replayName(), f.Log.Seed, f.Log.Len(), f.Log.Preemptions())
 	exact, msg := verdict(f, res)
 	fmt.Fprintf(stdout, "replay: %s\n", msg)
 	same, text := outcomeText(f, res)
@@ -320,7 +320,7 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "shrink", fmt.Errorf("cannot write %s: %v", dst, unwrapPathErr(err)))
 	}
 	fmt.Fprintf(stdout, "preemptions: %d -> %d (decisions: %d -> %d)\n", f.Log.Preemptions(), small.Preemptions(),
-		len(f.Log.Choices), len(small.Choices))
+		f.Log.Len(), small.Len())
 	fmt.Fprintf(stdout, "still fails: %s\n", sr.Failure.Error())
 	fmt.Fprintf(stdout, "schedule: %s\n", scheduleText(small.String()))
 	fmt.Fprintf(stdout, "wrote %s\n", dst)

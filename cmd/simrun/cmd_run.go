@@ -106,7 +106,7 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "passed")
 	}
 	fmt.Fprintf(stdout, "  %d steps, t=%s, %d decisions, %d preemptions, trace hash %016x\n  schedule: %s\n",
-		res.Steps, res.Time, len(res.Log.Choices), res.Log.Preemptions(), res.Hash, scheduleText(res.Log.String()))
+		res.Steps, res.Time, res.Log.Len(), res.Log.Preemptions(), res.Hash, scheduleText(res.Log.String()))
 	if *out != "" {
 		if err := mkOut(*out); err != nil {
 			return fail(stderr, "run", err)

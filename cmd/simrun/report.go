@@ -124,7 +124,7 @@ func shrinkFailure(p *program, strategy, label string, r *sim.Result, out string
 		return nil, nil, fmt.Errorf("%s: seed %d no longer fails when re-run: the program is not deterministic", p.Name, r.Seed)
 	}
 	m := &reports.Minimal{Seed: small.Seed, PreemptionsBefore: r.Log.Preemptions(), PreemptionsAfter: small.Preemptions(),
-		Decisions: len(small.Choices), Hash: fmt.Sprintf("%016x", small.Hash), Signature: sr.Failure.Signature(),
+		Decisions: small.Len(), Hash: fmt.Sprintf("%016x", small.Hash), Signature: sr.Failure.Signature(),
 		Schedule: small.String()}
 	if out != "" {
 		rel := replayRel(p.Name, label, small.Seed, true)

@@ -31,12 +31,14 @@ type benchKey struct{ name, unit string }
 func (k benchKey) String() string { return k.name + " (" + k.unit + ")" }
 
 // fixedRatios are the ratio targets of BENCHMARKS.md that hold for any
-// run: the scheduler against the coroutine floor, the disk against the
+// run: the scheduler (a switching decision, and a point that keeps its
+// task) against the coroutine floor, the disk against the
 // scheduler, and mpage_writepages against write_cache_pages alone in
 // each version (2.6.12 has no write_cache_pages: BENCHMARKS.md compares
 // it with 2.6.2x's).
 var fixedRatios = []ratio{
 	{"decision-per-coro-switch", benchKey{"SchedulerDecision", "ns/op"}, benchKey{"RawCoroSwitch", "ns/op"}},
+	{"point-no-switch-per-coro-switch", benchKey{"PointNoSwitch/untraced", "ns/op"}, benchKey{"RawCoroSwitch", "ns/op"}},
 	{"disk-write-per-decision", benchKey{"DiskWrite4K", "ns/op"}, benchKey{"SchedulerDecision", "ns/op"}},
 	{"mpage-per-wcp/2.6.12", benchKey{"MpageWritepages64k/2.6.12", "ns/page"}, benchKey{"WriteCachePages64k/2.6.2x", "ns/page"}},
 	{"mpage-per-wcp/2.6.2x", benchKey{"MpageWritepages64k/2.6.2x", "ns/page"}, benchKey{"WriteCachePages64k/2.6.2x", "ns/page"}},
@@ -202,8 +204,9 @@ func cmdGuard(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("guard", "[-baseline FILE] [-write-baseline] BENCH-OUTPUT",
 		"Reads `go test -bench` output and computes the benchmark ratio targets, each\n"+
 			"the median over runs of one benchmark's cost over another's in the same run\n"+
-			"(the i-th result of each; a rate counts as its inverse): SchedulerDecision /\n"+
-			"RawCoroSwitch, DiskWrite4K / SchedulerDecision, MpageWritepages64k /\n"+
+			"(the i-th result of each; a rate counts as its inverse): SchedulerDecision and\n"+
+			"PointNoSwitch/untraced / RawCoroSwitch, DiskWrite4K / SchedulerDecision,\n"+
+			"MpageWritepages64k /\n"+
 			"WriteCachePages64k per version, and each reference scenario's instrumentation\n"+
 			"overhead (BenchmarkReference, strategy=random against strategy=serial, one worker).\n"+
 			"Fails (exit 1) if a ratio is over 1.5 × its baseline, or if a benchmark that a\n"+

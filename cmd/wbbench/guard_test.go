@@ -28,7 +28,8 @@ func benchLines(runs ...string) string {
 	return b.String()
 }
 
-// healthy is a run in which every fixed ratio is 2 and the one reference
+// healthy is a run in which every fixed ratio is 2 (a point that does not
+// switch: 0.4) and the one reference
 // scenario's overhead is 1.5 (serial 3000 schedules/s, random 2000). The
 // first three benchmarks ran three times: the ratios of the runs are
 // decision/coro 2, 0.67, 2 (the ratio of the medians would be 0.67) and
@@ -36,6 +37,7 @@ func benchLines(runs ...string) string {
 var healthy = []string{
 	"RawCoroSwitch ns/op 100", "RawCoroSwitch ns/op 300", "RawCoroSwitch ns/op 300",
 	"SchedulerDecision ns/op 200", "SchedulerDecision ns/op 200", "SchedulerDecision ns/op 600",
+	"PointNoSwitch/untraced ns/op 40", "PointNoSwitch/untraced ns/op 120", "PointNoSwitch/untraced ns/op 120",
 	"DiskWrite4K ns/op 400", "DiskWrite4K ns/op 400", "DiskWrite4K ns/op 1200",
 	"WriteCachePages64k/2.6.2x ns/page 1000",
 	"WriteCachePages64k/3.x ns/page 1500",
@@ -66,6 +68,7 @@ func replace(runs []string, from, to string) []string {
 
 const baseline2 = `# a comment
 decision-per-coro-switch 2
+point-no-switch-per-coro-switch 0.4
 disk-write-per-decision 2
 mpage-per-wcp/2.6.12 2
 mpage-per-wcp/2.6.2x 2
@@ -85,6 +88,7 @@ func TestCheckRatios(t *testing.T) {
 			name: "healthy", runs: healthy, baseline: baseline2,
 			want: []guardRow{
 				{Name: "decision-per-coro-switch", Value: 2, Baseline: 2},
+				{Name: "point-no-switch-per-coro-switch", Value: 0.4, Baseline: 0.4},
 				{Name: "disk-write-per-decision", Value: 2, Baseline: 2},
 				{Name: "mpage-per-wcp/2.6.12", Value: 2, Baseline: 2},
 				{Name: "mpage-per-wcp/2.6.2x", Value: 2, Baseline: 2},
@@ -102,6 +106,7 @@ func TestCheckRatios(t *testing.T) {
 			baseline: baseline2,
 			want: []guardRow{
 				{Name: "decision-per-coro-switch", Value: 2.9, Baseline: 2},
+				{Name: "point-no-switch-per-coro-switch", Value: 0.4, Baseline: 0.4},
 				{Name: "disk-write-per-decision", Value: 400.0 / 290, Baseline: 2},
 				{Name: "mpage-per-wcp/2.6.12", Value: 2, Baseline: 2},
 				{Name: "mpage-per-wcp/2.6.2x", Value: 2, Baseline: 2},
@@ -117,6 +122,7 @@ func TestCheckRatios(t *testing.T) {
 			baseline: "overhead/scenario=s/version=3.x 1.5\n",
 			want: []guardRow{
 				{Name: "decision-per-coro-switch", Value: 2},
+				{Name: "point-no-switch-per-coro-switch", Value: 0.4},
 				{Name: "disk-write-per-decision", Value: 2},
 				{Name: "mpage-per-wcp/2.6.12", Value: 2},
 				{Name: "mpage-per-wcp/2.6.2x", Value: 2},
@@ -134,6 +140,7 @@ func TestCheckRatios(t *testing.T) {
 			baseline: baseline2,
 			want: []guardRow{
 				{Name: "decision-per-coro-switch", Value: 2, Baseline: 2},
+				{Name: "point-no-switch-per-coro-switch", Value: 0.4, Baseline: 0.4},
 				{Name: "disk-write-per-decision", Baseline: 2,
 					Err: "ratio disk-write-per-decision (DiskWrite4K (ns/op) ÷ SchedulerDecision (ns/op)): DiskWrite4K (ns/op) has 2 runs and SchedulerDecision (ns/op) 3: a ratio needs one of each per run"},
 				{Name: "mpage-per-wcp/2.6.12", Value: 2, Baseline: 2},
@@ -148,6 +155,7 @@ func TestCheckRatios(t *testing.T) {
 			runs: replace(healthy, "WriteCachePages64k/2.6.2x ns/page 1000", "WriteCachePages64k/2.6.2x ns/op 1000"),
 			want: []guardRow{
 				{Name: "decision-per-coro-switch", Value: 2},
+				{Name: "point-no-switch-per-coro-switch", Value: 0.4},
 				{Name: "disk-write-per-decision", Value: 2},
 				{Name: "mpage-per-wcp/2.6.12",
 					Err: "ratio mpage-per-wcp/2.6.12 (MpageWritepages64k/2.6.12 (ns/page) ÷ WriteCachePages64k/2.6.2x (ns/page)): benchmark WriteCachePages64k/2.6.2x (ns/page) is missing"},

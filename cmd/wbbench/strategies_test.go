@@ -108,3 +108,19 @@ func TestStrategiesCommand(t *testing.T) {
 		t.Errorf("wbbench --help: exit %d, %s", code, stdout.String())
 	}
 }
+
+// TestShrinkCyclicWrapDeadlock holds issue 18's shrinking target: the
+// cyclic-wrap deadlock's first failure (34 preemptions) shrinks to at
+// most 8 (index replay alone stopped at 28).
+func TestShrinkCyclicWrapDeadlock(t *testing.T) {
+	o := studyOptions{seeds: 1, dfsBound: 2, id: "mpage-cyclic-wrap-deadlock", workers: 2}
+	st, err := runStudy(context.Background(), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st.Bugs[0].Shrink
+	if s == nil || s.PreemptionsAfter > 8 {
+		t.Fatalf("shrink: %+v, want at most 8 preemptions left", s)
+	}
+	t.Logf("%d -> %d preemptions in %.3fs", s.PreemptionsBefore, s.PreemptionsAfter, s.Seconds)
+}

@@ -2,6 +2,7 @@ package vfs_test
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -23,9 +24,14 @@ import (
 // disk, under the serial schedule. One op is one whole run, world
 // building included. Reports ns, heap bytes and scheduling points per
 // page, and the process's peak RSS. The 4 GiB size takes seconds: run
-// it with -benchtime 1x.
+// it with -benchtime 1x. WBSIM_LONG=1 adds 4M pages (16 GiB; about a
+// minute, under 2 GiB of RSS).
 func BenchmarkScale(b *testing.B) {
-	for _, n := range []int64{1 << 10, 1 << 14, 1 << 18, 1 << 20} {
+	sizes := []int64{1 << 10, 1 << 14, 1 << 18, 1 << 20}
+	if os.Getenv("WBSIM_LONG") != "" {
+		sizes = append(sizes, 1<<22)
+	}
+	for _, n := range sizes {
 		b.Run(fmt.Sprintf("pages=%d", n), func(b *testing.B) {
 			var steps int64
 			var ms0, ms1 runtime.MemStats

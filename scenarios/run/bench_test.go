@@ -32,6 +32,7 @@ func BenchmarkReference(b *testing.B) {
 	}{
 		{"random", func(seed uint64, _ int64) sim.Strategy { return sim.NewRandom(seed) }},
 		{"serial", func(uint64, int64) sim.Strategy { return &sim.RoundRobin{Quantum: 0} }},
+		{"pct-d3", func(seed uint64, k int64) sim.Strategy { return sim.NewPCT(seed, 3, k) }}, // k from CalibrateK
 	}
 	for _, ref := range all {
 		s, err := scenarios.Builtin(ref.name)
@@ -57,10 +58,11 @@ func BenchmarkReference(b *testing.B) {
 					name := fmt.Sprintf("scenario=%s/version=%s/strategy=%s/workers=%s", ref.name, v, st.name, workers.name)
 					b.Run(name, func(b *testing.B) {
 						benchExplore(b, setup, sim.ExploreOptions{
-							Config:    cfg,
-							Strategy:  st.f,
-							Schedules: c.Explore.Schedules,
-							Workers:   workers.n,
+							Config:     cfg,
+							Strategy:   st.f,
+							Schedules:  c.Explore.Schedules,
+							Workers:    workers.n,
+							CalibrateK: st.name == "pct-d3",
 						})
 					})
 				}
