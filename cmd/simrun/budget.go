@@ -28,27 +28,33 @@ const (
 
 // pagesTouched is how many page-cache pages a scenario's system calls
 // write or read at most: each write, pwrite, mmap-write and read counts
-// the pages its range covers. A blockfs disk caps what can be written
-// (past it writes fail with ENOSPC). Planted races touch none.
+// the pages its range covers, "repeat N" N times its block. A "repeat
+// until" block counts once: its iterations are bounded by the run's step
+// and time budgets, not known beforehand. A blockfs disk caps what can be
+// written (past it writes fail with ENOSPC). Planted races touch none.
 func pagesTouched(s *scenarios.Scenario) int64 {
 	if s == nil {
 		return 0
 	}
-	var pages int64
-	count := func(t *scenarios.Task) {
-		if t == nil {
-			return
-		}
-		for _, op := range t.Ops {
+	var count func(ops []scenarios.Op) int64
+	count = func(ops []scenarios.Op) int64 {
+		var pages int64
+		for _, op := range ops {
 			switch op.Kind {
 			case scenarios.OpWrite, scenarios.OpPWrite, scenarios.OpMmapWrite, scenarios.OpRead:
 				pages += (op.Len + pageBytes - 1) / pageBytes
+			case scenarios.OpRepeat:
+				pages += max(op.Count, 1) * count(op.Body)
 			}
 		}
+		return pages
 	}
-	count(s.Setup)
+	var pages int64
+	if s.Setup != nil {
+		pages += count(s.Setup.Ops)
+	}
 	for _, t := range s.Tasks {
-		count(t)
+		pages += count(t.Ops)
 	}
 	if b := s.WithDefaults().FS.BlockFS; b != nil {
 		pages = min(pages, 2*b.Capacity/pageBytes) // written, then read back

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wbsim/wbsim/reports"
+	"github.com/wbsim/wbsim/scenarios"
 )
 
 // userScenario is a scenario of a user's own that fails on every schedule
@@ -357,5 +358,35 @@ func TestExploreTakesTheScenarioSeed(t *testing.T) {
 	runCLI(t, "explore", "user.wbs", "--seed", "3", "--out", "b", "--progress", "off")
 	if a, b := readResult(t, "a").Programs[0].Seeds.First, readResult(t, "b").Programs[0].Seeds.First; a != 7 || b != 3 {
 		t.Errorf("first seeds %d (want the scenario's 7) and %d (want --seed 3)", a, b)
+	}
+}
+
+// TestPagesTouchedCountsRepeats: a write inside "repeat N" counts N times
+// (each iteration can write new pages: f_pos moves on), nested repeats
+// multiply, and a "repeat until" block counts once.
+func TestPagesTouchedCountsRepeats(t *testing.T) {
+	s, err := scenarios.Parse("r.wbs", []byte(`wbsim-scenario v1
+name r
+kernel afs-2.6.3x
+fs afs
+    key k
+    file /f
+task a
+    open f /f as k
+    repeat 10
+        write f 8KiB as A
+        repeat 3
+            read f 0+4KiB
+task b
+    open g /f as k
+    repeat until a done
+        write g 4KiB as B
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a: 10 × (2 + 3 × 1) pages; b: one iteration of 1 page.
+	if got, want := pagesTouched(s), int64(10*(2+3*1)+1); got != want {
+		t.Errorf("pagesTouched = %d, want %d", got, want)
 	}
 }
