@@ -1438,13 +1438,7 @@ func (p *parser) repeat(st *stmt, op *Op, path string, depth int) bool {
 		p.skipDeeper(st.ln.indent)
 		return false
 	}
-	op.Meta = st.meta()
-	var lines int
-	op.Body, lines = p.opBlock(st.ln.indent, path+".body", depth+1)
-	if lines == 0 {
-		return st.errAt(st.kw, "the repeat block has no operations: write them on the lines below, indented more than repeat")
-	}
-	return true
+	return p.body(st, op, path, depth, "repeat", "repeat")
 }
 
 func (p *parser) repeatHead(st *stmt, op *Op, path string) bool {
@@ -1682,11 +1676,18 @@ func (p *parser) afterCrash(st *stmt, op *Op, path string, depth int) bool {
 		p.skipDeeper(st.ln.indent)
 		return false
 	}
+	return p.body(st, op, path, depth, "after crash", "after")
+}
+
+// body reads the block of operations indented below st's line (a repeat's
+// or an after crash's) into op.Body; what and kw name the statement and
+// its keyword in the error for an empty block.
+func (p *parser) body(st *stmt, op *Op, path string, depth int, what, kw string) bool {
 	op.Meta = st.meta()
 	var lines int
 	op.Body, lines = p.opBlock(st.ln.indent, path+".body", depth+1)
 	if lines == 0 {
-		return st.errAt(st.kw, "the after crash block has no operations: write them on the lines below, indented more than after")
+		return st.errAt(st.kw, "the %s block has no operations: write them on the lines below, indented more than %s", what, kw)
 	}
 	return true
 }

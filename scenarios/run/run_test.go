@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/wbsim/wbsim/scenarios"
-	"github.com/wbsim/wbsim/sim"
 )
 
 // An O_APPEND write lands at i_size, not at the descriptor's position, and
@@ -64,13 +63,7 @@ task a
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup, cfg, err := Build(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := sim.New(cfg)
-	setup(w)
-	if r := w.Run(); !r.OK() {
+	if r, _ := runOne(t, s); !r.OK() {
 		t.Fatalf("%s", r.Failure.Report())
 	}
 }
