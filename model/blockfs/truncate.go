@@ -1,6 +1,7 @@
 package blockfs
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -517,6 +518,9 @@ func BlockTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBlo
 		}
 	}
 
+	if mutant.On("truncate-page-offset") { // mutant: zeroes the whole block, bytes before from too
+		offset, length = offset&^(blocksize-1), blocksize
+	}
 	mm.ZeroUser(t, page, offset, length)
 	block.MarkBufferDirty(t, bh)
 	err = 0
@@ -604,6 +608,9 @@ func NobhTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBloc
 		if block.PageHasBuffers(page) {
 			goto hasBuffers
 		}
+	}
+	if mutant.On("truncate-page-offset") { // mutant: zeroes the whole block, bytes before from too
+		offset, length = offset&^(blocksize-1), blocksize
 	}
 	mm.ZeroUser(t, page, offset, length)
 	mm.SetPageDirty(t, page)

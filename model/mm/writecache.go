@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/errno"
 )
@@ -55,6 +56,9 @@ func writeCachePages2_6_2x(t *sim.Task, mapping *AddressSpace, wbc *WritebackCon
 		writebackIndex = mapping.WritebackIndex // prev offset
 		index = writebackIndex
 		cycled = index == 0
+		if mutant.On("wcp-cyclic-no-wrap") { // mutant: 31a12666d8f0 "mm: write_cache_pages cyclic fix"
+			cycled = true
+		}
 		end = k.PgoffMax()
 	} else {
 		index = k.ULong(uint64(wbc.RangeStart >> PageCacheShift))
@@ -99,7 +103,8 @@ retry:
 				continue
 			}
 			if PageWriteback(page) {
-				if wbc.SyncMode != WB_SYNC_NONE {
+				// mutant: integrity skips a page under writeback (515f4a037fb9 relies on the wait)
+				if wbc.SyncMode != WB_SYNC_NONE && !mutant.On("wcp-skip-writeback") {
 					WaitOnPageWriteback(t, page)
 				} else {
 					UnlockPage(t, page)
@@ -124,13 +129,16 @@ retry:
 					// will not choke background writeout for the entire
 					// file.
 					done = true
-					break
+					if !mutant.On("wcp-error-overwritten") { // mutant: 00266770b8b3 "... writepage error fix"
+						break
+					}
 				}
 			}
 
 			if nrToWrite > 0 {
 				nrToWrite--
-				if nrToWrite == 0 && wbc.SyncMode == WB_SYNC_NONE {
+				// mutant: 05fe478dd04e "mm: write_cache_pages integrity fix" undone
+				if nrToWrite == 0 && (wbc.SyncMode == WB_SYNC_NONE || mutant.On("wcp-integrity-nr-stop")) {
 					// Stop only if not doing integrity sync.
 					done = true
 					break
@@ -213,6 +221,9 @@ func writeCachePages3x(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl
 		writebackIndex = mapping.WritebackIndex // prev offset
 		index = writebackIndex
 		cycled = index == 0
+		if mutant.On("wcp-cyclic-no-wrap") { // mutant: 31a12666d8f0 "mm: write_cache_pages cyclic fix"
+			cycled = true
+		}
 		end = k.PgoffMax()
 	} else {
 		index = k.ULong(uint64(wbc.RangeStart >> PageCacheShift))
@@ -264,7 +275,8 @@ retry:
 				continue
 			}
 			if PageWriteback(page) {
-				if wbc.SyncMode != WB_SYNC_NONE {
+				// mutant: integrity skips a page under writeback (515f4a037fb9 relies on the wait)
+				if wbc.SyncMode != WB_SYNC_NONE && !mutant.On("wcp-skip-writeback") {
 					WaitOnPageWriteback(t, page)
 				} else {
 					UnlockPage(t, page)
@@ -290,14 +302,17 @@ retry:
 					// file.
 					doneIndex = k.ULong(page.Index + 1)
 					done = true
-					break
+					if !mutant.On("wcp-error-overwritten") { // mutant: 00266770b8b3 "... writepage error fix"
+						break
+					}
 				}
 			}
 
 			// Stop only if not doing integrity sync: an integrity sync
 			// goes on until every page tagged before the loop is written.
 			wbc.NrToWrite--
-			if wbc.NrToWrite <= 0 && wbc.SyncMode == WB_SYNC_NONE {
+			// mutant: 05fe478dd04e "mm: write_cache_pages integrity fix" undone
+			if wbc.NrToWrite <= 0 && (wbc.SyncMode == WB_SYNC_NONE || mutant.On("wcp-integrity-nr-stop")) {
 				done = true
 				break
 			}
@@ -492,7 +507,8 @@ func WaitOnPageWritebackRange(t *sim.Task, mapping *AddressSpace, start, end uin
 		for i := 0; i < nrPages; i++ {
 			page := pvec.Pages[i]
 			// until radix tree lookup accepts end_index
-			if page.Index > end {
+			// mutant: "page->index >= end", the last page of the range not waited on
+			if page.Index > end || (page.Index == end && mutant.On("fdatawait-skip-last")) {
 				continue
 			}
 			WaitOnPageWriteback(t, page)
@@ -514,7 +530,8 @@ func WaitOnPageWritebackRange(t *sim.Task, mapping *AddressSpace, start, end uin
 	if MappingTestAndClearFlag(t, mapping, AS_ENOSPC) {
 		ret = errno.ENOSPC.Neg()
 	}
-	if MappingTestAndClearFlag(t, mapping, AS_EIO) {
+	// mutant: AS_EIO unreported, the loss errseq ("fs: new infrastructure for writeback error handling") ended
+	if !mutant.On("fdatawait-lost-eio") && MappingTestAndClearFlag(t, mapping, AS_EIO) {
 		ret = errno.EIO.Neg()
 	}
 	if ret != 0 {
@@ -592,7 +609,11 @@ func FilemapWriteAndWait(t *sim.Task, mapping *AddressSpace) int {
 func FilemapWriteAndWaitRange(t *sim.Task, mapping *AddressSpace, lstart, lend int64) int {
 	err := 0
 	if mapping.NrPages != 0 {
-		err = FilemapFdatawriteRangeMode(t, mapping, lstart, lend, WB_SYNC_ALL)
+		mode := WB_SYNC_ALL
+		if mutant.On("fsync-sync-none") { // mutant: ee53a891f474 "mm: do_sync_mapping_range integrity fix" undone
+			mode = WB_SYNC_NONE
+		}
+		err = FilemapFdatawriteRangeMode(t, mapping, lstart, lend, mode)
 		// See the comment of filemap_write_and_wait()
 		if err != errno.EIO.Neg() {
 			k := mapping.Host.Kernel

@@ -1,6 +1,7 @@
 package mpage
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -106,7 +107,7 @@ func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *m
 			if !block.BufferDirty(bh) || !block.BufferUptodate(bh) {
 				goto confused
 			}
-			if pageBlock != 0 {
+			if pageBlock != 0 && !mutant.On("mpage-contig-ignored") { // mutant: no contiguity test
 				if bh.Blocknr != blocks[pageBlock-1]+1 {
 					goto confused
 				}
@@ -154,7 +155,7 @@ func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *m
 			boundaryBlock = mapBh.Blocknr
 			boundaryBdev = mapBh.Bdev
 		}
-		if pageBlock != 0 {
+		if pageBlock != 0 && !mutant.On("mpage-contig-ignored") { // mutant: no contiguity test
 			if mapBh.Blocknr != blocks[pageBlock-1]+1 {
 				goto confused
 			}
@@ -262,7 +263,9 @@ confused:
 		goto out
 	}
 	// The caller has a ref on the inode, so *mapping is stable
-	mm.MappingSetError(t, mapping, ret) // 2.6.12: set_bit(AS_ENOSPC or AS_EIO), 595-600
+	if !mutant.On("mpage-confused-lost-error") { // mutant: ->writepage's error not recorded
+		mm.MappingSetError(t, mapping, ret) // 2.6.12: set_bit(AS_ENOSPC or AS_EIO), 595-600
+	}
 out:
 	mpd.bio = bio
 	return ret
