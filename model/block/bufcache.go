@@ -1,6 +1,7 @@
 package block
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
 )
@@ -398,7 +399,9 @@ func fsyncBuffersList(t *sim.Task, lock *sim.SpinLock, a *assocList) int {
 			bh.assocMap = mapping
 		}
 		lock.Unlock(t)
-		WaitOnBuffer(t, bh)
+		if !mutant.On("fsync-buffers-no-wait") { // mutant: fsync returns with metadata writes in flight
+			WaitOnBuffer(t, bh)
+		}
 		if !BufferUptodate(bh) {
 			err = eio
 		}

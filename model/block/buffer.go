@@ -748,9 +748,7 @@ func SyncDirtyBuffer(t *sim.Task, bh *BufferHead) int {
 		GetBh(bh)
 		bh.EndIO = EndBufferWriteSync
 		ret = SubmitBh(t, WRITE_SYNC, bh)
-		if !mutant.On("sync-dirty-buffer-no-wait") { // mutant: returns before the write completes
-			WaitOnBuffer(t, bh)
-		}
+		WaitOnBuffer(t, bh)
 		if BufferEopnotsupp(bh) {
 			ClearBufferEopnotsupp(t, bh)
 			ret = eopnotsupp
