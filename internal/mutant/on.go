@@ -16,7 +16,7 @@ var reached atomic.Int64
 // On reports whether id is the active mutant.
 func On(id string) bool {
 	p := active.Load()
-	if p == nil || *p != id {
+	if p == nil || *p == "" || *p != id {
 		return false
 	}
 	reached.Add(1)
