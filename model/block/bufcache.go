@@ -399,7 +399,8 @@ func fsyncBuffersList(t *sim.Task, lock *sim.SpinLock, a *assocList) int {
 			bh.assocMap = mapping
 		}
 		lock.Unlock(t)
-		if !mutant.On("fsync-buffers-no-wait") { // mutant: fsync returns with metadata writes in flight
+		// mutant: metadata writes still in flight, the missing wait of d76ee18a8551's kind
+		if !mutant.On("fsync-buffers-no-wait") {
 			WaitOnBuffer(t, bh)
 		}
 		if !BufferUptodate(bh) {

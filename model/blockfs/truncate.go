@@ -518,7 +518,8 @@ func BlockTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBlo
 		}
 	}
 
-	if mutant.On("truncate-page-offset") { // mutant: zeroes the whole block, bytes before from too
+	// mutant: zeroes the whole block, the stale-range kind of "ext4: fix fsx truncate failure"
+	if mutant.On("truncate-page-offset") {
 		offset, length = offset&^(blocksize-1), blocksize
 	}
 	mm.ZeroUser(t, page, offset, length)
@@ -609,7 +610,8 @@ func NobhTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBloc
 			goto hasBuffers
 		}
 	}
-	if mutant.On("truncate-page-offset") { // mutant: zeroes the whole block, bytes before from too
+	// mutant: zeroes the whole block, the stale-range kind of "ext4: fix fsx truncate failure"
+	if mutant.On("truncate-page-offset") {
 		offset, length = offset&^(blocksize-1), blocksize
 	}
 	mm.ZeroUser(t, page, offset, length)

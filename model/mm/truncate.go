@@ -180,7 +180,8 @@ func truncateAllPages2632(t *sim.Task, mapping *AddressSpace, start, end uint64)
 				break
 			}
 			LockPage(t, page)
-			if !mutant.On("truncate-no-wait-writeback") { // mutant: truncates a page under I/O
+			// mutant: truncates a page under I/O (6dbf7bb55598: no I/O may be under way)
+			if !mutant.On("truncate-no-wait-writeback") {
 				WaitOnPageWriteback(t, page)
 			}
 			truncateCompletePage(t, mapping, page)
@@ -262,7 +263,8 @@ func truncateAllPages31(t *sim.Task, mapping *AddressSpace, start, end uint64) {
 				break
 			}
 			LockPage(t, page)
-			if !mutant.On("truncate-no-wait-writeback") { // mutant: truncates a page under I/O
+			// mutant: truncates a page under I/O (6dbf7bb55598: no I/O may be under way)
+			if !mutant.On("truncate-no-wait-writeback") {
 				WaitOnPageWriteback(t, page)
 			}
 			truncateCompletePage(t, mapping, page)

@@ -41,7 +41,7 @@ func mpageEndIOWrite(t *sim.Task, bio *block.Bio, err int) {
 	uptodate := block.BioFlagged(bio, block.BIO_UPTODATE)
 	for i := bio.Vcnt - 1; i >= 0; i-- {
 		page := bio.IoVec[i].Page
-		if !uptodate && !mutant.On("mpage-endio-lost-error") { // mutant: the write error is dropped
+		if !uptodate && !mutant.On("mpage-endio-lost-error") { // mutant: cf. "buffer: set errors in mapping ..."
 			mm.SetPageError(t, page)
 			if page.Mapping != nil {
 				mm.MappingSetFlag(t, page.Mapping, mm.AS_EIO)

@@ -30,7 +30,7 @@ func mpageEndIO3x(t *sim.Task, bio *block.Bio, err int) {
 			}
 			mm.UnlockPage(t, page)
 		} else { // bio_data_dir(bio) == WRITE
-			if !uptodate && !mutant.On("mpage-endio-lost-error") { // mutant: the write error is dropped
+			if !uptodate && !mutant.On("mpage-endio-lost-error") { // mutant: cf. "buffer: set errors in mapping ..."
 				mm.SetPageError(t, page)
 				if page.Mapping != nil {
 					mm.MappingSetFlag(t, page.Mapping, mm.AS_EIO)

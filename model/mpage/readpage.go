@@ -140,7 +140,7 @@ func doMpageReadpage(t *sim.Task, st *state, bio *block.Bio, page *mm.Page, nrPa
 
 	if firstHole != blocksPerPage {
 		zeroFrom := firstHole << blkbits
-		if mutant.On("mpage-hole-offset") { // mutant: the hole's zeroing starts a block late
+		if mutant.On("mpage-hole-offset") { // mutant: cf. "ext4: fix xfstests 75, 112, 127 punch hole failure"
 			zeroFrom += blocksize
 		}
 		mm.ZeroUserSegment(t, page, uint(zeroFrom), mm.PageCacheSize)
@@ -230,7 +230,7 @@ func mpageReadpages(t *sim.Task, st *state, mapping *mm.AddressSpace, pages []*m
 			bio = doMpageReadpage(t, st, bio, page, nrPages-pageIdx, &lastBlockInBio, &mapBh,
 				&firstLogicalBlock, getBlock)
 		}
-		if !mutant.On("mpage-readpages-leak") { // mutant: the list's page reference leaks
+		if !mutant.On("mpage-readpages-leak") { // mutant: a leak of "afs: Fix missing put_page()"'s kind
 			mm.PageCacheRelease(t, page)
 		}
 	}

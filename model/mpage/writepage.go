@@ -107,7 +107,8 @@ func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *m
 			if !block.BufferDirty(bh) || !block.BufferUptodate(bh) {
 				goto confused
 			}
-			if pageBlock != 0 && !mutant.On("mpage-contig-ignored") { // mutant: no contiguity test
+			// mutant: no contiguity test, cf. "fs/mpage.c: fix mpage_writepage() for pages with buffers"
+			if pageBlock != 0 && !mutant.On("mpage-contig-ignored") {
 				if bh.Blocknr != blocks[pageBlock-1]+1 {
 					goto confused
 				}
@@ -155,7 +156,8 @@ func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *m
 			boundaryBlock = mapBh.Blocknr
 			boundaryBdev = mapBh.Bdev
 		}
-		if pageBlock != 0 && !mutant.On("mpage-contig-ignored") { // mutant: no contiguity test
+		// mutant: no contiguity test, cf. "fs/mpage.c: fix mpage_writepage() for pages with buffers"
+		if pageBlock != 0 && !mutant.On("mpage-contig-ignored") {
 			if mapBh.Blocknr != blocks[pageBlock-1]+1 {
 				goto confused
 			}
@@ -263,7 +265,7 @@ confused:
 		goto out
 	}
 	// The caller has a ref on the inode, so *mapping is stable
-	if !mutant.On("mpage-confused-lost-error") { // mutant: ->writepage's error not recorded
+	if !mutant.On("mpage-confused-lost-error") { // mutant: "buffer: use mapping_set_error ..." kind
 		mm.MappingSetError(t, mapping, ret) // 2.6.12: set_bit(AS_ENOSPC or AS_EIO), 595-600
 	}
 out:

@@ -191,7 +191,8 @@ func SyncInodesSb(t *sim.Task, sb *SuperBlock) {
 	wbc := &mm.WritebackControl{SyncMode: mm.WB_SYNC_ALL, NrToWrite: mm.LLONG_MAX, RangeStart: 0,
 		RangeEnd: mm.LLONG_MAX}
 	mm.WritebackInodes(t, k, wbc)
-	if !mutant.On("sync-no-wait") { // mutant: sync(2) returns before the writeback it started
+	// mutant: sync(2) does not wait, before "vfs: Fix sys_sync() and fsync_super() reliability"
+	if !mutant.On("sync-no-wait") {
 		waitSbInodes(t, sb)
 	}
 }
