@@ -51,7 +51,7 @@ var mutantCases = []mutantCase{
 	// mm/truncate.c
 	{"truncate-keeps-dirty", kindFlag, "model/mm/truncate.go (truncate_complete_page)",
 		`3e67c0987d75 "[PATCH] truncate: clear page dirtiness before running try_to_free_buffers()" (2.6.20, read) and a2b345642f53 "Fix dirty page accounting leak with ext3 data=journal" (2.6.25, read): PG_dirty and its accounting left on a truncated page`,
-		"a dirty-accounting clause at rest (NR_FILE_DIRTY equals the dirty pages in the cache); no check has one today"},
+		"none: equivalent in the modelled eras, whose __remove_from_page_cache fixes up the dirty accounting of a dirty page (3a6927906f1b, 2.6.24, named in a linux-mm message read), and a freed page's PG_dirty is checked by nothing"},
 	{"truncate-partial-stale", kindIndex, "model/mm/truncate.go (truncate_inode_pages_range)",
 		`"ext4: fix fsx truncate failure" (Allison Henderson, 2011, read): the partial page zeroed only to the end of its block, later blocks stale and still mapped`,
 		"read-correct with 1 KiB blocks"},
