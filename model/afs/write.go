@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/model/vfs"
 	"github.com/wbsim/wbsim/sim"
@@ -529,7 +530,8 @@ no_more:
 		offset = wb.OffsetFirst
 	}
 	to = mm.PageSize
-	if last == wb.Last {
+	// mutant: the store's length runs to the page end ("afs: Fix the maths in afs_fs_store_data()")
+	if last == wb.Last && !mutant.On("afs-store-whole-last") {
 		to = wb.ToLast
 	}
 
@@ -547,8 +549,11 @@ no_more:
 			}
 			mm.MappingSetFlag(t, mapping, mm.AS_ENOSPC)
 		case errno.EROFS, errno.EIO, errno.EREMOTEIO, errno.EFBIG, errno.ENOENT, errno.ENOMEDIUM, errno.ENXIO:
-			AfsKillPages(t, wb.Vnode, true, first, last)
-			mm.MappingSetFlag(t, mapping, mm.AS_EIO)
+			// mutant: the error is dropped, as key-error-silent-loss drops key errors
+			AfsKillPages(t, wb.Vnode, !mutant.On("afs-eio-lost"), first, last)
+			if !mutant.On("afs-eio-lost") {
+				mm.MappingSetFlag(t, mapping, mm.AS_EIO)
+			}
 		case errno.EACCES, errno.EPERM, errno.ENOKEY, errno.EKEYEXPIRED, errno.EKEYREJECTED, errno.EKEYREVOKED:
 			if fixes.KeyErrorSilentLoss {
 				afsRedirtyPages(t, mapping, first, last)
@@ -644,7 +649,8 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 			continue
 		}
 
-		if wbc.SyncMode != mm.WB_SYNC_NONE {
+		// mutant: no wait for an older store (write_cache_pages' rule, 515f4a037fb9)
+		if wbc.SyncMode != mm.WB_SYNC_NONE && !mutant.On("afs-region-no-wait") {
 			mm.WaitOnPageWriteback(t, page)
 		}
 
@@ -668,7 +674,9 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 
 		ret = AfsWriteBackFromLockedPage(t, wb, page)
 		mm.UnlockPage(t, page)
-		mm.PageCacheRelease(t, page)
+		if !mutant.On("afs-region-leak") { // mutant: "afs: Fix missing put_page()"
+			mm.PageCacheRelease(t, page)
+		}
 		if ret < 0 {
 			if !fixes.WritepagesSyncError || wbc.SyncMode != mm.WB_SYNC_ALL {
 				return ret
@@ -777,8 +785,11 @@ func AfsPagesWrittenBack(t *sim.Task, vnode *Vnode, call *afsCall) {
 			page := pv.Pages[loop]
 			mm.EndPageWriteback(t, page)
 			if pagePrivateWb(page) == wb {
-				mm.SetPagePrivateData(t, page, nil)
-				mm.ClearPagePrivate(t, page)
+				// mutant: page->private outlives the record, as in flush-conflict-double-put
+				if !mutant.On("afs-keeps-private") {
+					mm.SetPagePrivateData(t, page, nil)
+					mm.ClearPagePrivate(t, page)
+				}
 				wbLive(t, wb, "afs_pages_written_back")
 				wb.Usage--
 				usageCheck(t, wb, "afs_pages_written_back")
@@ -798,7 +809,8 @@ func AfsPagesWrittenBack(t *sim.Task, vnode *Vnode, call *afsCall) {
 		}
 
 		mm.PagevecReleaseNoDrain(t, &pv)
-		if !(first <= last) {
+		// mutant: "first < last", the loop end "afs: Fix afs_kill_pages()" fixed
+		if !(first <= last) || (first == last && mutant.On("afs-written-back-last")) {
 			break
 		}
 	}

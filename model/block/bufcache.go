@@ -1,6 +1,7 @@
 package block
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
 )
@@ -398,7 +399,10 @@ func fsyncBuffersList(t *sim.Task, lock *sim.SpinLock, a *assocList) int {
 			bh.assocMap = mapping
 		}
 		lock.Unlock(t)
-		WaitOnBuffer(t, bh)
+		// mutant: metadata writes still in flight, the missing wait of d76ee18a8551's kind
+		if !mutant.On("fsync-buffers-no-wait") {
+			WaitOnBuffer(t, bh)
+		}
 		if !BufferUptodate(bh) {
 			err = eio
 		}

@@ -3,6 +3,7 @@ package block
 import (
 	"fmt"
 
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
 )
@@ -522,10 +523,13 @@ func EndBufferAsyncWrite(t *sim.Task, bh *BufferHead, uptodate int) {
 	} else {
 		// buffer_io_error(bh); "lost page write due to I/O error on %s"
 		t.World().Record(sim.KindNote, "buffer_io_error", bh.Obj(), int64(bh.Blocknr), "lost page write due to I/O error")
-		mm.MappingSetFlag(t, page.Mapping, mm.AS_EIO)
-		SetBufferWriteIOError(t, bh)
+		// mutant: the error stays on the buffer ("buffer: set errors in mapping at the time that the error occurs")
+		if !mutant.On("buffer-endio-lost-error") {
+			mm.MappingSetFlag(t, page.Mapping, mm.AS_EIO)
+			SetBufferWriteIOError(t, bh)
+			mm.SetPageError(t, page)
+		}
 		ClearBufferUptodate(t, bh)
-		mm.SetPageError(t, page)
 	}
 
 	first := PageBuffers(page)

@@ -1,6 +1,7 @@
 package block
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
 )
@@ -251,7 +252,8 @@ func blockWriteFullPage(t *sim.Task, inode *mm.Inode, page *mm.Page, getBlock Ge
 
 	err = 0
 done:
-	if nrUnderway == 0 {
+	// mutant: PG_writeback left set ("ext4: don't leave PageWriteback set after memory failure")
+	if nrUnderway == 0 && !mutant.On("bwfp-keeps-writeback") {
 		// The page was marked dirty, but the buffers were clean. Someone
 		// wrote them back by hand with ll_rw_block/submit_bh. A rare
 		// case.
@@ -283,7 +285,9 @@ recover:
 	}
 	mm.SetPageError(t, page)
 	t.BUG_ON(mm.PageWriteback(page), page.Obj(), "__block_write_full_page: page already under writeback")
-	mm.MappingSetError(t, page.Mapping, err)
+	if !mutant.On("bwfp-recover-lost-error") { // mutant: "buffer: use mapping_set_error instead of setting the flag"
+		mm.MappingSetError(t, page.Mapping, err)
+	}
 	mm.SetPageWriteback(t, page)
 	for {
 		next := bh.ThisPage
@@ -318,7 +322,8 @@ func BlockWriteFullPageEndio(t *sim.Task, page *mm.Page, getBlock GetBlockFunc,
 
 	// Is the page fully outside i_size? (truncate in progress)
 	offset := uint(iSize & (mm.PageSize - 1))
-	if page.Index >= endIndex+1 || offset == 0 {
+	// mutant: "page->index >= end_index" (81eb69062588's test off by one)
+	if page.Index >= endIndex+1 || offset == 0 || mutant.On("bwfp-eof-off-by-one") {
 		// The page may have dirty, unmapped buffers. For example, they
 		// may have been added in ext3_writepage(). Make them freeable
 		// here, so the page does not leak.

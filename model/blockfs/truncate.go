@@ -1,6 +1,7 @@
 package blockfs
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -521,6 +522,10 @@ func BlockTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBlo
 		}
 	}
 
+	// mutant: zeroes the whole block, the stale-range kind of "ext4: fix fsx truncate failure"
+	if mutant.On("truncate-page-offset") {
+		offset, length = offset&^(blocksize-1), blocksize
+	}
 	mm.ZeroUser(t, page, offset, length)
 	block.MarkBufferDirty(t, bh)
 	err = 0
@@ -608,6 +613,10 @@ func NobhTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBloc
 		if block.PageHasBuffers(page) {
 			goto hasBuffers
 		}
+	}
+	// mutant: zeroes the whole block, the stale-range kind of "ext4: fix fsx truncate failure"
+	if mutant.On("truncate-page-offset") {
+		offset, length = offset&^(blocksize-1), blocksize
 	}
 	mm.ZeroUser(t, page, offset, length)
 	mm.SetPageDirty(t, page)

@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/errno"
 )
@@ -55,7 +56,10 @@ func truncateCompletePage(t *sim.Task, mapping *AddressSpace, p *Page) int {
 	if PagePrivate(p) {
 		DoInvalidatepage(t, p, 0)
 	}
-	CancelDirtyPage(t, p, PageCacheSize)
+	// mutant: PG_dirty kept (3e67c0987d75 "truncate: clear page dirtiness before running try_to_free_buffers()")
+	if !mutant.On("truncate-keeps-dirty") {
+		CancelDirtyPage(t, p, PageCacheSize)
+	}
 	RemoveFromPageCache(t, p)
 	ClearPageMappedToDisk(t, p)
 	PageCacheRelease(t, p) // pagecache ref
@@ -95,7 +99,14 @@ func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend in
 		page := FindLockPage(t, mapping, start-1)
 		if page != nil {
 			WaitOnPageWriteback(t, page)
-			TruncatePartialPage(t, page, partial)
+			if mutant.On("truncate-partial-stale") {
+				// mutant: zero only to the end of partial's block, later blocks stale
+				// and still mapped ("ext4: fix fsx truncate failure")
+				bs := uint(1) << mapping.Host.Blkbits
+				ZeroUserSegment(t, page, partial, (partial+bs-1)&^(bs-1))
+			} else {
+				TruncatePartialPage(t, page, partial)
+			}
 			UnlockPage(t, page)
 			PageCacheRelease(t, page)
 		}
@@ -169,7 +180,10 @@ func truncateAllPages2632(t *sim.Task, mapping *AddressSpace, start, end uint64)
 				break
 			}
 			LockPage(t, page)
-			WaitOnPageWriteback(t, page)
+			// mutant: truncates a page under I/O (6dbf7bb55598: no I/O may be under way)
+			if !mutant.On("truncate-no-wait-writeback") {
+				WaitOnPageWriteback(t, page)
+			}
 			truncateCompletePage(t, mapping, page)
 			if page.Index > next {
 				next = page.Index
@@ -249,7 +263,10 @@ func truncateAllPages31(t *sim.Task, mapping *AddressSpace, start, end uint64) {
 				break
 			}
 			LockPage(t, page)
-			WaitOnPageWriteback(t, page)
+			// mutant: truncates a page under I/O (6dbf7bb55598: no I/O may be under way)
+			if !mutant.On("truncate-no-wait-writeback") {
+				WaitOnPageWriteback(t, page)
+			}
 			truncateCompletePage(t, mapping, page)
 			UnlockPage(t, page)
 		}

@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/errno"
 )
@@ -61,6 +62,9 @@ func writeCachePages2_6_2x(t *sim.Task, mapping *AddressSpace, wbc *WritebackCon
 		writebackIndex = mapping.WritebackIndex // prev offset
 		index = writebackIndex
 		cycled = index == 0
+		if mutant.On("wcp-cyclic-no-wrap") { // mutant: 31a12666d8f0 "mm: write_cache_pages cyclic fix"
+			cycled = true
+		}
 		end = k.PgoffMax()
 	} else {
 		index = k.ULong(uint64(wbc.RangeStart >> PageCacheShift))
@@ -108,7 +112,8 @@ retry:
 				continue
 			}
 			if PageWriteback(page) {
-				if wbc.SyncMode != WB_SYNC_NONE {
+				// mutant: integrity skips a page under writeback (515f4a037fb9 relies on the wait)
+				if wbc.SyncMode != WB_SYNC_NONE && !mutant.On("wcp-skip-writeback") {
 					WaitOnPageWriteback(t, page)
 				} else {
 					UnlockPage(t, page)
@@ -134,7 +139,9 @@ retry:
 					// file.
 					ret = err
 					done = true
-					break
+					if !mutant.On("wcp-error-overwritten") { // mutant: 00266770b8b3 "... writepage error fix"
+						break
+					}
 				}
 				// Kernel.WBIntegrityError: integrity writeback goes on
 				// and returns the first error.
@@ -145,7 +152,8 @@ retry:
 
 			if nrToWrite > 0 {
 				nrToWrite--
-				if nrToWrite == 0 && wbc.SyncMode == WB_SYNC_NONE {
+				// mutant: 05fe478dd04e "mm: write_cache_pages integrity fix" undone
+				if nrToWrite == 0 && (wbc.SyncMode == WB_SYNC_NONE || mutant.On("wcp-integrity-nr-stop")) {
 					// Stop only if not doing integrity sync.
 					done = true
 					break
@@ -228,6 +236,9 @@ func writeCachePages3x(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl
 		writebackIndex = mapping.WritebackIndex // prev offset
 		index = writebackIndex
 		cycled = index == 0
+		if mutant.On("wcp-cyclic-no-wrap") { // mutant: 31a12666d8f0 "mm: write_cache_pages cyclic fix"
+			cycled = true
+		}
 		end = k.PgoffMax()
 	} else {
 		index = k.ULong(uint64(wbc.RangeStart >> PageCacheShift))
@@ -279,7 +290,8 @@ retry:
 				continue
 			}
 			if PageWriteback(page) {
-				if wbc.SyncMode != WB_SYNC_NONE {
+				// mutant: integrity skips a page under writeback (515f4a037fb9 relies on the wait)
+				if wbc.SyncMode != WB_SYNC_NONE && !mutant.On("wcp-skip-writeback") {
 					WaitOnPageWriteback(t, page)
 				} else {
 					UnlockPage(t, page)
@@ -306,7 +318,9 @@ retry:
 					ret = err
 					doneIndex = k.ULong(page.Index + 1)
 					done = true
-					break
+					if !mutant.On("wcp-error-overwritten") { // mutant: 00266770b8b3 "... writepage error fix"
+						break
+					}
 				}
 				// Kernel.WBIntegrityError: integrity writeback goes on
 				// and returns the first error.
@@ -318,7 +332,8 @@ retry:
 			// Stop only if not doing integrity sync: an integrity sync
 			// goes on until every page tagged before the loop is written.
 			wbc.NrToWrite--
-			if wbc.NrToWrite <= 0 && wbc.SyncMode == WB_SYNC_NONE {
+			// mutant: 05fe478dd04e "mm: write_cache_pages integrity fix" undone
+			if wbc.NrToWrite <= 0 && (wbc.SyncMode == WB_SYNC_NONE || mutant.On("wcp-integrity-nr-stop")) {
 				done = true
 				break
 			}
@@ -523,7 +538,8 @@ func WaitOnPageWritebackRange(t *sim.Task, mapping *AddressSpace, start, end uin
 		for i := 0; i < nrPages; i++ {
 			page := pvec.Pages[i]
 			// until radix tree lookup accepts end_index
-			if page.Index > end {
+			// mutant: "page->index >= end", the last page of the range not waited on
+			if page.Index > end || (page.Index == end && mutant.On("fdatawait-skip-last")) {
 				continue
 			}
 			WaitOnPageWriteback(t, page)
@@ -545,7 +561,8 @@ func WaitOnPageWritebackRange(t *sim.Task, mapping *AddressSpace, start, end uin
 	if MappingTestAndClearFlag(t, mapping, AS_ENOSPC) {
 		ret = errno.ENOSPC.Neg()
 	}
-	if MappingTestAndClearFlag(t, mapping, AS_EIO) {
+	// mutant: AS_EIO unreported, the loss errseq ("fs: new infrastructure for writeback error handling") ended
+	if !mutant.On("fdatawait-lost-eio") && MappingTestAndClearFlag(t, mapping, AS_EIO) {
 		ret = errno.EIO.Neg()
 	}
 	if ret != 0 {
@@ -632,7 +649,11 @@ func FilemapWriteAndWait(t *sim.Task, mapping *AddressSpace) int {
 func FilemapWriteAndWaitRange(t *sim.Task, mapping *AddressSpace, lstart, lend int64) int {
 	err := 0
 	if mapping.NrPages != 0 {
-		err = FilemapFdatawriteRangeMode(t, mapping, lstart, lend, WB_SYNC_ALL)
+		mode := WB_SYNC_ALL
+		if mutant.On("fsync-sync-none") { // mutant: ee53a891f474 "mm: do_sync_mapping_range integrity fix" undone
+			mode = WB_SYNC_NONE
+		}
+		err = FilemapFdatawriteRangeMode(t, mapping, lstart, lend, mode)
 		// See the comment of filemap_write_and_wait()
 		if err != errno.EIO.Neg() {
 			k := mapping.Host.Kernel

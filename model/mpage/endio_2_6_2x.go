@@ -1,6 +1,7 @@
 package mpage
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -40,7 +41,7 @@ func mpageEndIOWrite(t *sim.Task, bio *block.Bio, err int) {
 	uptodate := block.BioFlagged(bio, block.BIO_UPTODATE)
 	for i := bio.Vcnt - 1; i >= 0; i-- {
 		page := bio.IoVec[i].Page
-		if !uptodate {
+		if !uptodate && !mutant.On("mpage-endio-lost-error") { // mutant: cf. "buffer: set errors in mapping ..."
 			mm.SetPageError(t, page)
 			if page.Mapping != nil {
 				mm.MappingSetFlag(t, page.Mapping, mm.AS_EIO)

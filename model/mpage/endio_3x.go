@@ -1,6 +1,7 @@
 package mpage
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -29,7 +30,7 @@ func mpageEndIO3x(t *sim.Task, bio *block.Bio, err int) {
 			}
 			mm.UnlockPage(t, page)
 		} else { // bio_data_dir(bio) == WRITE
-			if !uptodate {
+			if !uptodate && !mutant.On("mpage-endio-lost-error") { // mutant: cf. "buffer: set errors in mapping ..."
 				mm.SetPageError(t, page)
 				if page.Mapping != nil {
 					mm.MappingSetFlag(t, page.Mapping, mm.AS_EIO)

@@ -1,6 +1,7 @@
 package mpage
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -138,7 +139,11 @@ func doMpageReadpage(t *sim.Task, st *state, bio *block.Bio, page *mm.Page, nrPa
 	}
 
 	if firstHole != blocksPerPage {
-		mm.ZeroUserSegment(t, page, uint(firstHole<<blkbits), mm.PageCacheSize)
+		zeroFrom := firstHole << blkbits
+		if mutant.On("mpage-hole-offset") { // mutant: cf. "ext4: fix xfstests 75, 112, 127 punch hole failure"
+			zeroFrom += blocksize
+		}
+		mm.ZeroUserSegment(t, page, uint(zeroFrom), mm.PageCacheSize)
 		if firstHole == 0 {
 			mm.SetPageUptodate(t, page)
 			mm.UnlockPage(t, page)
@@ -225,7 +230,9 @@ func mpageReadpages(t *sim.Task, st *state, mapping *mm.AddressSpace, pages []*m
 			bio = doMpageReadpage(t, st, bio, page, nrPages-pageIdx, &lastBlockInBio, &mapBh,
 				&firstLogicalBlock, getBlock)
 		}
-		mm.PageCacheRelease(t, page)
+		if !mutant.On("mpage-readpages-leak") { // mutant: a leak of "afs: Fix missing put_page()"'s kind
+			mm.PageCacheRelease(t, page)
+		}
 	}
 	// BUG_ON(!list_empty(pages)): the slice is consumed whole
 	if bio != nil {

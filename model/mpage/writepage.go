@@ -1,6 +1,7 @@
 package mpage
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -126,7 +127,8 @@ func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *m
 			if !block.BufferDirty(bh) || !block.BufferUptodate(bh) {
 				goto confused
 			}
-			if pageBlock != 0 {
+			// mutant: no contiguity test, cf. "fs/mpage.c: fix mpage_writepage() for pages with buffers"
+			if pageBlock != 0 && !mutant.On("mpage-contig-ignored") {
 				if bh.Blocknr != blocks[pageBlock-1]+1 {
 					goto confused
 				}
@@ -174,7 +176,8 @@ func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *m
 			boundaryBlock = mapBh.Blocknr
 			boundaryBdev = mapBh.Bdev
 		}
-		if pageBlock != 0 {
+		// mutant: no contiguity test, cf. "fs/mpage.c: fix mpage_writepage() for pages with buffers"
+		if pageBlock != 0 && !mutant.On("mpage-contig-ignored") {
 			if mapBh.Blocknr != blocks[pageBlock-1]+1 {
 				goto confused
 			}
@@ -282,7 +285,9 @@ confused:
 		goto out
 	}
 	// The caller has a ref on the inode, so *mapping is stable
-	mm.MappingSetError(t, mapping, *ret) // 2.6.12: set_bit(AS_ENOSPC or AS_EIO), 595-600
+	if !mutant.On("mpage-confused-lost-error") { // mutant: "buffer: use mapping_set_error ..." kind
+		mm.MappingSetError(t, mapping, *ret) // 2.6.12: set_bit(AS_ENOSPC or AS_EIO), 595-600
+	}
 out:
 	mpd.bio = bio
 	return *ret

@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/content"
@@ -188,6 +189,9 @@ func doGenericFileRead(t *sim.Task, filp *File, ppos *int64, desc *ReadDescripto
 		nr = mm.PageCacheSize
 		if index == endIndex {
 			nr = ((isize - 1) & (mm.PageCacheSize - 1)) + 1
+			if mutant.On("read-eof-nr") { // mutant: "i_size & ~PAGE_CACHE_MASK", before a32ea1e1f925
+				nr = isize & (mm.PageCacheSize - 1)
+			}
 			if nr <= int64(offset) {
 				mm.PageCacheRelease(t, page)
 				goto out

@@ -33,6 +33,7 @@
 package ext2
 
 import (
+	"github.com/wbsim/wbsim/internal/mutant"
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/blockfs"
 	"github.com/wbsim/wbsim/model/mm"
@@ -367,7 +368,11 @@ func genericFileFsync(t *sim.Task, f *vfs.File, fs *blockfs.Fs, start, end int64
 		return err
 	}
 	inode.IMutex.Lock(t)
-	ret := block.SyncMappingBuffers(t, inode.Mapping, fs.Bdev)
+	ret := 0
+	// mutant: the indirect blocks stay unwritten ("fs: always sync metadata in __generic_file_fsync")
+	if !mutant.On("fsync-skips-buffers") {
+		ret = block.SyncMappingBuffers(t, inode.Mapping, fs.Bdev)
+	}
 	if inode.State&mm.I_DIRTY != 0 && !(datasync != 0 && inode.State&mm.I_DIRTY_DATASYNC == 0) {
 		err = syncInodeData(t, inode) // sync_inode_metadata(inode, 1)
 		if ret == 0 {
@@ -449,7 +454,10 @@ func BlockPageMkwrite(t *sim.Task, vma *vfs.VMArea, vmf *vfs.VMFault, getBlock b
 		// freezing code will wait during syncfs for all pages to be marked
 		// dirty: no freezing in the model.
 		mm.SetPageDirty(t, page)
-		mm.WaitOnPageWriteback(t, page)
+		// mutant: d76ee18a8551 "fs: block_page_mkwrite should wait for writeback to finish" undone
+		if !mutant.On("mkwrite-no-wait") {
+			mm.WaitOnPageWriteback(t, page)
+		}
 	}
 	return vfs.VM_FAULT_LOCKED
 }
