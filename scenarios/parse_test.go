@@ -416,3 +416,17 @@ func TestCRLF(t *testing.T) {
 		}
 	}
 }
+
+// TestAfterCrashFDsAreTheBlocks: the fds an after crash block opens are
+// its own (it runs on each crash state and ends there), so an op after
+// the block may open the same name again, and may not use it.
+func TestAfterCrashFDsAreTheBlocks(t *testing.T) {
+	head := blockBase + "task w\n    crash\n    after crash\n        open a /a\n        read a 0+1\n"
+	if _, err := Parse("t.wbs", []byte(head+"    open a /a\n")); err != nil {
+		t.Errorf("opening the block's fd name again after it: %v", err)
+	}
+	_, err := Parse("t.wbs", []byte(head+"    fsync a\n"))
+	if err == nil || !strings.Contains(err.Error(), "fsync uses fd a, which is not open") {
+		t.Errorf("using the block's fd after it: %v, want not open", err)
+	}
+}

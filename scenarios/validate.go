@@ -838,7 +838,9 @@ func (v *validator) opSeq(ops []Op, prefix string, t *Task, setup bool, depth in
 			if j == 0 || ops[j-1].Kind != OpCrash {
 				v.errf(p, "after crash without a crash: the block must come right after a crash operation")
 			}
-			v.opSeq(op.Body, p+".body", t, setup, depth, open)
+			// The block's fds are its own: it runs on each crash state
+			// and ends there.
+			v.opSeq(op.Body, p+".body", t, setup, depth, maps.Clone(open))
 		}
 		if op.Kind == OpRepeat && depth < MaxRepeatDepth {
 			before := maps.Clone(open)
