@@ -407,7 +407,11 @@ func (g *opGen) task(t *rapid.T, task *Task, inherited []string) {
 			g.crash(t, &op)
 			task.Ops = append(task.Ops, op)
 			if rapid.Bool().Draw(t, "after?") {
-				task.Ops = append(task.Ops, g.afterCrash(t))
+				after := g.afterCrash(t)
+				task.Ops = append(task.Ops, after)
+				if last := after.Body[len(after.Body)-1]; last.Kind != OpClose {
+					open = append(open, after.Body[0].FD) // the block's fd stays open after it
+				}
 			}
 			continue
 		case OpSignal:
