@@ -25,7 +25,8 @@ const (
 // LLONG_MAX is the kernel's LLONG_MAX: wbc->range_end for "to the end".
 const LLONG_MAX = int64(^uint64(0) >> 1)
 
-// Invariant ids of ARCHITECTURE.md that mm raises itself.
+// Invariant ids of the registry (scenarios.Invariants) that mm raises
+// itself.
 const (
 	InvPageState = "page-state"
 	InvPageRef   = "page-ref"
