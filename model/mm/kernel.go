@@ -2,8 +2,8 @@ package mm
 
 import "github.com/wbsim/wbsim/sim"
 
-// Version names a modelled kernel era (ARCHITECTURE.md, "Kernel versions
-// modelled").
+// Version names a modelled kernel era (ARCHITECTURE.md, "Kernel eras and
+// fix switches").
 type Version string
 
 // The modelled versions.
