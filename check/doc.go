@@ -3,7 +3,8 @@
 // model's observable state with it (read-correct, fsync-durable,
 // fsync-error, crash, no-lost-write). The invariants the model raises
 // where they happen (page-state, page-ref, wb-record, bio-shape, lock) and
-// the progress checks of sim share the same ids, from ARCHITECTURE.md.
+// the progress checks of sim share the same ids, from the invariant
+// registry (scenarios.Invariants).
 //
 // The oracle knows nothing of the model: the runner tells it what the
 // workload did (writes, truncates, fsyncs and what they returned, writeback

@@ -9,7 +9,8 @@ import (
 	"github.com/wbsim/wbsim/sim/errno"
 )
 
-// Invariant ids this package checks (ARCHITECTURE.md, "Checks").
+// Invariant ids this package checks (the registry, scenarios.Invariants,
+// gives their meanings).
 const (
 	InvReadCorrect  = "read-correct"
 	InvFsyncDurable = "fsync-durable"

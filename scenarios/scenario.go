@@ -242,8 +242,8 @@ type Bug struct {
 	Description string // free text
 }
 
-// KernelVersion names a modelled kernel (ARCHITECTURE.md, "Kernel versions
-// modelled").
+// KernelVersion names a modelled kernel (ARCHITECTURE.md, "Kernel eras and
+// fix switches").
 type KernelVersion string
 
 // The modelled kernel versions.

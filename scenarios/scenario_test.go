@@ -182,7 +182,7 @@ func TestFixTable(t *testing.T) {
 func TestInvariants(t *testing.T) {
 	if d := cmp.Diff([]string{"page-state", "page-ref", "wb-record", "bio-shape", "lock", "progress",
 		"read-correct", "fsync-durable", "fsync-error", "crash", "no-lost-write", "cyclic-complete", "sync-complete", "writepages-error", "writeback-index", "fs-consistent", "rpc-shape", "fsync-bounded", "dirty-expire"}, toStrings(AllInvariants())); d != "" {
-		t.Errorf("invariant ids (ARCHITECTURE.md, Checks): %s", d)
+		t.Errorf("invariant ids (the registry): %s", d)
 	}
 	s := builtScenario()
 	if d := cmp.Diff([]Invariant{InvPageState, InvPageRef, InvBioShape, InvLock, InvProgress, InvReadCorrect,

@@ -1147,7 +1147,7 @@ func (v *validator) checks() {
 			p := fmt.Sprintf("check.%s[%d]", l.name, i)
 			switch {
 			case !id.Known():
-				v.errf(p, "unknown invariant %q; expected %s", id, oneOf(invariants))
+				v.errf(p, "unknown invariant %q; expected %s", id, oneOf(AllInvariants()))
 			case seen[id]:
 				v.errf(p, "invariant %s given twice", id)
 			case l.name == "only":
@@ -1217,7 +1217,7 @@ func (v *validator) expect() {
 			v.errf("expect", "expect failure needs an invariant id or a failure kind")
 		case !knownFailure(x.Failure):
 			v.errf("expect.failure", "unknown failure %q; expected an invariant (%s) or a failure kind (%s)",
-				x.Failure, strings.Join(toStrings(invariants), ", "), strings.Join(failureKinds, ", "))
+				x.Failure, strings.Join(toStrings(AllInvariants()), ", "), strings.Join(failureKinds, ", "))
 		default:
 			if inv := failureInvariant(x.Failure); inv != "" && !slices.Contains(v.s.Invariants(), inv) {
 				why := v.s.applies(inv, v.crashes)

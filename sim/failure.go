@@ -19,8 +19,8 @@ const (
 	FailNondeterminism FailureKind = "nondeterminism" // the same seed gave two traces
 )
 
-// Invariant ids used by sim itself; the model and check/ add the rest of
-// ARCHITECTURE.md's table.
+// Invariant ids used by sim itself; the model and check/ add the rest.
+// The invariant registry (scenarios.Invariants) gives every id's meaning.
 const (
 	InvLock     = "lock"     // lock misuse: sleeping in atomic context, non-owner unlock, recursion
 	InvProgress = "progress" // deadlock, livelock, time budget
@@ -30,7 +30,7 @@ const (
 // reproduce and understand it.
 type Failure struct {
 	Kind      FailureKind
-	Invariant string // ARCHITECTURE.md invariant id, when one applies
+	Invariant string // an invariant id of the registry (scenarios.Invariants), when one applies
 	Msg       string // one line: what happened
 	Explain   string // a paragraph for a learner: expected, happened, which kernel function
 	Task      string // the task that failed or was running ("" for the world)

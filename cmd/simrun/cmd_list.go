@@ -19,14 +19,23 @@ type listing struct {
 }
 
 func cmdList(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("list", "[--tag T]",
+	fs := newFlagSet("list", "[--tag T | --invariants]",
 		"Lists the built-in programs: the planted races, the built-in scenarios and the\n"+
 			"bug seeds, with their kind, tags, default strategy and a one-line description.\n"+
 			"Scenarios are also tagged with their file system and kernel version (blockfs,\n"+
-			"afs, 2.6.12, 2.6.2x, 3.x, afs-2.6.3x), and bug seeds with bug-seed.")
+			"afs, 2.6.12, 2.6.2x, 3.x, afs-2.6.3x), and bug seeds with bug-seed.\n"+
+			"With --invariants it lists the invariant registry instead.")
 	tag := fs.String("tag", "", "list only programs with this tag (basics, concurrency, faults, teaching, afs, 3.x, ...)")
+	invs := fs.Bool("invariants", false, "list the invariants: id, the package that checks it, its docs and its meaning")
 	if _, code, ok := parseArgs(fs, args, 0, 0, stdout, stderr); !ok {
 		return code
+	}
+	if *invs {
+		if *tag != "" {
+			return fail(stderr, "list", usagef("--invariants lists no programs: it takes no --tag"))
+		}
+		listInvariants(stdout)
+		return exitOK
 	}
 	all, err := listings()
 	if err != nil {
@@ -129,4 +138,19 @@ func oneLine(desc string) string {
 		s = s[:cut] + "..."
 	}
 	return s
+}
+
+// listInvariants prints the invariant registry (scenarios.Invariants).
+// An id a check statement cannot name is marked "(always)".
+func listInvariants(stdout io.Writer) {
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPACKAGE\tDOCS\tMEANING")
+	for _, e := range scenarios.Invariants() {
+		id := string(e.ID)
+		if e.Always {
+			id += " (always)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id, e.Package, e.Doc, e.Meaning)
+	}
+	tw.Flush()
 }

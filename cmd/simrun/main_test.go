@@ -140,6 +140,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"tour", "extra"}, `unexpected argument "extra"`},
 		{[]string{"list", "--nope"}, "flag provided but not defined"},
 		{[]string{"list", "--tag", "nosuch"}, `no program has tag "nosuch"`},
+		{[]string{"list", "--invariants", "--tag", "afs"}, "it takes no --tag"},
 		{[]string{"run"}, "missing an argument"},
 		{[]string{"run", "abba-deadlok"}, `did you mean "abba-deadlock"`},
 		{[]string{"run", "first-writebak"}, `did you mean "first-writeback"`},
@@ -228,6 +229,27 @@ func TestList(t *testing.T) {
 	code, out, _ = runCLI(t, "list", "--tag", "random-walk-hard")
 	if code != exitOK || !strings.Contains(out, "pct-hard-case") || strings.Contains(out, "abba-deadlock") {
 		t.Fatalf("list --tag: exit %d\n%s", code, out)
+	}
+}
+
+// list --invariants prints the registry: one line per id, with its
+// package, docs anchor and meaning.
+func TestListInvariants(t *testing.T) {
+	code, out, _ := runCLI(t, "list", "--invariants")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitOK || len(lines) != len(scenarios.Invariants())+1 || !strings.HasPrefix(lines[0], "ID ") {
+		t.Fatalf("list --invariants: exit %d\n%s", code, out)
+	}
+	for i, e := range scenarios.Invariants() {
+		l := lines[i+1]
+		for _, want := range []string{string(e.ID), e.Package, e.Doc, e.Meaning} {
+			if !strings.Contains(l, want) {
+				t.Errorf("line %q lacks %q", l, want)
+			}
+		}
+		if e.Always != strings.Contains(l, "(always)") {
+			t.Errorf("line %q: always is %v", l, e.Always)
+		}
 	}
 }
 

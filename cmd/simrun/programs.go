@@ -93,42 +93,11 @@ var plantedInvariants = map[string][]string{
 	"pct-hard-case": {"progress", "lock"},
 }
 
-// invariantText describes the invariant ids (ARCHITECTURE.md's table and
-// the ->writepages checks of check.Writepages) for reports.
-var invariantText = map[string]string{
-	"page-state":    "page flags change only along legal transitions: lock held for set/clear of writeback and dirty-for-io, no end_page_writeback on a page not under writeback, no unlock of an unlocked page",
-	"page-ref":      "every page reference taken is dropped; no access to a freed page; no page freed while referenced",
-	"wb-record":     "AFS writeback record usage equals the pages (and fsync markers) that point to it; freed exactly once; never used after free; list membership consistent",
-	"bio-shape":     "each bio covers contiguous sectors, in page order, no partial page except at EOF, within the queue's limits",
-	"lock":          "no sleeping in atomic context, no lock released by a non-owner, no recursive locking, page locks taken in index order within one task",
-	"progress":      "every task finishes within the step and virtual-time budgets; no deadlock",
-	"read-correct":  "a read returns the oracle's bytes: written data, zeros in holes and past EOF",
-	"fsync-durable": "when fsync returns 0, every byte written to that file before fsync began is on stable storage",
-	"fsync-error":   "when writeback of data written before fsync failed, fsync reports it",
-	"crash":         "after a crash, stable storage holds, for every fsync that returned 0, at least what that fsync promised",
-	"no-lost-write": "after a final sync, stable storage equals the oracle, bytes and length, outside what injected faults touched: no update is lost",
-	"cyclic-complete": "a cyclic WB_SYNC_NONE writeback pass with enough nr_to_write writes every page that was dirty, " +
-		"unlocked and not under writeback when it began",
-	"sync-complete": "a WB_SYNC_ALL ->writepages call writes every page of its range that was dirty when it began " +
-		"(or the page leaves the mapping), whatever errors it meets on the way",
-	"writepages-error": "an error a ->writepage or an AFS store returned inside ->writepages is returned by the call " +
-		"or recorded on the mapping (AS_EIO/AS_ENOSPC) before it returns",
-	"writeback-index": "a WB_SYNC_NONE cyclic pass that stops early leaves writeback_index no further than " +
-		"the first dirty page it did not write",
-	"fs-consistent": "blockfs's fsck is clean once every task is done and on the image each crash leaves: no block used twice, " +
-		"none leaked, bitmaps and free count right, no block mapped past i_size, i_blocks matching the map",
-	"rpc-shape": "every AFS FS.StoreData and FS.FetchData agrees with what it carries: length = bytes sent, range within its " +
-		"pages, file length = max(i_size, end of store), a page fill fetches that page",
-	"fsync-bounded": "a WB_SYNC_ALL sweep (fsync, sync, msync) writes no more pages than were dirty in its range when it began, " +
-		"plus those its TOWRITE tagging took in after: a writer that never stops cannot keep it going",
-	"dirty-expire": "while the periodic flusher runs (and no fault is injected), a page dirtied at p is clean by the end of " +
-		"the second kupdate pass that starts after p + dirty_expire_interval",
-}
-
 func (p *program) invariantInfos() []reports.InvariantInfo {
 	var out []reports.InvariantInfo
 	for _, id := range p.Invariants {
-		out = append(out, reports.InvariantInfo{ID: id, What: invariantText[id]})
+		e, _ := scenarios.LookupInvariant(scenarios.Invariant(id))
+		out = append(out, reports.InvariantInfo{ID: id, What: e.Meaning})
 	}
 	return out
 }

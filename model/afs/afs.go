@@ -30,7 +30,7 @@ import (
 	"github.com/wbsim/wbsim/sim/content"
 )
 
-// InvWbRecord is ARCHITECTURE.md's wb-record invariant: an AFS writeback
+// InvWbRecord is the registry's wb-record invariant: an AFS writeback
 // record's usage equals the pages (page->private) and fsync markers that
 // point to it; it is freed exactly once and never used after free; its list
 // membership is consistent.

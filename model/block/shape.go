@@ -8,7 +8,7 @@ import (
 	"github.com/wbsim/wbsim/sim"
 )
 
-// InvBioShape is the invariant id of ARCHITECTURE.md's bio-shape check.
+// InvBioShape is the invariant id of the registry's bio-shape check.
 const InvBioShape = "bio-shape"
 
 const bioShapeExplain = "A bio describes one contiguous run of disk sectors starting at bi_sector: its io_vecs " +

@@ -2,8 +2,8 @@ package mm
 
 import "github.com/wbsim/wbsim/sim"
 
-// Version names a modelled kernel era (ARCHITECTURE.md, "Kernel versions
-// modelled").
+// Version names a modelled kernel era (ARCHITECTURE.md, "Kernel eras and
+// fix switches").
 type Version string
 
 // The modelled versions.
@@ -25,7 +25,8 @@ const (
 // LLONG_MAX is the kernel's LLONG_MAX: wbc->range_end for "to the end".
 const LLONG_MAX = int64(^uint64(0) >> 1)
 
-// Invariant ids of ARCHITECTURE.md that mm raises itself.
+// Invariant ids of the registry (scenarios.Invariants) that mm raises
+// itself.
 const (
 	InvPageState = "page-state"
 	InvPageRef   = "page-ref"

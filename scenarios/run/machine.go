@@ -21,9 +21,9 @@ import (
 )
 
 // InvExpect is the id of a failed per-operation expectation ("fsync f
-// expect EIO" returned 0). It is not an invariant of ARCHITECTURE.md: a
-// scenario cannot select or deselect it, and it always fails the run.
-const InvExpect = "expect"
+// expect EIO" returned 0): the registry's scenarios.InvExpect, which a
+// scenario cannot select or deselect, and which always fails the run.
+const InvExpect = string(scenarios.InvExpect)
 
 // machine is one simulated machine built from a scenario in one world: the
 // kernel, its VFS with the file system mounted (blockfs as ext2, or the
