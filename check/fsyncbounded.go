@@ -19,12 +19,17 @@ const InvFsyncBounded = "fsync-bounded"
 // sweep began. Those were dirtied after the call, while the tagging task
 // waited for tree_lock or between two WRITEBACK_TAG_BATCH batches, and
 // the 2.6.35+ loop writes every TOWRITE page, so they are the era's own
-// allowance. It counts them at each tag_pages_for_writeback's return: the
-// sweep's own first tagging (and, for a range_cyclic sweep, its second,
-// of the wrapped range below writeback_index), and every tagging of the
-// mapping by another integrity sweep running meanwhile, whose tags this
-// one may write. A sweep that does not tag has no slack, and one that
-// tags its range again (a loop that starts over) gets nothing for it.
+// allowance. It counts the sweep's own tagging at its
+// tag_pages_for_writeback's return: the first (and, for a range_cyclic
+// sweep, the second, of the wrapped range below writeback_index). It
+// counts another integrity sweep's tagging of the mapping batch by batch,
+// at each release of tree_lock in that sweep's tag_pages_for_writeback:
+// from then on the tags are there for this sweep to meet and write
+// (write_cache_pages writes any TOWRITE page, and a store gathers any
+// TOWRITE page of its record), while the tagging task may yet yield in
+// cond_resched, or tag its next batch, before its call returns. A sweep
+// that does not tag has no slack, and one that tags its range again (a
+// loop that starts over) gets nothing for it.
 //
 // So a writer that never stops cannot keep an fsync going: without
 // TOWRITE tagging, the sweep meets the pages the writer dirties ahead of
@@ -131,14 +136,16 @@ func (c *FsyncBounded) observe(w *sim.World, ev *sim.Event) {
 		return
 	}
 	switch {
+	case ev.Kind == sim.KindUnlock && ev.Fn == "tag_pages_for_writeback":
+		// A batch is tagged and tree_lock released: the other sweeps may
+		// meet its tags before this tagging returns.
+		if by := c.sweepOf(ev.Task); by != nil {
+			c.lendTags(by, false)
+		}
 	case ev.Kind == sim.KindLeave && ev.Op == "tag_pages_for_writeback":
-		// The tagging task's own sweep says which mapping it tagged.
-		for _, s := range c.active {
-			if s.task == ev.Task {
-				s.tags++
-				c.lendTags(s)
-				return
-			}
+		if by := c.sweepOf(ev.Task); by != nil {
+			by.tags++
+			c.lendTags(by, true)
 		}
 	case ev.Kind == sim.KindPoint && ev.Op == "clear_page_dirty_for_io" && ev.Obj.Class == "page":
 		for _, s := range c.active {
@@ -160,16 +167,27 @@ func (c *FsyncBounded) observe(w *sim.World, ev *sim.Event) {
 	}
 }
 
-// lendTags adds the pages of the mapping that sweep by tagged TOWRITE to
-// every sweep of that mapping: to by itself for its first tagging, or
-// below wrapAt for its second; to the others always.
-func (c *FsyncBounded) lendTags(by *Sweep) {
+// sweepOf is the sweep task id is making, or nil: the tagging task's own
+// sweep says which mapping it tagged.
+func (c *FsyncBounded) sweepOf(task int32) *Sweep {
 	for _, s := range c.active {
-		if s.m != by.m {
+		if s.task == task {
+			return s
+		}
+	}
+	return nil
+}
+
+// lendTags adds the TOWRITE pages of the mapping that sweep by tagged:
+// with self, to by itself, for its first tagging, or below wrapAt for its
+// second; else to every other sweep of that mapping.
+func (c *FsyncBounded) lendTags(by *Sweep, self bool) {
+	for _, s := range c.active {
+		if s.m != by.m || (s == by) != self {
 			continue
 		}
 		end := s.end
-		if s == by && s.tags > 1 {
+		if self && s.tags > 1 {
 			if s.tags > 2 || s.wrapAt == 0 {
 				continue
 			}
