@@ -82,7 +82,19 @@ type FsckOptions struct {
 	// indirect block that a truncate then frees takes the blocks it
 	// pointed to out of every tree while they stay allocated (ext2 frees
 	// what the block it reads back says), so leaks and i_blocks are not
-	// judged: as after ext2_error, e2fsck's business.
+	// judged: as after ext2_error, e2fsck's business. The record of such
+	// an inode still lists those blocks below the new end (the truncate
+	// cut it there), and the damaged block, freed, is in no tree to
+	// excuse it: the record may then list blocks the tree does not map,
+	// provided the tree maps nothing the record does not and each such
+	// block is still allocated and referenced by no tree, which is what
+	// the truncate leaves of a pointer the stale block did not hold (2.6.12
+	// fs/buffer.c end_buffer_async_write clears BH_Uptodate on a failed
+	// write, so fs/ext2/inode.c ext2_truncate's sb_bread reads the block
+	// back from the disk, ext2_find_shared's all_zeroes finds no pointer
+	// below the new end, and ext2_free_branches frees the branch). A
+	// recorded block that is free or in another tree is still an error:
+	// no stale read frees a block or hands it out again.
 	Faulted bool
 }
 
@@ -110,15 +122,16 @@ func (fs *Fs) Check(o FsckOptions) error {
 		owner[b] = who
 		return nil
 	}
-	damaged := false    // some inode's tree was cut short at a damaged block
-	allocating := false // some truncate_mutex is held (a crash)
+	damaged := false      // some inode's tree was cut short at a damaged block
+	var lost []lostBlocks // recorded blocks a tree lost to a fault (o.Faulted)
+	allocating := false   // some truncate_mutex is held (a crash)
 	for _, ei := range fs.inodes {
 		allocating = allocating || ei.TruncateMutex.IsLocked()
 	}
 	for _, ei := range fs.inodes {
 		ino := ei.VFS.Ino
 		claimed := len(owner)
-		if err := fs.fsckInode(ei, claim, read, o.Damaged); err == errDamaged {
+		if err := fs.fsckInode(ei, claim, read, o, &lost); err == errDamaged {
 			damaged = true
 			continue
 		} else if err != nil {
@@ -134,6 +147,13 @@ func (fs *Fs) Check(o FsckOptions) error {
 		if n := uint64(len(owner)-claimed) << (fs.Blkbits - 9); n != ei.IBlocks && !fs.ErrorFS && !o.Faulted {
 			return fmt.Errorf("inode %d: i_blocks is %d but the tree references %d blocks (%d sectors)",
 				ino, ei.IBlocks, n>>(fs.Blkbits-9), n)
+		}
+	}
+	for _, l := range lost {
+		for _, b := range l.blocks {
+			if _, ok := owner[b]; ok || !fs.used(b) {
+				return fmt.Errorf("%v (block %d, lost from the tree, is %s)", l.mismatch, b, lostWhere(fs.used(b), owner[b]))
+			}
 		}
 	}
 	// The bitmap a word at a time: most of a file system is free.
@@ -154,11 +174,28 @@ func (fs *Fs) Check(o FsckOptions) error {
 	return nil
 }
 
+// lostBlocks are the recorded blocks an inode's tree does not map, under
+// faults (FsckOptions.Faulted): excused if each is allocated and in no
+// tree, which Check knows once every inode is walked.
+type lostBlocks struct {
+	mismatch error    // the tree-record mismatch, if they are not excused
+	blocks   []uint64 // the physical blocks
+}
+
+// lostWhere says why a block lost from a tree is not excused.
+func lostWhere(used bool, who blockUse) string {
+	if !used {
+		return "free in the bitmap"
+	}
+	return "referenced by " + who.String()
+}
+
 // fsckInode claims every block inode ei references and checks its tree
-// against the record of what it mapped.
+// against the record of what it mapped; under faults, recorded blocks the
+// tree lost go to lost for Check to judge.
 func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, read func(off, n int64) content.Bytes,
-	damaged func(b uint64) bool) error {
-	ino := ei.VFS.Ino
+	o FsckOptions, lost *[]lostBlocks) error {
+	ino, damaged := ei.VFS.Ino, o.Damaged
 	if fs.Opts.Layout == LayoutExtent {
 		var prevEnd uint64
 		for i, e := range ei.ext {
@@ -228,10 +265,31 @@ func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, rea
 		}
 		start += span
 	}
-	if fmt.Sprint(mapped) != fmt.Sprint(ei.shadow) {
-		return fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
+	if fmt.Sprint(mapped) == fmt.Sprint(ei.shadow) {
+		return nil
 	}
+	mismatch := fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
+	gone := extentsMissing(ei.shadow, mapped)
+	if !o.Faulted || len(extentsMissing(mapped, ei.shadow)) > 0 {
+		return mismatch
+	}
+	*lost = append(*lost, lostBlocks{mismatch: mismatch, blocks: gone})
 	return nil
+}
+
+// extentsMissing are the physical blocks of a whose logical block b does
+// not map to the same place.
+func extentsMissing(a, b []Extent) []uint64 {
+	var out []uint64
+	for _, e := range a {
+		for j := range e.Len {
+			i := findExtent(b, e.Logical+j)
+			if i < 0 || b[i].Phys+(e.Logical+j-b[i].Logical) != e.Phys+j {
+				out = append(out, e.Phys+j)
+			}
+		}
+	}
+	return out
 }
 
 // blockUse is what references a block, for fsck's messages (built only
