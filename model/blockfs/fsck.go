@@ -90,9 +90,10 @@ type FsckOptions struct {
 	// block is still allocated and referenced by no tree, which is what
 	// the truncate leaves of a pointer the stale block did not hold (2.6.12
 	// fs/buffer.c end_buffer_async_write clears BH_Uptodate on a failed
-	// write, so fs/ext2/inode.c ext2_truncate's sb_bread reads the block
-	// back from the disk, ext2_find_shared's all_zeroes finds no pointer
-	// below the new end, and ext2_free_branches frees the branch). A
+	// write, so in fs/ext2/inode.c ext2_truncate's ext2_find_shared reads
+	// the block back from the disk (ext2_get_branch's sb_bread), all_zeroes
+	// finds no pointer below the new end, and ext2_free_branches frees the
+	// branch). A
 	// recorded block that is free or in another tree is still an error:
 	// no stale read frees a block or hands it out again.
 	Faulted bool
@@ -269,16 +270,15 @@ func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, rea
 		return nil
 	}
 	mismatch := fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
-	gone := extentsMissing(ei.shadow, mapped)
 	if !o.Faulted || len(extentsMissing(mapped, ei.shadow)) > 0 {
 		return mismatch
 	}
-	*lost = append(*lost, lostBlocks{mismatch: mismatch, blocks: gone})
+	*lost = append(*lost, lostBlocks{mismatch: mismatch, blocks: extentsMissing(ei.shadow, mapped)})
 	return nil
 }
 
-// extentsMissing are the physical blocks of a whose logical block b does
-// not map to the same place.
+// extentsMissing are the physical blocks of a that b does not map at
+// the same logical block.
 func extentsMissing(a, b []Extent) []uint64 {
 	var out []uint64
 	for _, e := range a {
