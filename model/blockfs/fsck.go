@@ -60,7 +60,12 @@ type FsckOptions struct {
 	//     that disagrees with the record, are errors at every instant (the
 	//     allocator updates the bitmap and the count together; a pointer
 	//     is set only to an allocated block, and cleared before its block
-	//     is freed);
+	//     is freed; ext2_splice_branch sets the record with the pointer),
+	//     but for a truncate in flight: it cuts the record at the new end
+	//     under truncate_mutex, then frees the tree a branch at a time, so
+	//     the tree of an inode whose truncate_mutex is held may map
+	//     blocks the record does not, past the block that holds i_size
+	//     (which vmtruncate or ext2_setsize moved before it);
 	//   - blocks past i_size, and i_blocks out of step with the tree, are
 	//     excused for an inode whose i_mutex or truncate_mutex is held: a
 	//     write has allocated before ->write_end moves i_size, a truncate
@@ -270,22 +275,38 @@ func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, rea
 		return nil
 	}
 	mismatch := fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
-	if !o.Faulted || len(extentsMissing(mapped, ei.shadow)) > 0 {
+	// A truncate cuts the record at the new end first, then frees.
+	truncating := o.Crash && ei.TruncateMutex.IsLocked()
+	end := uint64((mm.ISizeRead(ei.VFS) + int64(fs.Opts.BlockSize) - 1) >> fs.Blkbits)
+	for _, b := range extentsMissing(mapped, ei.shadow) {
+		if !truncating || b.Logical < end {
+			return mismatch
+		}
+	}
+	gone := extentsMissing(ei.shadow, mapped)
+	if len(gone) == 0 {
+		return nil
+	}
+	if !o.Faulted {
 		return mismatch
 	}
-	*lost = append(*lost, lostBlocks{mismatch: mismatch, blocks: extentsMissing(ei.shadow, mapped)})
+	l := lostBlocks{mismatch: mismatch}
+	for _, b := range gone {
+		l.blocks = append(l.blocks, b.Phys)
+	}
+	*lost = append(*lost, l)
 	return nil
 }
 
-// extentsMissing are the physical blocks of a that b does not map at
-// the same logical block.
-func extentsMissing(a, b []Extent) []uint64 {
-	var out []uint64
+// extentsMissing are the blocks of a that b does not map at the same
+// logical block, one extent each.
+func extentsMissing(a, b []Extent) []Extent {
+	var out []Extent
 	for _, e := range a {
 		for j := range e.Len {
 			i := findExtent(b, e.Logical+j)
 			if i < 0 || b[i].Phys+(e.Logical+j-b[i].Logical) != e.Phys+j {
-				out = append(out, e.Phys+j)
+				out = append(out, Extent{Logical: e.Logical + j, Phys: e.Phys + j, Len: 1})
 			}
 		}
 	}

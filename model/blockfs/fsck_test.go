@@ -210,3 +210,32 @@ func cachedBuffer(fs *Fs, b uint64) *block.BufferHead {
 		}
 	}
 }
+
+// TestFsckCrashExcusesTruncateInFlight: a truncate cuts the model's record
+// at the new end under truncate_mutex, then frees the tree; a crash
+// between leaves the tree mapping blocks the record does not. Excused at
+// a crash while truncate_mutex is held and only past the block that holds
+// i_size; not at quiescence, not without the mutex, not below the end.
+func TestFsckCrashExcusesTruncateInFlight(t *testing.T) {
+	crash := FsckOptions{ISize: true, Crash: true}
+	var errs []error
+	fsckFile(t, LayoutIndirect, func(tk *sim.Task, fs *Fs, ei *Inode) {
+		ei.TruncateMutex.Lock(tk)
+		ei.VFS.SetISize(12 * 1024)               // vmtruncate moved i_size
+		ei.shadow, _ = cutExtents(ei.shadow, 12) // ext2_truncate cut the record, freed nothing yet
+		errs = append(errs, fs.Check(crash), fs.Check(FsckOptions{ISize: true}))
+		ei.VFS.SetISize(12*1024 + 1) // block 12, still in the tree, holds i_size
+		errs = append(errs, fs.Check(crash))
+		ei.VFS.SetISize(12 * 1024)
+		ei.TruncateMutex.Unlock(tk)
+		errs = append(errs, fs.Check(crash))
+	})
+	if errs[0] != nil {
+		t.Errorf("at a crash mid-truncate: %v", errs[0])
+	}
+	for i, what := range []string{1: "at quiescence", 2: "below the new end", 3: "without truncate_mutex"} {
+		if i > 0 && (errs[i] == nil || !strings.Contains(errs[i].Error(), "recorded")) {
+			t.Errorf("%s: %v", what, errs[i])
+		}
+	}
+}
