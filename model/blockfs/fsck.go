@@ -87,20 +87,23 @@ type FsckOptions struct {
 	// indirect block that a truncate then frees takes the blocks it
 	// pointed to out of every tree while they stay allocated (ext2 frees
 	// what the block it reads back says), so leaks and i_blocks are not
-	// judged: as after ext2_error, e2fsck's business. The record of such
-	// an inode still lists those blocks below the new end (the truncate
-	// cut it there), and the damaged block, freed, is in no tree to
-	// excuse it: the record may then list blocks the tree does not map,
-	// provided the tree maps nothing the record does not and each such
-	// block is still allocated and referenced by no tree, which is what
-	// the truncate leaves of a pointer the stale block did not hold (2.6.12
-	// fs/buffer.c end_buffer_async_write clears BH_Uptodate on a failed
-	// write, so in fs/ext2/inode.c ext2_truncate's ext2_find_shared reads
-	// the block back from the disk (ext2_get_branch's sb_bread), all_zeroes
-	// finds no pointer below the new end, and ext2_free_branches frees the
-	// branch). A
-	// recorded block that is free or in another tree is still an error:
-	// no stale read frees a block or hands it out again.
+	// judged: as after ext2_error, e2fsck's business. Nor is the record
+	// of what an inode mapped held to its tree where the tree lost blocks:
+	// the damaged block that lost them may be freed, in no tree to excuse
+	// its inode, and the truncate that freed it cut the record only at the
+	// new end. A truncate loses live blocks below the new end two ways
+	// (fs/ext2/inode.c, 2.6.12 and 2.6.32): a failed write of an indirect
+	// block clears its BH_Uptodate (fs/buffer.c end_buffer_async_write),
+	// so ext2_find_shared's ext2_get_branch reads the stale block back
+	// from the disk, all_zeroes finds no pointer below the new end, and
+	// the branch goes with the blocks the lost pointers held left
+	// allocated (leaked); or that sb_bread fails (a write error cleared
+	// the buffer while it waited), ext2_find_shared ignores
+	// ext2_get_branch's -EIO and detaches the whole branch, and
+	// ext2_free_branches, reading it again, frees every block it points
+	// to, the live ones included, which any file may then be given. So
+	// under faults the record may list blocks the tree does not map; the
+	// tree still maps nothing the record does not.
 	Faulted bool
 }
 
@@ -128,16 +131,15 @@ func (fs *Fs) Check(o FsckOptions) error {
 		owner[b] = who
 		return nil
 	}
-	damaged := false      // some inode's tree was cut short at a damaged block
-	var lost []lostBlocks // recorded blocks a tree lost to a fault (o.Faulted)
-	allocating := false   // some truncate_mutex is held (a crash)
+	damaged := false    // some inode's tree was cut short at a damaged block
+	allocating := false // some truncate_mutex is held (a crash)
 	for _, ei := range fs.inodes {
 		allocating = allocating || ei.TruncateMutex.IsLocked()
 	}
 	for _, ei := range fs.inodes {
 		ino := ei.VFS.Ino
 		claimed := len(owner)
-		if err := fs.fsckInode(ei, claim, read, o, &lost); err == errDamaged {
+		if err := fs.fsckInode(ei, claim, read, o); err == errDamaged {
 			damaged = true
 			continue
 		} else if err != nil {
@@ -153,13 +155,6 @@ func (fs *Fs) Check(o FsckOptions) error {
 		if n := uint64(len(owner)-claimed) << (fs.Blkbits - 9); n != ei.IBlocks && !fs.ErrorFS && !o.Faulted {
 			return fmt.Errorf("inode %d: i_blocks is %d but the tree references %d blocks (%d sectors)",
 				ino, ei.IBlocks, n>>(fs.Blkbits-9), n)
-		}
-	}
-	for _, l := range lost {
-		for _, b := range l.blocks {
-			if _, ok := owner[b]; ok || !fs.used(b) {
-				return fmt.Errorf("%v (block %d, lost from the tree, is %s)", l.mismatch, b, lostWhere(fs.used(b), owner[b]))
-			}
 		}
 	}
 	// The bitmap a word at a time: most of a file system is free.
@@ -180,27 +175,10 @@ func (fs *Fs) Check(o FsckOptions) error {
 	return nil
 }
 
-// lostBlocks are the recorded blocks an inode's tree does not map, under
-// faults (FsckOptions.Faulted): excused if each is allocated and in no
-// tree, which Check knows once every inode is walked.
-type lostBlocks struct {
-	mismatch error    // the tree-record mismatch, if they are not excused
-	blocks   []uint64 // the physical blocks
-}
-
-// lostWhere says why a block lost from a tree is not excused.
-func lostWhere(used bool, who blockUse) string {
-	if !used {
-		return "free in the bitmap"
-	}
-	return "referenced by " + who.String()
-}
-
 // fsckInode claims every block inode ei references and checks its tree
-// against the record of what it mapped; under faults, recorded blocks the
-// tree lost go to lost for Check to judge.
+// against the record of what it mapped, with o's excuses.
 func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, read func(off, n int64) content.Bytes,
-	o FsckOptions, lost *[]lostBlocks) error {
+	o FsckOptions) error {
 	ino, damaged := ei.VFS.Ino, o.Damaged
 	if fs.Opts.Layout == LayoutExtent {
 		var prevEnd uint64
@@ -283,18 +261,9 @@ func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, rea
 			return mismatch
 		}
 	}
-	gone := extentsMissing(ei.shadow, mapped)
-	if len(gone) == 0 {
-		return nil
-	}
-	if !o.Faulted {
+	if !o.Faulted && len(extentsMissing(ei.shadow, mapped)) > 0 {
 		return mismatch
 	}
-	l := lostBlocks{mismatch: mismatch}
-	for _, b := range gone {
-		l.blocks = append(l.blocks, b.Phys)
-	}
-	*lost = append(*lost, l)
 	return nil
 }
 

@@ -819,8 +819,8 @@ func (m *machine) truncate(t *sim.Task, f *mfile, size int64, file *vfs.File) in
 // are read from the device as it is now (its volatile cache included).
 // An inode behind an indirect block that an injected fault hit is not
 // judged (blockfs.FsckOptions.Damaged): the fault, not the kernel, made
-// its tree what it is; nor are the blocks a truncate lost by freeing such
-// a block, once any fault fired (blockfs.FsckOptions.Faulted).
+// its tree what it is; nor, once any fault fired, are the blocks a
+// truncate lost through such a block (blockfs.FsckOptions.Faulted).
 func (m *machine) fsck(crash bool) {
 	if !m.checks(blockfs.InvFsConsistent) {
 		return
