@@ -60,7 +60,12 @@ type FsckOptions struct {
 	//     that disagrees with the record, are errors at every instant (the
 	//     allocator updates the bitmap and the count together; a pointer
 	//     is set only to an allocated block, and cleared before its block
-	//     is freed);
+	//     is freed; ext2_splice_branch sets the record with the pointer),
+	//     but for a truncate in flight: it cuts the record at the new end
+	//     under truncate_mutex, then frees the tree a branch at a time, so
+	//     the tree of an inode whose truncate_mutex is held may map
+	//     blocks the record does not, past the block that holds i_size
+	//     (which vmtruncate or ext2_setsize moved before it);
 	//   - blocks past i_size, and i_blocks out of step with the tree, are
 	//     excused for an inode whose i_mutex or truncate_mutex is held: a
 	//     write has allocated before ->write_end moves i_size, a truncate
@@ -82,7 +87,23 @@ type FsckOptions struct {
 	// indirect block that a truncate then frees takes the blocks it
 	// pointed to out of every tree while they stay allocated (ext2 frees
 	// what the block it reads back says), so leaks and i_blocks are not
-	// judged: as after ext2_error, e2fsck's business.
+	// judged: as after ext2_error, e2fsck's business. Nor is the record
+	// of what an inode mapped held to its tree where the tree lost blocks:
+	// the damaged block that lost them may be freed, in no tree to excuse
+	// its inode, and the truncate that freed it cut the record only at the
+	// new end. A truncate loses live blocks below the new end two ways
+	// (fs/ext2/inode.c, 2.6.12 and 2.6.32): a failed write of an indirect
+	// block clears its BH_Uptodate (fs/buffer.c end_buffer_async_write),
+	// so ext2_find_shared's ext2_get_branch reads the stale block back
+	// from the disk, all_zeroes finds no pointer below the new end, and
+	// the branch goes with the blocks the lost pointers held left
+	// allocated (leaked); or that sb_bread fails (a write error cleared
+	// the buffer while it waited), ext2_find_shared ignores
+	// ext2_get_branch's -EIO and detaches the whole branch, and
+	// ext2_free_branches, reading it again, frees every block it points
+	// to, the live ones included, which any file may then be given. So
+	// under faults the record may list blocks the tree does not map; the
+	// tree still maps nothing the record does not.
 	Faulted bool
 }
 
@@ -118,7 +139,7 @@ func (fs *Fs) Check(o FsckOptions) error {
 	for _, ei := range fs.inodes {
 		ino := ei.VFS.Ino
 		claimed := len(owner)
-		if err := fs.fsckInode(ei, claim, read, o.Damaged); err == errDamaged {
+		if err := fs.fsckInode(ei, claim, read, o); err == errDamaged {
 			damaged = true
 			continue
 		} else if err != nil {
@@ -155,10 +176,10 @@ func (fs *Fs) Check(o FsckOptions) error {
 }
 
 // fsckInode claims every block inode ei references and checks its tree
-// against the record of what it mapped.
+// against the record of what it mapped, with o's excuses.
 func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, read func(off, n int64) content.Bytes,
-	damaged func(b uint64) bool) error {
-	ino := ei.VFS.Ino
+	o FsckOptions) error {
+	ino, damaged := ei.VFS.Ino, o.Damaged
 	if fs.Opts.Layout == LayoutExtent {
 		var prevEnd uint64
 		for i, e := range ei.ext {
@@ -228,10 +249,37 @@ func (fs *Fs) fsckInode(ei *Inode, claim func(b uint64, who blockUse) error, rea
 		}
 		start += span
 	}
-	if fmt.Sprint(mapped) != fmt.Sprint(ei.shadow) {
-		return fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
+	if fmt.Sprint(mapped) == fmt.Sprint(ei.shadow) {
+		return nil
+	}
+	mismatch := fmt.Errorf("inode %d: the block tree maps %v but the file system recorded %v", ino, mapped, ei.shadow)
+	// A truncate cuts the record at the new end first, then frees.
+	truncating := o.Crash && ei.TruncateMutex.IsLocked()
+	end := uint64((mm.ISizeRead(ei.VFS) + int64(fs.Opts.BlockSize) - 1) >> fs.Blkbits)
+	for _, b := range extentsMissing(mapped, ei.shadow) {
+		if !truncating || b.Logical < end {
+			return mismatch
+		}
+	}
+	if !o.Faulted && len(extentsMissing(ei.shadow, mapped)) > 0 {
+		return mismatch
 	}
 	return nil
+}
+
+// extentsMissing are the blocks of a that b does not map at the same
+// logical block, one extent each.
+func extentsMissing(a, b []Extent) []Extent {
+	var out []Extent
+	for _, e := range a {
+		for j := range e.Len {
+			i := findExtent(b, e.Logical+j)
+			if i < 0 || b[i].Phys+(e.Logical+j-b[i].Logical) != e.Phys+j {
+				out = append(out, Extent{Logical: e.Logical + j, Phys: e.Phys + j, Len: 1})
+			}
+		}
+	}
+	return out
 }
 
 // blockUse is what references a block, for fsck's messages (built only

@@ -138,3 +138,99 @@ func TestFsckFaultExcuses(t *testing.T) {
 		t.Fatalf("a block used twice under faults: %v", err)
 	}
 }
+
+// TestFsckFaultExcusesTruncatedDamage: a failed write of an indirect
+// block clears its BH_Uptodate (end_buffer_async_write), so ext2_truncate
+// reads the stale block back from the disk (here: never written, zeros),
+// finds no pointer below the new end (ext2_find_shared's all_zeroes) and
+// frees the whole branch. The data block the lost pointer held stays
+// allocated and in no tree, as in the kernel until e2fsck, and the
+// model's record still lists it below the new end; the damaged block is
+// no longer in the tree to excuse the inode. Once a fault fired the record
+// may list blocks the tree lost, whatever became of them (a failed read
+// there frees them: ext2_find_shared ignores -EIO and detaches the whole
+// branch), but the tree still maps nothing the record does not; without
+// faults the mismatch is an error.
+func TestFsckFaultExcusesTruncatedDamage(t *testing.T) {
+	var ind, lost uint64
+	e, ei := fsckFile(t, LayoutIndirect, func(tk *sim.Task, fs *Fs, ei *Inode) {
+		ind = uint64(ei.Data[EXT2_NDIR_BLOCKS])
+		lost, _, _ = ei.Lookup(12)
+		bh := cachedBuffer(fs, ind)
+		if bh == nil {
+			t.Fatal("the indirect block is not in the buffer cache")
+		}
+		block.ClearBufferUptodate(tk, bh) // its write failed
+		ei.VFS.SetISize(12*1024 + 1)      // block 12 holds the new end
+		Ext2TruncateBlocks(tk, ei.VFS, 12*1024+1)
+	})
+	if ei.Data[EXT2_NDIR_BLOCKS] != 0 || e.fs.used(ind) || !e.fs.used(lost) {
+		t.Fatalf("the truncate did not free the stale branch: i_data[12] %d, ind used %v, block 12 used %v",
+			ei.Data[EXT2_NDIR_BLOCKS], e.fs.used(ind), e.fs.used(lost))
+	}
+	read := e.diskRead
+	if err := e.fs.Check(FsckOptions{Read: read, ISize: true}); err == nil || !strings.Contains(err.Error(), "recorded") {
+		t.Fatalf("with no fault, the lost block 12 gave %v", err)
+	}
+	faulted := FsckOptions{Read: read, ISize: true, Faulted: true, Damaged: func(b uint64) bool { return b == ind }}
+	for _, crash := range []bool{false, true} {
+		faulted.Crash = crash
+		if err := e.fs.Check(faulted); err != nil {
+			t.Fatalf("with the fault that lost it (crash %v): %v", crash, err)
+		}
+	}
+	e.fs.bitmap[lost>>6] &^= 1 << (lost & 63) // freed with the branch, as after a failed read
+	e.fs.free++
+	if err := e.fs.Check(faulted); err != nil {
+		t.Fatalf("the lost block freed: %v", err)
+	}
+	ei.shadow, _ = cutExtents(ei.shadow, 11) // the tree maps block 11, the record not
+	if err := e.fs.Check(faulted); err == nil || !strings.Contains(err.Error(), "recorded") {
+		t.Fatalf("a tree block the record lacks, under faults: %v", err)
+	}
+}
+
+// cachedBuffer is block b's buffer in the block device's page cache.
+func cachedBuffer(fs *Fs, b uint64) *block.BufferHead {
+	p := fs.Bdev.Inode.Mapping.PageTree.Lookup(b / (mm.PageSize / uint64(fs.BlockSize())))
+	if p == nil || !block.PageHasBuffers(p) {
+		return nil
+	}
+	for bh := block.PageBuffers(p); ; {
+		if bh.Blocknr == b {
+			return bh
+		}
+		if bh = bh.ThisPage; bh == block.PageBuffers(p) {
+			return nil
+		}
+	}
+}
+
+// TestFsckCrashExcusesTruncateInFlight: a truncate cuts the model's record
+// at the new end under truncate_mutex, then frees the tree; a crash
+// between leaves the tree mapping blocks the record does not. Excused at
+// a crash while truncate_mutex is held and only past the block that holds
+// i_size; not at quiescence, not without the mutex, not below the end.
+func TestFsckCrashExcusesTruncateInFlight(t *testing.T) {
+	crash := FsckOptions{ISize: true, Crash: true}
+	var errs []error
+	fsckFile(t, LayoutIndirect, func(tk *sim.Task, fs *Fs, ei *Inode) {
+		ei.TruncateMutex.Lock(tk)
+		ei.VFS.SetISize(12 * 1024)               // vmtruncate moved i_size
+		ei.shadow, _ = cutExtents(ei.shadow, 12) // ext2_truncate cut the record, freed nothing yet
+		errs = append(errs, fs.Check(crash), fs.Check(FsckOptions{ISize: true}))
+		ei.VFS.SetISize(12*1024 + 1) // block 12, still in the tree, holds i_size
+		errs = append(errs, fs.Check(crash))
+		ei.VFS.SetISize(12 * 1024)
+		ei.TruncateMutex.Unlock(tk)
+		errs = append(errs, fs.Check(crash))
+	})
+	if errs[0] != nil {
+		t.Errorf("at a crash mid-truncate: %v", errs[0])
+	}
+	for i, what := range []string{1: "at quiescence", 2: "below the new end", 3: "without truncate_mutex"} {
+		if i > 0 && (errs[i] == nil || !strings.Contains(errs[i].Error(), "recorded")) {
+			t.Errorf("%s: %v", what, errs[i])
+		}
+	}
+}

@@ -510,7 +510,9 @@ cleanup:
 // block fails, end_buffer_write_sync clears its uptodate bit and the next
 // sb_bread reads the old block back from the disk, so the blocks it
 // pointed to are holes again, and may be allocated anew (the old ones stay
-// allocated, lost, as in the kernel until fsck).
+// allocated, lost, as in the kernel until fsck). A truncate that frees the
+// stale block, or one it could not read, leaves them in the record below
+// the new end, until a lookup finds the holes (FsckOptions.Faulted).
 func (ei *Inode) shadowSet(l, p, n uint64) {
 	same, overlap := true, false
 	for b := l; b < l+n; b++ {

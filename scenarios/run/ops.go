@@ -822,7 +822,8 @@ func (m *machine) truncate(t *sim.Task, f *mfile, size int64, file *vfs.File) in
 // are read from the device as it is now (its volatile cache included).
 // An inode behind an indirect block that an injected fault hit is not
 // judged (blockfs.FsckOptions.Damaged): the fault, not the kernel, made
-// its tree what it is.
+// its tree what it is; nor, once any fault fired, are the blocks a
+// truncate lost through such a block (blockfs.FsckOptions.Faulted).
 func (m *machine) fsck(crash bool) {
 	if !m.checks(blockfs.InvFsConsistent) {
 		return
