@@ -23,7 +23,7 @@ name fsck-truncated-damage
 
 kernel 2.6.12
 arch 32-bit
-fixes sector-overflow wb-integrity cyclic-wrap cyclic-wrap-deadlock wb-integrity-error async-write-eio
+fixes sector-overflow wb-integrity cyclic-wrap cyclic-wrap-deadlock wb-integrity-error async-write-eio towrite-tagging
 
 fs blockfs
     block-size 1024
