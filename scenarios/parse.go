@@ -1331,8 +1331,25 @@ func (p *parser) exploreStmt(ln *srcLine) {
 			e.Seed = n
 			st.at("explore.seed", t)
 		}
+	case "memory":
+		t, ok := st.value("a memory budget such as 512MiB")
+		if !ok {
+			return
+		}
+		n, ok := st.size(t, "a memory budget")
+		if !ok {
+			return
+		}
+		if n == 0 {
+			st.errAt(t, "memory 0 is not allowed; leave it out for the default")
+			return
+		}
+		if st.end() && st.setting("explore.memory") {
+			e.Memory = n
+			st.at("explore.memory", t)
+		}
 	default:
-		st.errAt(kw, "unknown explore setting %q; expected strategy, schedules, steps, time or seed", kw.text)
+		st.errAt(kw, "unknown explore setting %q; expected strategy, schedules, steps, time, seed or memory", kw.text)
 	}
 }
 
