@@ -548,7 +548,7 @@ var topKeywords = []string{
 var blockOf = map[string]string{
 	"block-size": "fs", "layout": "fs", "allocator": "fs", "nobh": "fs", "fsync-flush": "fs",
 	"capacity": "fs", "latency": "fs", "file": "fs", "key": "fs", "acl": "fs",
-	"memory": "vm", "reclaim": "vm", "dirty": "vm", "flusher": "vm",
+	"reclaim": "vm", "dirty": "vm", "flusher": "vm",
 	"strategy": "explore", "schedules": "explore", "steps": "explore", "time": "explore", "seed": "explore",
 	"id": "bug", "fix": "bug", "commit": "bug", "switch": "bug",
 }
@@ -751,6 +751,9 @@ func (p *parser) top(st *stmt) bool {
 	case "wbsim-scenario":
 		return st.errAt(kw, "the header is given twice")
 	default:
+		if kw.text == "memory" {
+			return st.errAt(kw, "memory belongs in the vm block (memory N, in pages) or the explore block (memory SIZE, the memory budget)")
+		}
 		if b := blockOf[kw.text]; b != "" {
 			return st.errAt(kw, "%s belongs in the %s block (indented below %q)", kw.text, b, b)
 		}
@@ -1124,6 +1127,10 @@ func (p *parser) vmStmt(ln *srcLine) {
 	case "memory":
 		t, ok := st.value("a number of pages")
 		if !ok {
+			return
+		}
+		if _, msg := parseSize(t.text); msg == "" && !allDigits(t.text) {
+			st.errAt(t, "vm memory is a number of pages, not %s; a memory budget in bytes is \"memory SIZE\" in the explore block", t.text)
 			return
 		}
 		n, ok := pages("vm.memory", t, "a number of pages")
