@@ -150,7 +150,7 @@ func (f *sizeFlag) Set(s string) error {
 
 func memoryBudgetFlag(fs *flag.FlagSet) *sizeFlag {
 	f := &sizeFlag{v: defaultMemoryBudget}
-	fs.Var(f, "memory-budget", "refuse to start a run estimated to need more memory than `SIZE` (e.g. 4GiB; see docs/cli.md)")
+	fs.Var(f, "memory-budget", "refuse to start a run estimated to need more memory than `SIZE` (e.g. 4GiB; overrides the scenario's explore memory; see docs/cli.md)")
 	return f
 }
 
