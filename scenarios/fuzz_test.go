@@ -23,6 +23,7 @@ var fuzzSeeds = []string{
 	"\xef\xbb\xbfwbsim-scenario v1\n",
 	blockBase + "task w\n    repeat 2 # r\n        repeat until x done\n            sync\n    sync\ntask x\n    sync\n",
 	blockBase + "task w\n    repeat 2\n    \tsync\n      sync\n",
+	blockBase + "task w\n    sync\nexplore\n    memory 512MiB # m\n    memory 1\n",
 	blockBase + "task w\n    device flakey up 1ns down 1ns # c\n    device error, ok\n    server fail \"store\" EIO expect ok\n",
 }
 

@@ -241,6 +241,7 @@ func genScenario(t *rapid.T) *Scenario {
 	e.Steps = maybe(t, "steps", rapid.Int64Range(1, MaxSteps))
 	e.Time = maybe(t, "time", genDur)
 	e.Seed = maybe(t, "seed", rapid.Uint64())
+	e.Memory = maybe(t, "memory", rapid.SampledFrom([]int64{MinMemoryBudget, 64 << 20, 3 << 30, 1<<30 + 4096, MaxMemoryBudget}))
 	s.Explore = e
 	checked := s.Invariants()
 	switch rapid.IntRange(0, 2).Draw(t, "expect") {

@@ -548,7 +548,7 @@ var topKeywords = []string{
 var blockOf = map[string]string{
 	"block-size": "fs", "layout": "fs", "allocator": "fs", "nobh": "fs", "fsync-flush": "fs",
 	"capacity": "fs", "latency": "fs", "file": "fs", "key": "fs", "acl": "fs",
-	"memory": "vm", "reclaim": "vm", "dirty": "vm", "flusher": "vm",
+	"reclaim": "vm", "dirty": "vm", "flusher": "vm",
 	"strategy": "explore", "schedules": "explore", "steps": "explore", "time": "explore", "seed": "explore",
 	"id": "bug", "fix": "bug", "commit": "bug", "switch": "bug",
 }
@@ -751,6 +751,9 @@ func (p *parser) top(st *stmt) bool {
 	case "wbsim-scenario":
 		return st.errAt(kw, "the header is given twice")
 	default:
+		if kw.text == "memory" {
+			return st.errAt(kw, "memory belongs in the vm block (memory N, in pages) or the explore block (memory SIZE, the memory budget)")
+		}
 		if b := blockOf[kw.text]; b != "" {
 			return st.errAt(kw, "%s belongs in the %s block (indented below %q)", kw.text, b, b)
 		}
@@ -1126,6 +1129,10 @@ func (p *parser) vmStmt(ln *srcLine) {
 		if !ok {
 			return
 		}
+		if _, msg := parseSize(t.text); msg == "" && !allDigits(t.text) {
+			st.errAt(t, "vm memory is a number of pages, not %s; a memory budget in bytes is \"memory SIZE\" in the explore block", t.text)
+			return
+		}
 		n, ok := pages("vm.memory", t, "a number of pages")
 		if ok && st.end() && st.setting("vm.memory") {
 			vm.MemoryPages = n
@@ -1331,8 +1338,25 @@ func (p *parser) exploreStmt(ln *srcLine) {
 			e.Seed = n
 			st.at("explore.seed", t)
 		}
+	case "memory":
+		t, ok := st.value("a memory budget such as 512MiB")
+		if !ok {
+			return
+		}
+		n, ok := st.size(t, "a memory budget")
+		if !ok {
+			return
+		}
+		if n == 0 {
+			st.errAt(t, "memory 0 is not allowed; leave it out for the default")
+			return
+		}
+		if st.end() && st.setting("explore.memory") {
+			e.Memory = n
+			st.at("explore.memory", t)
+		}
 	default:
-		st.errAt(kw, "unknown explore setting %q; expected strategy, schedules, steps, time or seed", kw.text)
+		st.errAt(kw, "unknown explore setting %q; expected strategy, schedules, steps, time, seed or memory", kw.text)
 	}
 }
 

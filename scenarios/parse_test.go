@@ -92,6 +92,10 @@ var errorCases = []struct {
 	{"pct depth 0", blockBase + "task w\n    sync\nexplore\n    strategy pct depth 0\n", `t.wbs:8:24: pct depth 0 is outside 1..16`},
 	{"schedules 0", blockBase + "task w\n    sync\nexplore\n    schedules 0\n", `t.wbs:8:15: schedules 0 is not allowed; leave it out for the default`},
 	{"schedules too many", blockBase + "task w\n    sync\nexplore\n    schedules 100000001\n", `t.wbs:8:15: schedules 100000001 is outside 1..100000000`},
+	{"memory 0", blockBase + "task w\n    sync\nexplore\n    memory 0\n", `t.wbs:8:12: memory 0 is not allowed; leave it out for the default`},
+	{"memory not a size", blockBase + "task w\n    sync\nexplore\n    memory lots\n", `t.wbs:8:12: expected a memory budget, a size such as 4096 or 4KiB (units KiB, MiB, GiB, TiB), got "lots"`},
+	{"memory too small", blockBase + "task w\n    sync\nexplore\n    memory 4KiB\n", `t.wbs:8:12: memory 4KiB is outside 1MiB..1TiB`},
+	{"memory too large", blockBase + "task w\n    sync\nexplore\n    memory 2TiB\n", `t.wbs:8:12: memory 2TiB is outside 1MiB..1TiB`},
 	{"seed too large", blockBase + "task w\n    sync\nexplore\n    seed 18446744073709551616\n", `t.wbs:8:10: seed 18446744073709551616 is too large (the limit is 18446744073709551615)`},
 	{"unknown failure", blockBase + "task w\n    sync\nexpect failure frob\n", `t.wbs:7:16: unknown failure "frob"; expected an invariant (page-state, page-ref, wb-record, bio-shape, lock, progress, read-correct, fsync-durable, fsync-error, crash, no-lost-write, cyclic-complete, sync-complete, writepages-error, writeback-index, fs-consistent, rpc-shape, fsync-bounded, dirty-expire) or a failure kind (deadlock, livelock, time-budget, bug)`},
 	{"expected failure not checked", blockBase + "task w\n    sync\ncheck lock\nexpect failure deadlock\n", `t.wbs:8:16: expects failure deadlock, but invariant progress is not checked: the check statement leaves it out`},
@@ -350,6 +354,7 @@ explore
     steps 1000
     time 1.5s
     seed 18446744073709551615
+    memory 512MiB
 expect failure livelock
 expect trace golden/values.trace
 `
@@ -392,7 +397,7 @@ expect trace golden/values.trace
 		}}},
 		Checks:   Checks{Except: []Invariant{InvLock}},
 		Contract: ContractErrseq,
-		Explore:  Explore{Strategy: DFS(3), Schedules: 7, Steps: 1000, Time: 1500 * sim.Millisecond, Seed: 1<<64 - 1},
+		Explore:  Explore{Strategy: DFS(3), Schedules: 7, Steps: 1000, Time: 1500 * sim.Millisecond, Seed: 1<<64 - 1, Memory: 512 << 20},
 		Expect:   Expect{Outcome: OutcomeFailure, Failure: "livelock", Trace: "golden/values.trace"},
 	}
 	if d := cmp.Diff(want, s); d != "" {

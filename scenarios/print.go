@@ -168,7 +168,7 @@ func (p *printer) scenario(s *Scenario) {
 	if p.blockWanted(s, "explore") {
 		p.group()
 		p.line("", "explore", s.Settings["explore"])
-		for _, k := range []string{"explore.strategy", "explore.schedules", "explore.steps", "explore.time", "explore.seed"} {
+		for _, k := range []string{"explore.strategy", "explore.schedules", "explore.steps", "explore.time", "explore.seed", "explore.memory"} {
 			p.setting(s, indent1, k)
 		}
 	}
@@ -366,7 +366,7 @@ var settingKeys = []string{
 	"faults",
 	"vm", "vm.memory", "vm.reclaim", "vm.dirty", "vm.flusher",
 	"check", "fsync-contract",
-	"explore", "explore.strategy", "explore.schedules", "explore.steps", "explore.time", "explore.seed",
+	"explore", "explore.strategy", "explore.schedules", "explore.steps", "explore.time", "explore.seed", "explore.memory",
 	"expect", "expect.trace",
 }
 
@@ -496,6 +496,8 @@ func settingText(s *Scenario, key string) (text string, set, zeroOK bool) {
 		return "time " + formatDuration(ex.Time), ex.Time != 0, false
 	case "explore.seed":
 		return "seed " + strconv.FormatUint(ex.Seed, 10), ex.Seed != 0, true
+	case "explore.memory":
+		return "memory " + formatSize(ex.Memory), ex.Memory != 0, false
 	case "expect":
 		switch s.Expect.Outcome {
 		case OutcomeFailure:

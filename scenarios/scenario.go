@@ -62,6 +62,8 @@ const (
 	MaxQuantum       = 1_000_000
 	MaxRepeat        = 1_000_000 // iterations of "repeat N"
 	MaxRepeatDepth   = 4         // repeat blocks inside repeat blocks
+	MinMemoryBudget  = 1 << 20   // explore memory: 1 MiB
+	MaxMemoryBudget  = 1 << 40   // explore memory: 1 TiB
 )
 
 // Defaults for settings left at their zero value. VM settings that are not
@@ -632,6 +634,10 @@ type Explore struct {
 	Steps     int64    // scheduling points per schedule
 	Time      sim.Time // virtual time per schedule
 	Seed      uint64   // the first seed
+	// Memory is the memory, in bytes, that all the worlds of one command
+	// may need at once (simrun's --memory-budget, which overrides it). 0:
+	// the command's default.
+	Memory int64
 }
 
 // StrategyKind names a scheduling strategy.

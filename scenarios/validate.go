@@ -1202,6 +1202,9 @@ func (v *validator) explore() {
 		v.errf("explore.steps", "steps %d is outside 1..%d", e.Steps, int64(MaxSteps))
 	}
 	v.duration("explore.time", "time", e.Time)
+	if e.Memory != 0 && (e.Memory < MinMemoryBudget || e.Memory > MaxMemoryBudget) {
+		v.errf("explore.memory", "memory %s is outside %s..%s", formatSize(e.Memory), formatSize(MinMemoryBudget), formatSize(MaxMemoryBudget))
+	}
 }
 
 func (v *validator) expect() {

@@ -68,8 +68,9 @@ func worldMemory(p *program) int64 {
 }
 
 // checkMemory refuses, before anything is allocated, a command that would
-// run worlds worlds of p at once beyond budget bytes.
-func checkMemory(p *program, worlds int, budget int64) error {
+// run worlds worlds of p at once beyond its memory budget (memoryBudget).
+func checkMemory(p *program, worlds int, flag *sizeFlag) error {
+	budget, from := memoryBudget(p, flag)
 	one := worldMemory(p)
 	need := one * int64(worlds)
 	if need <= budget {
@@ -83,13 +84,35 @@ func checkMemory(p *program, worlds int, budget int64) error {
 	if pages := pagesTouched(p.Scenario); pages > 0 {
 		why += fmt.Sprintf(" and its system calls touch %d pages, at about %s a page", pages, formatBytes(bytesPerPageTouched))
 	}
-	return fmt.Errorf("%s needs about %s of memory, %s (%s); the memory budget is %s (--memory-budget): "+
+	return fmt.Errorf("%s needs about %s of memory, %s (%s); the memory budget is %s (%s): "+
 		"write and read less, use fewer --workers, or raise the budget",
-		p.replayName(), formatBytes(need), how, why, formatBytes(budget))
+		p.replayName(), formatBytes(need), how, why, formatBytes(budget), from)
 }
 
-// sizeFlag is a byte size flag: 512MiB, 2GiB, 1000000.
-type sizeFlag struct{ v int64 }
+// memoryBudget is the memory all the worlds of one command may need at
+// once, and where it comes from: --memory-budget when given on the command
+// line, else the scenario's "memory" in its explore block, else the
+// default (docs/cli.md, "Resource budgets").
+func memoryBudget(p *program, flag *sizeFlag) (budget int64, from string) {
+	if flag.set {
+		return flag.v, "--memory-budget"
+	}
+	if s := p.Scenario; s != nil && s.Explore.Memory != 0 {
+		from = "the scenario's explore memory setting"
+		if pos := s.Settings["explore.memory"].Pos; pos.IsValid() {
+			from += " at " + pos.String()
+		}
+		return s.Explore.Memory, from + "; --memory-budget overrides it"
+	}
+	return flag.v, "--memory-budget"
+}
+
+// sizeFlag is a byte size flag: 512MiB, 2GiB, 1000000. set says it was
+// given on the command line.
+type sizeFlag struct {
+	v   int64
+	set bool
+}
 
 // sizeUnits are the binary units a size takes, largest first.
 var sizeUnits = []struct {
@@ -121,13 +144,13 @@ func (f *sizeFlag) Set(s string) error {
 	if err != nil || n < 1 || n > (1<<62)/unit {
 		return errors.New("want a size such as 512MiB or 4GiB")
 	}
-	f.v = n * unit
+	f.v, f.set = n*unit, true
 	return nil
 }
 
 func memoryBudgetFlag(fs *flag.FlagSet) *sizeFlag {
 	f := &sizeFlag{v: defaultMemoryBudget}
-	fs.Var(f, "memory-budget", "refuse to start a run estimated to need more memory than `SIZE` (e.g. 4GiB; see docs/cli.md)")
+	fs.Var(f, "memory-budget", "refuse to start a run estimated to need more memory than `SIZE` (e.g. 4GiB; overrides the scenario's explore memory; see docs/cli.md)")
 	return f
 }
 

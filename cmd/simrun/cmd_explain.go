@@ -40,7 +40,7 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		f, prog, warn, err := loadReplay(arg)
 		if err == nil {
-			err = checkMemory(prog, 1, budget.v)
+			err = checkMemory(prog, 1, budget)
 		}
 		if err != nil {
 			return fail(stderr, "explain", err)
@@ -60,7 +60,7 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		if prog, err = prog.withVariant(vf.variant()); err != nil {
 			return fail(stderr, "explain", err)
 		}
-		if err := checkMemory(prog, 1, budget.v); err != nil {
+		if err := checkMemory(prog, 1, budget); err != nil {
 			return fail(stderr, "explain", err)
 		}
 		spec := prog.Strategy

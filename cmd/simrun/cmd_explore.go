@@ -113,7 +113,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if spec.Name == "dfs" {
 		worlds = 1
 	}
-	if err := checkMemory(prog, worlds, budget.v); err != nil {
+	if err := checkMemory(prog, worlds, budget); err != nil {
 		return fail(stderr, "explore", err)
 	}
 	mode, err := progressModeFor(*progress, stderr)

@@ -194,7 +194,7 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	f, prog, warn, err := loadReplay(pos[0])
 	if err == nil {
-		err = checkMemory(prog, 1, budget.v)
+		err = checkMemory(prog, 1, budget)
 	}
 	if err != nil {
 		return fail(stderr, "replay", err)
@@ -278,7 +278,7 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	f, prog, warn, err := loadReplay(pos[0])
 	if err == nil {
-		err = checkMemory(prog, 1, budget.v)
+		err = checkMemory(prog, 1, budget)
 	}
 	if err != nil {
 		return fail(stderr, "shrink", err)

@@ -42,7 +42,7 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "run", err)
 	}
-	if err := checkMemory(prog, 1, budget.v); err != nil {
+	if err := checkMemory(prog, 1, budget); err != nil {
 		return fail(stderr, "run", err)
 	}
 	spec := prog.Strategy

@@ -275,6 +275,39 @@ func TestMemoryBudget(t *testing.T) {
 	}
 }
 
+// TestScenarioMemoryBudget: a scenario's explore "memory" is the budget
+// when --memory-budget is not given, and the refusal names that setting;
+// --memory-budget on the command line overrides it.
+func TestScenarioMemoryBudget(t *testing.T) {
+	withMemory := func(src, size string) string {
+		return strings.Replace(src, "explore\n", "explore\n    memory "+size+"\n", 1)
+	}
+	inUserDir(t, withMemory(bigWrite("1GiB", "2GiB"), "64MiB"))
+	for _, c := range [][]string{{"run", "user.wbs"}, {"explore", "user.wbs"}, {"explain", "user.wbs"}} {
+		code, _, stderr := runCLI(t, c...)
+		if code != exitUsage || !strings.Contains(stderr, "the memory budget is 64.0 MiB (the scenario's explore memory setting at user.wbs:13:5;") {
+			t.Errorf("%v over the scenario's budget: exit %d, %s", c, code, stderr)
+		}
+	}
+	// The flag's 4GiB, not the scenario's 64MiB, judges: eight worlds of
+	// 513 MiB do not fit, and the refusal names the flag.
+	code, _, stderr := runCLI(t, "explore", "user.wbs", "--workers", "8", "--memory-budget", "4GiB", "--out", "o")
+	if code != exitUsage || !strings.Contains(stderr, "the memory budget is 4.0 GiB (--memory-budget)") {
+		t.Errorf("explore with --memory-budget 4GiB: exit %d, %s", code, stderr)
+	}
+	// A small write over a small declared budget runs once the flag
+	// raises it.
+	if err := os.WriteFile("small.wbs", []byte(withMemory(bigWrite("256KiB", "64MiB"), "1MiB")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "run", "small.wbs"); code != exitUsage || !strings.Contains(stderr, "the scenario's explore memory setting") {
+		t.Errorf("run over the scenario's 1MiB: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "run", "small.wbs", "--memory-budget", "2MiB"); code != exitOK {
+		t.Errorf("run with --memory-budget 2MiB over the scenario's 1MiB: exit %d, %s", code, stderr)
+	}
+}
+
 // TestLongRunReportsAreCapped: the reports of a long run keep its first
 // and last events and say what they left out; index.html stays small.
 func TestLongRunReportsAreCapped(t *testing.T) {
