@@ -51,7 +51,7 @@ const scenarioDoc = "docs/scenario-language.md"
 // registry is the one list of invariants, in the order of the docs' table
 // and of every check list (AllInvariants).
 var registry = []InvariantInfo{
-	{InvPageState, "page flags change only along legal transitions: lock held for set/clear of writeback and dirty-for-io, no end_page_writeback on a page not under writeback, no unlock of an unlocked page",
+	{InvPageState, "page flags change only along legal transitions: lock held for set/clear of writeback and dirty-for-io, no end_page_writeback on a page not under writeback, no unlock of an unlocked page, no page leaves the page cache under writeback",
 		"model/mm", scenarioDoc + "#invariants", false},
 	{InvPageRef, "every page reference taken is dropped; no access to a freed page; no page freed while referenced",
 		"model/mm", scenarioDoc + "#invariants", false},

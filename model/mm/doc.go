@@ -45,8 +45,9 @@
 // page-state: what the kernel BUG()s on (end_page_writeback of a page not
 // under writeback, unlock_page of an unlocked page, clear_page_dirty_for_io
 // or remove_from_page_cache without the page lock) fails with kind bug and
-// invariant page-state; set_page_writeback on an unlocked page is a model
-// check (kind invariant). page-ref: any operation on a freed page, a count
+// invariant page-state; set_page_writeback on an unlocked page and a page
+// leaving the page cache under writeback (__remove_from_page_cache with
+// PG_writeback set) are model checks (kind invariant). page-ref: any operation on a freed page, a count
 // below zero, and "Bad page state" (a page freed while still in the page
 // cache, locked, under writeback or with private data).
 //

@@ -1,6 +1,8 @@
 package mm
 
 import (
+	"fmt"
+
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/errno"
 )
@@ -73,8 +75,32 @@ func AddToPageCacheLRU(t *sim.Task, p *Page, m *AddressSpace, offset uint64) int
 // tags go with it), clear page->mapping, and fix up the dirty accounting
 // of a page that was re-dirtied after its dirty bit was cancelled. The
 // page cache's reference is not dropped here: the caller does that.
+//
+// The model also checks that the page is not under writeback (a page-state
+// violation, kind invariant: the file page cache of these eras does not
+// assert it, 2.6.2x's __remove_from_page_cache BUG()s only on
+// page_mapped). Every caller guarantees it: truncate_inode_pages_range
+// skips such pages in its first pass and wait_on_page_writeback()s in its
+// second, invalidate_inode_page refuses them, shrink_page_list keeps them.
+// The kernel asserts the same rule where it removes a page from the swap
+// cache (__delete_from_swap_cache: VM_BUG_ON(PageWriteback(page)), mm/
+// swap_state.c, 2.6.2x) and before shmem truncates one
+// (shmem_truncate_range, 3.x). Read via the search tool: a 2.6.25+
+// __remove_from_page_cache (it calls mem_cgroup_uncharge_cache_page), the
+// 2.6.2x __delete_from_swap_cache and a 3.x shmem_truncate_range patch. A page removed under writeback is written
+// after its file no longer has it: its completion touches a page nobody
+// can find, and a truncate racing it lets the old data reach blocks the
+// file system is freeing.
 func RemoveFromPageCacheLocked(t *sim.Task, p *Page) {
 	m := p.Mapping
+	if PageWriteback(p) {
+		pageStateViolation(t, p, fmt.Sprintf("__remove_from_page_cache of page %d:%d under writeback", p.ino, p.Index),
+			"A page leaves the page cache only when no writeback is in flight (PG_writeback clear): "+
+				"truncate_inode_pages_range locks the page and waits with wait_on_page_writeback before "+
+				"truncate_complete_page, invalidate_mapping_pages and shrink_page_list skip pages under "+
+				"writeback. Here the page was removed with its I/O still running, so the write completes "+
+				"on a page the file no longer holds (and, after a truncate, into blocks being freed).")
+	}
 	m.PageTree.Delete(p.Index)
 	p.Mapping = nil
 	m.NrPages--

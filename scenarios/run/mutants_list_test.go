@@ -119,7 +119,7 @@ var mutantCases = []mutantCase{
 		"rpc-shape (the StoreData length must equal the bytes of the request's range)"},
 	{"afs-region-no-wait", kindWait, "model/afs/write.go (afs_writepages_region)",
 		`the WB_SYNC_ALL wait_on_page_writeback (afs-write-2.6.3x.c:504); as 515f4a037fb9 (read) for write_cache_pages`,
-		"sync-complete (a page dirty under an older store when fsync began is skipped)"},
+		"none with every fix on: equivalent, since flush-conflict-wait-writeback (baseline) makes afs_write_begin wait for a store before it redirties the page; the one page dirty under writeback left, a secondary page in afs_redirty_pages' window, is out of a full-range sweep's reach (it sleeps first on the store's primary page, locked until the window closes). With that fix off, sync-complete catches it (TestMutantAfsRegionNoWaitSeedShape)"},
 	{"afs-eio-lost", kindLostError, "model/afs/write.go (afs_write_back_from_locked_page)",
 		`PG_error and AS_EIO on an I/O-error store (afs-write-2.6.3x.c:303, 414); the catalogued key-error-silent-loss, fixed by v4.15's afs_write_back_from_locked_page, is this loss for key errors`,
 		"fsync-error"},
