@@ -48,7 +48,7 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		if warn != "" {
 			fmt.Fprintf(stderr, "simrun explain: warning: %s\n", warn)
 		}
-		run = replayRun(prog, f, "replay of "+arg)
+		run = replayRun(prog.unrecorded(), f, "replay of "+arg)
 		if exact, msg := verdict(f, run.Result); !exact {
 			fmt.Fprintf(stderr, "simrun explain: warning: %s\n", msg)
 		}
@@ -78,7 +78,7 @@ func cmdExplain(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		if spec.needsK() {
 			k = calibrate(prog, *seed)
 		}
-		run = captureSeed(prog, spec, *seed, k, "")
+		run = captureSeed(prog.unrecorded(), spec, *seed, k, "")
 	}
 	if *follow != "" {
 		n := 0

@@ -203,7 +203,11 @@ func cmdReplay(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun replay: warning: %s\n", warn)
 	}
 	start := time.Now()
-	run := replayRun(prog, f, "replay of "+filepath.Base(pos[0]))
+	recorded := prog
+	if *out == "" {
+		recorded = prog.unrecorded() // no report, no explorer page
+	}
+	run := replayRun(recorded, f, "replay of "+filepath.Base(pos[0]))
 	elapsed := time.Since(start)
 	res := run.Result
 	if *trace {
@@ -288,7 +292,7 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := withBudgets(prog, f)
 	// Shrink re-runs the log as it stands; check it fails first.
-	before := replayRun(prog, f, "")
+	before := replayRun(prog.unrecorded(), f, "")
 	if before.Result.Failure == nil {
 		fmt.Fprintf(stdout, "%s does not fail (program %s, seed %d): nothing to shrink\n", pos[0], prog.Name, f.Log.Seed)
 		return exitFailures

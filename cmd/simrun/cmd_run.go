@@ -62,7 +62,11 @@ func cmdRun(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	info := spec.info(k0)
 	start := time.Now()
-	run := captureSeed(prog, spec, *seed, k0, "")
+	recorded := prog
+	if *out == "" {
+		recorded = prog.unrecorded() // no report, no explorer page
+	}
+	run := captureSeed(recorded, spec, *seed, k0, "")
 	elapsed := time.Since(start)
 	res := run.Result
 	if *trace {

@@ -26,6 +26,16 @@ func capture(p *program, cfg sim.Config) *reports.Run {
 	return run
 }
 
+// unrecorded is p without state recording, for a traced run that writes
+// no explorer page (explain, a run or replay without --out, shrink's
+// check): recording reads every page at every step, which a long run pays
+// for in seconds.
+func (p *program) unrecorded() *program {
+	q := *p
+	q.Record = nil
+	return &q
+}
+
 // writeSideBySide runs each era's scenario under the serial schedule,
 // traced and recorded, and writes explorer.html (one run per era) and
 // side-by-side.html into dir; it returns the side-by-side page's path.
