@@ -277,6 +277,23 @@ func (s *Fsync) end(ret int) *sim.Failure {
 	return nil
 }
 
+// afterErrorHint is what a durability failure of a file whose writeback
+// failed must add: Linux does not write a page again after its write
+// failed (end_page_writeback leaves it clean, with PG_error), so once an
+// fsync has reported the error a later fsync returns 0 without the lost
+// bytes, the behaviour PostgreSQL met in 2018 ("fsyncgate"). A scenario
+// that injects write faults and accepts that says "check all except
+// fsync-durable" and judges the error with fsync-error instead.
+func (f *File) afterErrorHint() string {
+	if f.errors == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" Writeback of %s failed (%s) during the run: Linux does not write a page again after its "+
+		"write failed (it is left clean, with PG_error), so once an fsync has reported the error, a later fsync "+
+		"returns 0 without the lost bytes (PostgreSQL's \"fsyncgate\"). If that is the behaviour under test, "+
+		"judge it with fsync-error and leave fsync-durable out (check all except fsync-durable).", f.Name, f.lastErr)
+}
+
 // Stable reads what stable storage holds for a file, bytes [off, off+n).
 type Stable func(off, n int64) content.Bytes
 
@@ -295,7 +312,8 @@ func (f *File) CheckDurable(id string, stable Stable) *sim.Failure {
 					f.Name, off, labelAt(got, off), p.fsyncAt, labelAt(want, off)),
 				Explain: "An fsync returned 0, which promises that every byte written before it began is on stable " +
 					"storage (the disk's media, past its volatile cache, or the file server). This byte is not: " +
-					"it was never written back, written to the wrong place, or lost from a cache that was not flushed."}
+					"it was never written back, written to the wrong place, or lost from a cache that was not flushed." +
+					f.afterErrorHint()}
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -328,5 +329,27 @@ func TestNoLostWriteOutsideTouched(t *testing.T) {
 	}
 	if fl := f.CheckStableSize(8193); fl == nil || fl.Invariant != InvNoLostWrite {
 		t.Fatalf("a longer file passed: %v", fl)
+	}
+}
+
+// TestDurableFailureAfterAnErrorSaysWhy: a durability failure of a file
+// whose writeback failed explains Linux's no-retry behaviour and how a
+// scenario accepts it; one without an error does not.
+func TestDurableFailureAfterAnErrorSaysWhy(t *testing.T) {
+	for _, failed := range []bool{false, true} {
+		f := NewOracle(Linux26).NewFile("f")
+		f.Write(0, 4096)
+		if failed {
+			f.WritebackError(errno.EIO)
+		}
+		fs := f.Open().BeginFsync("test")
+		fs.End(0)
+		fl := f.CheckDurable(InvFsyncDurable, func(off, n int64) content.Bytes { return content.Zeros(n) })
+		if fl == nil {
+			t.Fatalf("failed=%v: zeros on stable storage passed", failed)
+		}
+		if got := strings.Contains(fl.Explain, "check all except fsync-durable"); got != failed {
+			t.Errorf("failed=%v: the explanation mentions the no-retry behaviour: %v\n%s", failed, got, fl.Explain)
+		}
 	}
 }
