@@ -214,7 +214,12 @@ type Fixes struct {
 	// early return until it moved onto the generic writeback iterator
 	// (the netfs write helpers); the commit that first changed AFS was not
 	// identified. The switch applies the 4.20 rule to both loops. Found
-	// by the sync-complete check.
+	// by the sync-complete check. The region goes on after the failed
+	// store's last page, as write_cache_pages goes on past a failed page
+	// or folio: a store gathers the pages after the one the lookup found,
+	// and resuming just past that one would meet the pages
+	// afs_redirty_pages redirtied and store them again in the same sweep
+	// (fsync-bounded; TestWritepagesSyncErrorGoesOnPastTheStore).
 	WritepagesSyncError bool
 	// StoreDataMaths ("store-data-maths"): afs_fs_store_data computes the
 	// store's length as "size = to - offset" with to and offset unsigned
