@@ -248,8 +248,13 @@ type Fixes struct {
 	// dirty folios PAGECACHE_TAG_TOWRITE for WB_SYNC_ALL and writes only
 	// those; the commit hash was not identified). The switch does that
 	// in the era's code: a WB_SYNC_ALL region is tagged first and walked
-	// by TOWRITE, and a store started from a tagged page gathers only
-	// tagged pages. Found by the fsync-bounded check.
+	// by TOWRITE, a store started from a tagged page gathers only tagged
+	// pages, and the walk goes on after the store's last page (netfs's
+	// iterator, writeback_iter, yields each folio once per sweep; the
+	// seed's lookup resumes just past the store's first page, and would
+	// store again a gathered page that a writer redirtied and another
+	// sweep tagged meanwhile: TestFsyncBoundedAFSStoredPageRetagged).
+	// Found by the fsync-bounded check.
 	WritepagesTowrite bool
 }
 

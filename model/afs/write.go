@@ -700,6 +700,15 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 			}
 			ret = 0
 			index = mapping.Host.Kernel.ULong(last + 1)
+		} else if tag == mm.PAGECACHE_TAG_TOWRITE {
+			// fixes.WritepagesTowrite: netfs_writepages' iterator
+			// (writeback_iter) yields each folio once per sweep, and
+			// the store took the ones up to last: go on after it.
+			// Resuming just past the first page, the sweep would store
+			// again a gathered page that a writer redirtied and
+			// another sweep tagged meanwhile (fsync-bounded;
+			// TestFsyncBoundedAFSStoredPageRetagged).
+			index = mapping.Host.Kernel.ULong(last + 1)
 		}
 
 		wbc.NrToWrite -= int64(ret)
