@@ -214,7 +214,12 @@ type Fixes struct {
 	// early return until it moved onto the generic writeback iterator
 	// (the netfs write helpers); the commit that first changed AFS was not
 	// identified. The switch applies the 4.20 rule to both loops. Found
-	// by the sync-complete check.
+	// by the sync-complete check. The region goes on after the failed
+	// store's last page, as write_cache_pages goes on past a failed page
+	// or folio: a store gathers the pages after the one the lookup found,
+	// and resuming just past that one would meet the pages
+	// afs_redirty_pages redirtied and store them again in the same sweep
+	// (fsync-bounded; TestWritepagesSyncErrorGoesOnPastTheStore).
 	WritepagesSyncError bool
 	// StoreDataMaths ("store-data-maths"): afs_fs_store_data computes the
 	// store's length as "size = to - offset" with to and offset unsigned
@@ -243,8 +248,13 @@ type Fixes struct {
 	// dirty folios PAGECACHE_TAG_TOWRITE for WB_SYNC_ALL and writes only
 	// those; the commit hash was not identified). The switch does that
 	// in the era's code: a WB_SYNC_ALL region is tagged first and walked
-	// by TOWRITE, and a store started from a tagged page gathers only
-	// tagged pages. Found by the fsync-bounded check.
+	// by TOWRITE, a store started from a tagged page gathers only tagged
+	// pages, and the walk goes on after the store's last page (netfs's
+	// iterator, writeback_iter, yields each folio once per sweep; the
+	// seed's lookup resumes just past the store's first page, and would
+	// store again a gathered page that a writer redirtied and another
+	// sweep tagged meanwhile: TestFsyncBoundedAFSStoredPageRetagged).
+	// Found by the fsync-bounded check.
 	WritepagesTowrite bool
 }
 

@@ -286,7 +286,7 @@ flush_conflicting_wb:
 		mm.WaitOnPageWriteback(t, page) // v4.15's write_one_page waits first
 	}
 	if mm.PageDirty(page) {
-		ret = AfsWriteBackFromLockedPage(t, wb, page)
+		ret, _ = AfsWriteBackFromLockedPage(t, wb, page)
 		if ret < 0 {
 			AfsPutWriteback(t, candidate)
 			if fs.Fixes.FlushConflictPageLeak {
@@ -420,11 +420,13 @@ func afsRedirtyPages(t *sim.Task, mapping *mm.AddressSpace, first, last uint64) 
 // primary_page): synchronously write back the locked page and any
 // subsequent non-locked dirty pages also covered by the same writeback
 // record. It returns the number of pages stored, or the store's error
-// after handling it by errno group (the switch keeps every case).
+// after handling it by errno group (the switch keeps every case), and
+// the index of the store's last page (not kernel: the seed returns only
+// ret; Fixes.WritepagesSyncError's region goes on after it).
 //
 // Kernel function afs_write_back_from_locked_page, fs/afs/write.c, era
 // 2.6.3x, afs-write-2.6.3x.c:313-433.
-func AfsWriteBackFromLockedPage(t *sim.Task, wb *Writeback, primaryPage *mm.Page) int {
+func AfsWriteBackFromLockedPage(t *sim.Task, wb *Writeback, primaryPage *mm.Page) (int, uint64) {
 	t.EnterAt("afs_write_back_from_locked_page", "afs-write-2.6.3x.c:317")
 	defer t.Leave()
 	wbLive(t, wb, "afs_write_back_from_locked_page")
@@ -572,7 +574,7 @@ no_more:
 	} else {
 		ret = int(count)
 	}
-	return ret
+	return ret, last
 }
 
 // AfsWritepage is afs_writepage(page, wbc): write a page back to the
@@ -590,7 +592,7 @@ func AfsWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl) int {
 	if wb == nil {
 		t.BUG(page.Obj(), "AFS: Assertion failed in afs_writepage: wb != NULL")
 	}
-	ret := AfsWriteBackFromLockedPage(t, wb, page)
+	ret, _ := AfsWriteBackFromLockedPage(t, wb, page)
 	mm.UnlockPage(t, page)
 	if ret < 0 {
 		return 0
@@ -615,7 +617,8 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 		pages [1]*mm.Page
 		page  *mm.Page
 		ret   int
-		err   int // Fixes.WritepagesSyncError: the first error
+		last  uint64 // the store's last page
+		err   int    // Fixes.WritepagesSyncError: the first error
 	)
 	// fixes.WritepagesTowrite: the later kernels' tagged integrity sweep.
 	tag := mm.PAGECACHE_TAG_DIRTY
@@ -672,7 +675,7 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 		wb.State = AFS_WBACK_WRITING
 		wb.Vnode.WritebackLock.Unlock(t)
 
-		ret = AfsWriteBackFromLockedPage(t, wb, page)
+		ret, last = AfsWriteBackFromLockedPage(t, wb, page)
 		mm.UnlockPage(t, page)
 		if !mutant.On("afs-region-leak") { // mutant: "afs: Fix missing put_page()"
 			mm.PageCacheRelease(t, page)
@@ -681,12 +684,31 @@ func AfsWritepagesRegion(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.Writebac
 			if !fixes.WritepagesSyncError || wbc.SyncMode != mm.WB_SYNC_ALL {
 				return ret
 			}
-			// The 4.20 rule: integrity writeback goes on and returns
-			// the first error.
+			// The 4.20 rule: integrity writeback goes on past the
+			// failed unit and returns the first error. In
+			// write_cache_pages the lookup has already moved index
+			// past the page (the folio: its error path's done_index is
+			// folio->index + nr), so the sweep never meets it again;
+			// here the unit is the store, which may have gathered the
+			// pages after this one, and the lookup left index just
+			// past the first: go on after the store's last page, or
+			// the sweep meets the pages afs_redirty_pages redirtied
+			// and stores them again (fsync-bounded; the DIRTY walk
+			// always, the TOWRITE walk when another sweep tagged them).
 			if err == 0 {
 				err = ret
 			}
 			ret = 0
+			index = mapping.Host.Kernel.ULong(last + 1)
+		} else if tag == mm.PAGECACHE_TAG_TOWRITE {
+			// fixes.WritepagesTowrite: netfs_writepages' iterator
+			// (writeback_iter) yields each folio once per sweep, and
+			// the store took the ones up to last: go on after it.
+			// Resuming just past the first page, the sweep would store
+			// again a gathered page that a writer redirtied and
+			// another sweep tagged meanwhile (fsync-bounded;
+			// TestFsyncBoundedAFSStoredPageRetagged).
+			index = mapping.Host.Kernel.ULong(last + 1)
 		}
 
 		wbc.NrToWrite -= int64(ret)
