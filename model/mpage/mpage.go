@@ -239,9 +239,9 @@ var (
 		"mpage-2.6.12.numbered.c:99", "mpage-2.6.2x.c:83", "mpage-3.x.c:81"}
 	citeMapBufferToPage = seedCite{"map_buffer_to_page",
 		"mpage-2.6.12.numbered.c:130", "mpage-2.6.2x.c:110", "mpage-3.x.c:112"}
-	citeMpageWritepage = seedCite{"__mpage_writepage",
+	citeMpageWritepageInner = seedCite{"__mpage_writepage",
 		"mpage-2.6.12.numbered.c:389", "mpage-2.6.2x.c:410", "mpage-3.x.c:443"}
-	citeMpageWritepageOne = seedCite{"mpage_writepage",
+	citeMpageWritepage = seedCite{"mpage_writepage",
 		"mpage-2.6.12.numbered.c:758", "mpage-2.6.2x.c:639", "mpage-3.x.c:700"}
 	// 2.6.2x and 3.x share the read path; 2.6.12 has its own
 	// (readpage_2_6_12.go), so these have no 2.6.12 cite.
