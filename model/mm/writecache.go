@@ -9,7 +9,7 @@ import (
 // WriteCachePages is write_cache_pages(mapping, wbc, writepage, data):
 // walk the mapping's dirty pages and hand each, locked and cleaned, to
 // writepage. It dispatches on the kernel version: the 2.6.2x era's loop
-// (writeCachePages2_6_2x) or the 3.x loop with TOWRITE tagging
+// (writeCachePages2x) or the 3.x loop with TOWRITE tagging
 // (writeCachePages3x, also used for the afs-2.6.3x kernel, whose 2.6.35+
 // write_cache_pages already tags). 2.6.12 has no write_cache_pages: its
 // loop is __mpage_writepages in model/mpage; calling this there is a
@@ -21,11 +21,11 @@ func WriteCachePages(t *sim.Task, m *AddressSpace, wbc *WritebackControl, writep
 	case V3x, VAFS:
 		return writeCachePages3x(t, m, wbc, writepage, data)
 	default:
-		return writeCachePages2_6_2x(t, m, wbc, writepage, data)
+		return writeCachePages2x(t, m, wbc, writepage, data)
 	}
 }
 
-// writeCachePages2_6_2x is write_cache_pages, mm/page-writeback.c, Linux
+// writeCachePages2x is write_cache_pages, mm/page-writeback.c, Linux
 // 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d, read via the search tool; the
 // loop of 2.6.29 to 2.6.34: done_index, cycled, the local nr_to_write,
 // no_nrwrite_index_update, and the nonblocking congestion bail-out). The
@@ -33,7 +33,7 @@ func WriteCachePages(t *sim.Task, m *AddressSpace, wbc *WritebackControl, writep
 // under the page lock; Linux 2.6.23's text read in torvalds/linux
 // 00128188) is not modelled. It walks PAGECACHE_TAG_DIRTY from
 // writeback_index (range_cyclic) or range_start, a pagevec at a time.
-func writeCachePages2_6_2x(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl, writepage WritepageFunc, data any) int {
+func writeCachePages2x(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl, writepage WritepageFunc, data any) int {
 	t.Enter("write_cache_pages")
 	defer t.Leave()
 	k := mapping.Host.Kernel
