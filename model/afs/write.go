@@ -373,7 +373,7 @@ func AfsKillPages(t *sim.Task, vnode *Vnode, isError bool, first, last uint64) {
 				first = page.Index + 1
 			}
 		}
-		mm.PagevecReleaseNoDrain(t, &pv)
+		mm.PagevecReleaseInner(t, &pv)
 		if fix {
 			if !(first <= last) {
 				break
@@ -408,7 +408,7 @@ func afsRedirtyPages(t *sim.Task, mapping *mm.AddressSpace, first, last uint64) 
 			mm.SetPageDirtyNobuffers(t, pv.Pages[loop]) // redirty_page_for_writepage
 			mm.EndPageWriteback(t, pv.Pages[loop])
 		}
-		mm.PagevecReleaseNoDrain(t, &pv)
+		mm.PagevecReleaseInner(t, &pv)
 		first += count
 		if first > last {
 			break
@@ -830,7 +830,7 @@ func AfsPagesWrittenBack(t *sim.Task, vnode *Vnode, call *afsCall) {
 			wb = nil
 		}
 
-		mm.PagevecReleaseNoDrain(t, &pv)
+		mm.PagevecReleaseInner(t, &pv)
 		// mutant: "first < last", the loop end "afs: Fix afs_kill_pages()" fixed
 		if !(first <= last) || (first == last && mutant.On("afs-written-back-last")) {
 			break

@@ -226,12 +226,12 @@ func BioGetNrVecs(bdev *BlockDevice) int {
 	return int(nrPages)
 }
 
-// bioAddPage is __bio_add_page, fs/bio.c, Linux 2.6.32, for a queue
+// bioAddPageInner is __bio_add_page, fs/bio.c, Linux 2.6.32, for a queue
 // without merge_bvec_fn whose pages never merge physically: add len bytes
 // at offset of page, or return 0 if the bio is full or would exceed
 // maxSectors or the segment limit. A page that continues the last io_vec
 // (same page, next offset) extends it.
-func bioAddPage(bdev *BlockDevice, bio *Bio, page *mm.Page, length, offset uint, maxSectors uint) int {
+func bioAddPageInner(bdev *BlockDevice, bio *Bio, page *mm.Page, length, offset uint, maxSectors uint) int {
 	// cloned bio must not modify vec list
 	if BioFlagged(bio, BIO_CLONED) {
 		return 0
@@ -272,7 +272,7 @@ func BioAddPage(t *sim.Task, bio *Bio, page *mm.Page, length, offset uint) int {
 	if bio.freed {
 		t.BUG(bio.Obj(), "bio_add_page on freed bio %d", bio.id)
 	}
-	return bioAddPage(bio.Bdev, bio, page, length, offset, bio.Bdev.Limits.MaxSectors)
+	return bioAddPageInner(bio.Bdev, bio, page, length, offset, bio.Bdev.Limits.MaxSectors)
 }
 
 // BioEndio is bio_endio(bio, error), fs/bio.c, Linux 2.6.32: end I/O on

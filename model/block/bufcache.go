@@ -202,7 +202,7 @@ func breadSlow(t *sim.Task, bh *BufferHead) *BufferHead {
 	if BufferUptodate(bh) {
 		return bh
 	}
-	brelse(t, bh)
+	brelseInner(t, bh)
 	return nil
 }
 
@@ -264,7 +264,7 @@ func UnmapUnderlyingMetadata(t *sim.Task, bdev *BlockDevice, block uint64) {
 		ClearBufferDirty(t, oldBh)
 		WaitOnBuffer(t, oldBh)
 		ClearBufferReq(t, oldBh)
-		brelse(t, oldBh)
+		brelseInner(t, oldBh)
 	}
 }
 
@@ -375,7 +375,7 @@ func fsyncBuffersList(t *sim.Task, lock *sim.SpinLock, a *assocList) int {
 				// actually writes the current contents - it is a noop if
 				// I/O is still in flight on potentially older contents.
 				LlRwBlock(t, SWRITE_SYNC_PLUG, []*BufferHead{bh})
-				brelse(t, bh)
+				brelseInner(t, bh)
 				lock.Lock(t)
 			}
 		}
@@ -406,7 +406,7 @@ func fsyncBuffersList(t *sim.Task, lock *sim.SpinLock, a *assocList) int {
 		if !BufferUptodate(bh) {
 			err = eio
 		}
-		brelse(t, bh)
+		brelseInner(t, bh)
 		lock.Lock(t)
 	}
 	lock.Unlock(t)
@@ -432,7 +432,7 @@ repeat:
 			if !BufferUptodate(bh) {
 				err = eio
 			}
-			brelse(t, bh)
+			brelseInner(t, bh)
 			lock.Lock(t)
 			goto repeat
 		}

@@ -240,12 +240,12 @@ func PutBh(t *sim.Task, bh *BufferHead) {
 // Brelse is brelse(bh): __brelse if bh is not nil.
 func Brelse(t *sim.Task, bh *BufferHead) {
 	if bh != nil {
-		brelse(t, bh)
+		brelseInner(t, bh)
 	}
 }
 
-// brelse is __brelse(buf), fs/buffer.c, Linux 2.6.32.
-func brelse(t *sim.Task, bh *BufferHead) {
+// brelseInner is __brelse(buf), fs/buffer.c, Linux 2.6.32.
+func brelseInner(t *sim.Task, bh *BufferHead) {
 	if bh.count > 0 {
 		PutBh(t, bh)
 		return
@@ -268,7 +268,7 @@ func Bforget(t *sim.Task, bh *BufferHead) {
 		bh.assocMap = nil
 		bufferMapping.PrivateLock.Unlock(t)
 	}
-	brelse(t, bh)
+	brelseInner(t, bh)
 }
 
 // Buffer locking.

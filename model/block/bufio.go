@@ -130,14 +130,14 @@ func BlockReadFullPage(t *sim.Task, page *mm.Page, getBlock GetBlockFunc) int {
 	return 0
 }
 
-// blockWriteFullPage is __block_write_full_page(inode, page, get_block,
+// blockWriteFullPageInner is __block_write_full_page(inode, page, get_block,
 // wbc, handler), fs/buffer.c, Linux 2.6.32: write a locked page buffer by
 // buffer. Dirty unmapped buffers inside i_size are mapped (allocating);
 // buffers past i_size are cleaned; each dirty mapped buffer is locked,
 // cleaned and marked async-write; the page goes under writeback and is
 // unlocked; then the buffers are submitted. A get_block error writes what
 // is mapped, sets PG_error and records the error on the mapping.
-func blockWriteFullPage(t *sim.Task, inode *mm.Inode, page *mm.Page, getBlock GetBlockFunc,
+func blockWriteFullPageInner(t *sim.Task, inode *mm.Inode, page *mm.Page, getBlock GetBlockFunc,
 	wbc *mm.WritebackControl, handler BhEndIO) int {
 	t.Enter("__block_write_full_page")
 	defer t.Leave()
@@ -317,7 +317,7 @@ func BlockWriteFullPageEndio(t *sim.Task, page *mm.Page, getBlock GetBlockFunc,
 
 	// Is the page fully inside i_size?
 	if page.Index < endIndex {
-		return blockWriteFullPage(t, inode, page, getBlock, wbc, handler)
+		return blockWriteFullPageInner(t, inode, page, getBlock, wbc, handler)
 	}
 
 	// Is the page fully outside i_size? (truncate in progress)
@@ -338,7 +338,7 @@ func BlockWriteFullPageEndio(t *sim.Task, page *mm.Page, getBlock GetBlockFunc,
 	// the page size, the remaining memory is zeroed when mapped, and
 	// writes to that region are not written out to the file."
 	mm.ZeroUserSegment(t, page, offset, mm.PageSize)
-	return blockWriteFullPage(t, inode, page, getBlock, wbc, handler)
+	return blockWriteFullPageInner(t, inode, page, getBlock, wbc, handler)
 }
 
 // BlockWriteFullPage is block_write_full_page(page, get_block, wbc),

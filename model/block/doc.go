@@ -8,9 +8,11 @@
 // nobh write path and the block device's own buffer cache (__getblk,
 // __bread, unmap_underlying_metadata, write_boundary_block).
 //
-// Every function is the kernel function of the same name in Go style
-// (end_buffer_async_read is EndBufferAsyncRead, __block_write_full_page is
-// blockWriteFullPage), takes the running task first and keeps the
+// Every function is the kernel function of the same name in Go style,
+// named by the rule in ARCHITECTURE.md ("Naming kernel functions"):
+// end_buffer_async_read is EndBufferAsyncRead, __block_write_full_page is
+// blockWriteFullPageInner beside block_write_full_page's
+// BlockWriteFullPage. Each takes the running task first and keeps the
 // kernel's control flow. Each cites the file and version it was
 // translated from: fs/buffer.c, fs/bio.c and block/blk-core.c of Linux
 // 2.6.32 unless a comment names another version.

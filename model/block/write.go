@@ -45,11 +45,11 @@ func PageZeroNewBuffers(t *sim.Task, page *mm.Page, from, to uint) {
 	}
 }
 
-// blockPrepareWrite is __block_prepare_write(inode, page, from, to,
+// blockPrepareWriteInner is __block_prepare_write(inode, page, from, to,
 // get_block), fs/buffer.c, Linux 2.6.32: map (allocating) the buffers the
 // write [from, to) touches; zero the parts of new blocks outside it; read
 // the blocks it covers only partly; wait for those reads.
-func blockPrepareWrite(t *sim.Task, inode *mm.Inode, page *mm.Page, from, to uint, getBlock GetBlockFunc) int {
+func blockPrepareWriteInner(t *sim.Task, inode *mm.Inode, page *mm.Page, from, to uint, getBlock GetBlockFunc) int {
 	var blockStart, blockEnd uint
 	err := 0
 	var wait []*BufferHead
@@ -126,10 +126,10 @@ func blockPrepareWrite(t *sim.Task, inode *mm.Inode, page *mm.Page, from, to uin
 	return err
 }
 
-// blockCommitWrite is __block_commit_write(inode, page, from, to),
+// blockCommitWriteInner is __block_commit_write(inode, page, from, to),
 // fs/buffer.c, Linux 2.6.32: the buffers written become uptodate and
 // dirty; if every buffer is now uptodate, so is the page.
-func blockCommitWrite(t *sim.Task, inode *mm.Inode, page *mm.Page, from, to uint) int {
+func blockCommitWriteInner(t *sim.Task, inode *mm.Inode, page *mm.Page, from, to uint) int {
 	var blockStart, blockEnd uint
 	partial := false
 	blocksize := uint(1) << inode.Blkbits
@@ -186,7 +186,7 @@ func BlockWriteBegin(t *sim.Task, file any, mapping *mm.AddressSpace, pos int64,
 		t.BUG_ON(!mm.PageLocked(page), page.Obj(), "block_write_begin: page not locked")
 	}
 
-	status = blockPrepareWrite(t, inode, page, start, end, getBlock)
+	status = blockPrepareWriteInner(t, inode, page, start, end, getBlock)
 	if status != 0 {
 		mm.ClearPageUptodate(t, page)
 		if ownpage {
@@ -227,7 +227,7 @@ func BlockWriteEnd(t *sim.Task, file any, mapping *mm.AddressSpace, pos int64, l
 	// flush_dcache_page(page)
 
 	// This could be a short (even 0-length) commit
-	blockCommitWrite(t, inode, page, start, start+copied)
+	blockCommitWriteInner(t, inode, page, start, start+copied)
 	return int(copied)
 }
 
@@ -265,7 +265,7 @@ func GenericWriteEnd(t *sim.Task, file any, mapping *mm.AddressSpace, pos int64,
 // systems).
 func BlockPrepareWrite(t *sim.Task, page *mm.Page, from, to uint, getBlock GetBlockFunc) int {
 	inode := page.Mapping.Host
-	err := blockPrepareWrite(t, inode, page, from, to, getBlock)
+	err := blockPrepareWriteInner(t, inode, page, from, to, getBlock)
 	if err != 0 {
 		mm.ClearPageUptodate(t, page)
 	}
@@ -275,7 +275,7 @@ func BlockPrepareWrite(t *sim.Task, page *mm.Page, from, to uint, getBlock GetBl
 // BlockCommitWrite is block_commit_write(page, from, to).
 func BlockCommitWrite(t *sim.Task, page *mm.Page, from, to uint) int {
 	inode := page.Mapping.Host
-	blockCommitWrite(t, inode, page, from, to)
+	blockCommitWriteInner(t, inode, page, from, to)
 	return 0
 }
 
@@ -285,7 +285,7 @@ func BlockCommitWrite(t *sim.Task, page *mm.Page, from, to uint) int {
 func GenericCommitWrite(t *sim.Task, file any, page *mm.Page, from, to uint) int {
 	inode := page.Mapping.Host
 	pos := int64(page.Index)<<mm.PageCacheShift + int64(to)
-	blockCommitWrite(t, inode, page, from, to)
+	blockCommitWriteInner(t, inode, page, from, to)
 	// No need to use i_size_read() here, the i_size cannot change under
 	// us because we hold i_sem.
 	if pos > mm.ISizeRead(inode) {
@@ -534,7 +534,7 @@ func NobhWritepage(t *sim.Task, page *mm.Page, getBlock GetBlockFunc, wbc *mm.Wr
 	}
 	ret = mpageWritepage(t, page, getBlock, wbc)
 	if ret == errno.EAGAIN.Neg() {
-		ret = blockWriteFullPage(t, inode, page, getBlock, wbc, EndBufferAsyncWrite)
+		ret = blockWriteFullPageInner(t, inode, page, getBlock, wbc, EndBufferAsyncWrite)
 	}
 	return ret
 }

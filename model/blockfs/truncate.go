@@ -18,7 +18,7 @@ import (
 // ext2_discard_prealloc and the two-argument nobh_truncate_page, both
 // read via the search tool as unnamed file texts; 3.2 moved the
 // block-freeing half verbatim into __ext2_truncate_blocks, which
-// ext2TruncateBlocks is, and 2.6.12's differs only in having no
+// ext2TruncateBlocksInner is, and 2.6.12's differs only in having no
 // truncate_mutex and an ext2_discard_prealloc call; the model takes
 // truncate_mutex in every era because its get_block, 2.6.32's, does).
 // block_truncate_page is 2.6.32's; in the 2.6.12 era it computes the
@@ -201,12 +201,12 @@ func ext2FreeBranches(t *sim.Task, inode *mm.Inode, r ptrRun, depth int) {
 	}
 }
 
-// ext2TruncateBlocks is __ext2_truncate_blocks(inode, offset),
+// ext2TruncateBlocksInner is __ext2_truncate_blocks(inode, offset),
 // fs/ext2/inode.c, Linux 3.2 (the body of 2.6.32's ext2_truncate after
 // block_truncate_page): free every block of the file at or past the block
 // that holds byte offset, under truncate_mutex. For LayoutExtent it is
 // extentTruncateBlocks.
-func ext2TruncateBlocks(t *sim.Task, inode *mm.Inode, offset int64) {
+func ext2TruncateBlocksInner(t *sim.Task, inode *mm.Inode, offset int64) {
 	ei := EXT2_I(inode)
 	fs := ei.fs
 	if fs.Opts.Layout == LayoutExtent {
@@ -349,7 +349,7 @@ func cutExtents(list []Extent, from uint64) (kept, removed []Extent) {
 // (the only kind in the model). 3.2's ext2_write_failed calls it to trim
 // the blocks a failed write allocated past i_size.
 func Ext2TruncateBlocks(t *sim.Task, inode *mm.Inode, offset int64) {
-	ext2TruncateBlocks(t, inode, offset)
+	ext2TruncateBlocksInner(t, inode, offset)
 }
 
 // Ext2Truncate is ext2_truncate(inode), fs/ext2/inode.c, Linux 2.6.32
@@ -370,7 +370,7 @@ func Ext2Truncate(t *sim.Task, inode *mm.Inode) {
 	} else {
 		BlockTruncatePage(t, inode.Mapping, size, fs.GetBlock)
 	}
-	ext2TruncateBlocks(t, inode, size)
+	ext2TruncateBlocksInner(t, inode, size)
 	// inode->i_mtime = inode->i_ctime = CURRENT_TIME_SEC; not
 	// inode_needs_sync, so:
 	mm.MarkInodeDirty(t, inode, mm.I_DIRTY)
@@ -396,7 +396,7 @@ func Ext2Setsize(t *sim.Task, inode *mm.Inode, newsize int64) int {
 		return err
 	}
 	mm.TruncateSetsize(t, inode, newsize)
-	ext2TruncateBlocks(t, inode, newsize)
+	ext2TruncateBlocksInner(t, inode, newsize)
 	// inode->i_mtime = inode->i_ctime = CURRENT_TIME_SEC; not
 	// inode_needs_sync, so:
 	mm.MarkInodeDirty(t, inode, mm.I_DIRTY)

@@ -23,7 +23,7 @@ func newEraKernel(w *sim.World, v Version) *Kernel {
 			if !wbc.RangeCyclic && wbc.Start == 0 && wbc.End == 0 {
 				wbc.RangeStart, wbc.RangeEnd = 0, LLONG_MAX
 			}
-			ret := writeCachePages2_6_2x(t, m, wbc, writepageData, m)
+			ret := writeCachePages2x(t, m, wbc, writepageData, m)
 			wbc.RangeStart, wbc.RangeEnd = saved.RangeStart, saved.RangeEnd
 			return ret
 		}

@@ -108,6 +108,11 @@ type Kernel struct {
 	// MpageWritepages is 2.6.12's generic_writepages body,
 	// mpage_writepages(mapping, wbc, NULL), installed by model/mpage.
 	MpageWritepages func(t *sim.Task, m *AddressSpace, wbc *WritebackControl) int
+	// Mpage is model/mpage's per-kernel state (its configuration and
+	// stats), set by mpage.Setup and read only by mpage. It is typed any
+	// because mpage sits above mm in the import ladder; one field per
+	// subsystem that needs one is simpler than a registry keyed by type.
+	Mpage any
 
 	// WriteInode is the superblock's s_op->write_inode, called by the
 	// flusher for inodes with I_DIRTY_SYNC/DATASYNC (nil: none).

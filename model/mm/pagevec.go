@@ -34,18 +34,25 @@ func PagevecAdd(pv *Pagevec, p *Page) int {
 	return PagevecSpace(pv)
 }
 
-// PagevecRelease is pagevec_release(pvec) (lru_add_drain is a no-op: the
-// model's LRU adds are immediate): drop every page's reference.
+// PagevecRelease is pagevec_release(pvec), include/linux/pagevec.h:
+// __pagevec_release if the pagevec holds any page.
 func PagevecRelease(t *sim.Task, pv *Pagevec) {
+	if PagevecCount(pv) != 0 {
+		PagevecReleaseInner(t, pv)
+	}
+}
+
+// PagevecReleaseInner is __pagevec_release(pvec), mm/swap.c: lru_add_drain
+// (a no-op here: the model's LRU adds are immediate), drop every page's
+// reference (release_pages), pagevec_reinit. fs/afs/write.c calls it
+// directly.
+func PagevecReleaseInner(t *sim.Task, pv *Pagevec) {
 	for i := range pv.Nr {
 		PageCacheRelease(t, pv.Pages[i])
 		pv.Pages[i] = nil
 	}
 	PagevecReinit(pv)
 }
-
-// PagevecReleaseNoDrain is __pagevec_release(pvec).
-func PagevecReleaseNoDrain(t *sim.Task, pv *Pagevec) { PagevecRelease(t, pv) }
 
 // PagevecLookup is pagevec_lookup(pvec, mapping, start, nr_pages).
 func PagevecLookup(t *sim.Task, pv *Pagevec, m *AddressSpace, start uint64, nr int) int {

@@ -408,12 +408,12 @@ func TryToReleasePage(t *sim.Task, p *Page, gfp int) int {
 	return 0
 }
 
-// removeMappingLocked is __remove_mapping(mapping, page), mm/vmscan.c,
+// removeMappingInner is __remove_mapping(mapping, page), mm/vmscan.c,
 // Linux 2.6.32: under tree_lock, freeze the count at exactly 2 (the page
 // cache's reference and the caller's; anyone else holding one makes the
 // page busy) and, unless it was redirtied, take it out of the cache. On
 // success the count is left frozen at 0 for the caller to unfreeze.
-func removeMappingLocked(t *sim.Task, mapping *AddressSpace, p *Page) bool {
+func removeMappingInner(t *sim.Task, mapping *AddressSpace, p *Page) bool {
 	if !PageLocked(p) {
 		t.BUG(p.Obj(), "__remove_mapping: page not locked")
 	}
@@ -440,7 +440,7 @@ func removeMappingLocked(t *sim.Task, mapping *AddressSpace, p *Page) bool {
 // unfreeze the count at 1, which drops the page cache's reference and
 // leaves the caller's. Returns 1 if the page was removed.
 func RemoveMapping(t *sim.Task, mapping *AddressSpace, p *Page) int {
-	if removeMappingLocked(t, mapping, p) {
+	if removeMappingInner(t, mapping, p) {
 		p.count = 1 // page_unfreeze_refs(page, 1)
 		return 1
 	}

@@ -233,7 +233,7 @@ func shrinkPageList(t *sim.Task, k *Kernel, pages []*Page) int {
 				continue
 			}
 		}
-		if mapping == nil || !removeMappingLocked(t, mapping, page) {
+		if mapping == nil || !removeMappingInner(t, mapping, page) {
 			goto keepLocked
 		}
 		// __clear_page_locked: nobody else can find the page now

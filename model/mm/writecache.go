@@ -9,7 +9,7 @@ import (
 // WriteCachePages is write_cache_pages(mapping, wbc, writepage, data):
 // walk the mapping's dirty pages and hand each, locked and cleaned, to
 // writepage. It dispatches on the kernel version: the 2.6.2x era's loop
-// (writeCachePages2_6_2x) or the 3.x loop with TOWRITE tagging
+// (writeCachePages2x) or the 3.x loop with TOWRITE tagging
 // (writeCachePages3x, also used for the afs-2.6.3x kernel, whose 2.6.35+
 // write_cache_pages already tags). 2.6.12 has no write_cache_pages: its
 // loop is __mpage_writepages in model/mpage; calling this there is a
@@ -21,11 +21,11 @@ func WriteCachePages(t *sim.Task, m *AddressSpace, wbc *WritebackControl, writep
 	case V3x, VAFS:
 		return writeCachePages3x(t, m, wbc, writepage, data)
 	default:
-		return writeCachePages2_6_2x(t, m, wbc, writepage, data)
+		return writeCachePages2x(t, m, wbc, writepage, data)
 	}
 }
 
-// writeCachePages2_6_2x is write_cache_pages, mm/page-writeback.c, Linux
+// writeCachePages2x is write_cache_pages, mm/page-writeback.c, Linux
 // 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d, read via the search tool; the
 // loop of 2.6.29 to 2.6.34: done_index, cycled, the local nr_to_write,
 // no_nrwrite_index_update, and the nonblocking congestion bail-out). The
@@ -33,7 +33,7 @@ func WriteCachePages(t *sim.Task, m *AddressSpace, wbc *WritebackControl, writep
 // under the page lock; Linux 2.6.23's text read in torvalds/linux
 // 00128188) is not modelled. It walks PAGECACHE_TAG_DIRTY from
 // writeback_index (range_cyclic) or range_start, a pagevec at a time.
-func writeCachePages2_6_2x(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl, writepage WritepageFunc, data any) int {
+func writeCachePages2x(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl, writepage WritepageFunc, data any) int {
 	t.Enter("write_cache_pages")
 	defer t.Leave()
 	k := mapping.Host.Kernel
@@ -453,14 +453,14 @@ func WriteOnePage(t *sim.Task, p *Page, wait bool) int {
 	return ret
 }
 
-// FilemapFdatawriteRangeMode is __filemap_fdatawrite_range(mapping, start,
+// FilemapFdatawriteRangeInner is __filemap_fdatawrite_range(mapping, start,
 // end, sync_mode), mm/filemap.c: Linux 2.6.32 (zybsyzlz/linux-2.6.32
 // ec78931d and Edgar86/boston-2.6.32.x fc2d0360, read via the search
 // tool; 3.0's is the same) (nr_to_write LONG_MAX, range_start/range_end)
 // for 2.6.2x and 3.x; 2.6.12's version asks for
 // nrpages*2 pages and passes the range in wbc->start/end, where 0,0 means
 // the whole file.
-func FilemapFdatawriteRangeMode(t *sim.Task, mapping *AddressSpace, start, end int64, syncMode WritebackSyncMode) int {
+func FilemapFdatawriteRangeInner(t *sim.Task, mapping *AddressSpace, start, end int64, syncMode WritebackSyncMode) int {
 	t.Enter("__filemap_fdatawrite_range")
 	defer t.Leave()
 	wbc := &WritebackControl{SyncMode: syncMode, NrToWrite: LLONG_MAX, RangeStart: start, RangeEnd: end}
@@ -480,18 +480,18 @@ func FilemapFdatawriteRangeMode(t *sim.Task, mapping *AddressSpace, start, end i
 // FilemapFdatawrite is filemap_fdatawrite(mapping): start integrity
 // writeback (WB_SYNC_ALL) of the whole file.
 func FilemapFdatawrite(t *sim.Task, mapping *AddressSpace) int {
-	return FilemapFdatawriteRangeMode(t, mapping, 0, LLONG_MAX, WB_SYNC_ALL)
+	return FilemapFdatawriteRangeInner(t, mapping, 0, LLONG_MAX, WB_SYNC_ALL)
 }
 
 // FilemapFdatawriteRange is filemap_fdatawrite_range(mapping, start, end).
 func FilemapFdatawriteRange(t *sim.Task, mapping *AddressSpace, start, end int64) int {
-	return FilemapFdatawriteRangeMode(t, mapping, start, end, WB_SYNC_ALL)
+	return FilemapFdatawriteRangeInner(t, mapping, start, end, WB_SYNC_ALL)
 }
 
 // FilemapFlush is filemap_flush(mapping): a mostly non-blocking flush
 // (WB_SYNC_NONE), not for data integrity.
 func FilemapFlush(t *sim.Task, mapping *AddressSpace) int {
-	return FilemapFdatawriteRangeMode(t, mapping, 0, LLONG_MAX, WB_SYNC_NONE)
+	return FilemapFdatawriteRangeInner(t, mapping, 0, LLONG_MAX, WB_SYNC_NONE)
 }
 
 // WaitOnPageWritebackRange is wait_on_page_writeback_range(mapping, start,
@@ -653,7 +653,7 @@ func FilemapWriteAndWaitRange(t *sim.Task, mapping *AddressSpace, lstart, lend i
 		if mutant.On("fsync-sync-none") { // mutant: ee53a891f474 "mm: do_sync_mapping_range integrity fix" undone
 			mode = WB_SYNC_NONE
 		}
-		err = FilemapFdatawriteRangeMode(t, mapping, lstart, lend, mode)
+		err = FilemapFdatawriteRangeInner(t, mapping, lstart, lend, mode)
 		// See the comment of filemap_write_and_wait()
 		if err != errno.EIO.Neg() {
 			k := mapping.Host.Kernel

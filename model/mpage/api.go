@@ -55,5 +55,5 @@ func MpageWritepages(t *sim.Task, mapping *mm.AddressSpace, wbc *mm.WritebackCon
 // locked, cleaned page in a bio of its own; -EAGAIN (and the page still
 // locked) if it is not simple enough.
 func MpageWritepage(t *sim.Task, page *mm.Page, getBlock block.GetBlockFunc, wbc *mm.WritebackControl) int {
-	return mpageWritepageOne(t, stateOf(page.Mapping.Host.Kernel), page, getBlock, wbc)
+	return mpageWritepage(t, stateOf(page.Mapping.Host.Kernel), page, getBlock, wbc)
 }

@@ -11,10 +11,10 @@ import (
 // the whole bio is done, one handler per direction. A write error sets
 // AS_EIO on the mapping as well as PG_error.
 
-// mpageEndIORead is mpage_end_io_read(bio, err), mpage-2.6.2x.c:40-57,
+// mpageEndIORead2x is mpage_end_io_read(bio, err), mpage-2.6.2x.c:40-57,
 // 2.6.2x: mark every page uptodate (or not uptodate and PG_error) and
 // unlock it, last page first.
-func mpageEndIORead(t *sim.Task, bio *block.Bio, err int) {
+func mpageEndIORead2x(t *sim.Task, bio *block.Bio, err int) {
 	t.EnterAt("mpage_end_io_read", "mpage-2.6.2x.c:40")
 	defer t.Leave()
 	uptodate := block.BioFlagged(bio, block.BIO_UPTODATE)
@@ -32,10 +32,10 @@ func mpageEndIORead(t *sim.Task, bio *block.Bio, err int) {
 	block.BioPut(t, bio)
 }
 
-// mpageEndIOWrite is mpage_end_io_write(bio, err), mpage-2.6.2x.c:58-74,
+// mpageEndIOWrite2x is mpage_end_io_write(bio, err), mpage-2.6.2x.c:58-74,
 // 2.6.2x: on failure set PG_error and AS_EIO on the page's mapping (if it
 // still has one, lines 66-70); end writeback on every page, last first.
-func mpageEndIOWrite(t *sim.Task, bio *block.Bio, err int) {
+func mpageEndIOWrite2x(t *sim.Task, bio *block.Bio, err int) {
 	t.EnterAt("mpage_end_io_write", "mpage-2.6.2x.c:58")
 	defer t.Leave()
 	uptodate := block.BioFlagged(bio, block.BIO_UPTODATE)
@@ -57,9 +57,9 @@ func mpageEndIOWrite(t *sim.Task, bio *block.Bio, err int) {
 func mpageBioSubmit2x(t *sim.Task, rw uint64, bio *block.Bio) *block.Bio {
 	t.EnterAt("mpage_bio_submit", "mpage-2.6.2x.c:75")
 	defer t.Leave()
-	bio.EndIO = mpageEndIORead
+	bio.EndIO = mpageEndIORead2x
 	if rw == block.WRITE {
-		bio.EndIO = mpageEndIOWrite
+		bio.EndIO = mpageEndIOWrite2x
 	}
 	block.SubmitBio(t, rw, bio)
 	return nil

@@ -2,10 +2,7 @@ package mpage
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
-	"weak"
 
 	"github.com/wbsim/wbsim/model/block"
 	"github.com/wbsim/wbsim/model/mm"
@@ -174,29 +171,21 @@ type Stats struct {
 }
 
 // state is the per-kernel mpage state: the configuration and the stats.
+// It lives on the kernel (mm.Kernel.Mpage), so worlds run side by side on
+// the explorer's workers share nothing and it goes when the kernel goes.
 type state struct {
 	cfg     Config
 	stats   Stats
-	version mm.Version // the kernel's, refreshed by stateOf (the state must not point to the kernel)
+	version mm.Version // the kernel's, refreshed by stateOf
 }
-
-// states maps a kernel to its state. The key is weak and the entry is
-// deleted when the kernel is collected, so worlds run side by side on the
-// explorer's workers share nothing and leave nothing behind. This stands in
-// for a per-kernel field that mm.Kernel does not have.
-var states sync.Map // weak.Pointer[mm.Kernel] -> *state
 
 // Setup configures mpage for kernel k and installs Kernel.MpageWritepages
 // (2.6.12's generic_writepages is mpage_writepages(mapping, wbc, NULL)).
 // Calling it again replaces the configuration and resets the stats. A
 // kernel that was never set up runs the seeds with no fixes.
 func Setup(k *mm.Kernel, cfg Config) {
-	st := &state{cfg: cfg, version: k.Version}
+	k.Mpage = &state{cfg: cfg, version: k.Version}
 	k.WBIntegrityError = cfg.Fixes.WBIntegrityError // write_cache_pages' share of the switch
-	key := weak.Make(k)
-	if _, loaded := states.Swap(key, st); !loaded {
-		runtime.AddCleanup(k, func(key weak.Pointer[mm.Kernel]) { states.Delete(key) }, key)
-	}
 	k.TowriteTagging = cfg.Fixes.TowriteTagging
 	k.MpageWritepages = func(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackControl) int {
 		return MpageWritepages(t, m, wbc, nil)
@@ -205,15 +194,12 @@ func Setup(k *mm.Kernel, cfg Config) {
 
 // stateOf is k's state, made with the default configuration on first use.
 func stateOf(k *mm.Kernel) *state {
-	key := weak.Make(k)
-	if v, ok := states.Load(key); ok {
-		st := v.(*state)
-		st.version = k.Version
-		return st
+	if k.Mpage == nil {
+		Setup(k, Config{})
 	}
-	Setup(k, Config{})
-	v, _ := states.Load(key)
-	return v.(*state)
+	st := k.Mpage.(*state)
+	st.version = k.Version
+	return st
 }
 
 // ConfigOf is the configuration in force for kernel k.
@@ -253,9 +239,9 @@ var (
 		"mpage-2.6.12.numbered.c:99", "mpage-2.6.2x.c:83", "mpage-3.x.c:81"}
 	citeMapBufferToPage = seedCite{"map_buffer_to_page",
 		"mpage-2.6.12.numbered.c:130", "mpage-2.6.2x.c:110", "mpage-3.x.c:112"}
-	citeMpageWritepage = seedCite{"__mpage_writepage",
+	citeMpageWritepageInner = seedCite{"__mpage_writepage",
 		"mpage-2.6.12.numbered.c:389", "mpage-2.6.2x.c:410", "mpage-3.x.c:443"}
-	citeMpageWritepageOne = seedCite{"mpage_writepage",
+	citeMpageWritepage = seedCite{"mpage_writepage",
 		"mpage-2.6.12.numbered.c:758", "mpage-2.6.2x.c:639", "mpage-3.x.c:700"}
 	// 2.6.2x and 3.x share the read path; 2.6.12 has its own
 	// (readpage_2_6_12.go), so these have no 2.6.12 cite.

@@ -94,8 +94,8 @@ func isDefinition(lines map[int]string, n int) bool {
 func TestSeedCites(t *testing.T) {
 	type cite struct{ fn, cite string }
 	var cites []cite
-	for _, c := range []*seedCite{&citeMpageAlloc, &citeMapBufferToPage, &citeMpageWritepage,
-		&citeMpageWritepageOne, &citeDoMpageReadpage, &citeMpageReadpages, &citeMpageReadpage} {
+	for _, c := range []*seedCite{&citeMpageAlloc, &citeMapBufferToPage, &citeMpageWritepageInner,
+		&citeMpageWritepage, &citeDoMpageReadpage, &citeMpageReadpages, &citeMpageReadpage} {
 		for _, s := range []string{c.v2612, c.v2x, c.v3x} {
 			if s != "" {
 				cites = append(cites, cite{c.fn, s})

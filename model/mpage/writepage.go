@@ -37,10 +37,10 @@ type mpageData struct {
 // mpageWritepageT is __mpage_writepage as the writepage_t callback that
 // write_cache_pages calls (2.6.2x, 3.x): data is the *mpageData.
 func mpageWritepageT(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, data any) int {
-	return mpageWritepage(t, page, wbc, data.(*mpageData))
+	return mpageWritepageInner(t, page, wbc, data.(*mpageData))
 }
 
-// mpageWritepage is __mpage_writepage, one body for the three eras:
+// mpageWritepageInner is __mpage_writepage, one body for the three eras:
 // mpage-2.6.12.numbered.c:389-602 (2.6.12), mpage-2.6.2x.c:410-598
 // (2.6.2x), mpage-3.x.c:443-651 (3.x). The eras differ in
 //
@@ -66,8 +66,8 @@ func mpageWritepageT(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, data 
 // continuing the bio's, joins the bio: its buffers are cleaned, it is set
 // under writeback and unlocked. Anything else submits the bio and goes to
 // ->writepage ("confused"), or returns -EAGAIN for mpage_writepage.
-func mpageWritepage(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *mpageData) int {
-	t.EnterAt("__mpage_writepage", citeMpageWritepage.at(mpd.st.version))
+func mpageWritepageInner(t *sim.Task, page *mm.Page, wbc *mm.WritebackControl, mpd *mpageData) int {
+	t.EnterAt("__mpage_writepage", citeMpageWritepageInner.at(mpd.st.version))
 	defer t.Leave()
 	st := mpd.st
 	bio := mpd.bio
@@ -293,15 +293,15 @@ out:
 	return *ret
 }
 
-// mpageWritepageOne is mpage_writepage(page, get_block, wbc):
+// mpageWritepage is mpage_writepage(page, get_block, wbc):
 // mpage-2.6.12.numbered.c:758-770 (2.6.12), mpage-2.6.2x.c:639-652
 // (2.6.2x), mpage-3.x.c:700-713 (3.x), the same in all three: write one
 // locked page through __mpage_writepage without a fallback (writepage_fn
 // NULL, use_writepage 0: -EAGAIN if the page is not simple), then submit
 // the bio.
-func mpageWritepageOne(t *sim.Task, st *state, page *mm.Page, getBlock block.GetBlockFunc,
+func mpageWritepage(t *sim.Task, st *state, page *mm.Page, getBlock block.GetBlockFunc,
 	wbc *mm.WritebackControl) int {
-	t.EnterAt("mpage_writepage", citeMpageWritepageOne.at(st.version))
+	t.EnterAt("mpage_writepage", citeMpageWritepage.at(st.version))
 	defer t.Leave()
 	mpd := mpageData{
 		bio:            nil,
@@ -310,7 +310,7 @@ func mpageWritepageOne(t *sim.Task, st *state, page *mm.Page, getBlock block.Get
 		useWritepage:   false,
 		st:             st,
 	}
-	ret := mpageWritepage(t, page, wbc, &mpd)
+	ret := mpageWritepageInner(t, page, wbc, &mpd)
 	if mpd.bio != nil {
 		mpageBioSubmit(t, st, block.WRITE, mpd.bio)
 	}

@@ -15,10 +15,10 @@ func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *
 	t.EnterAt("mpage_writepages", "mpage-2.6.12.numbered.c:627")
 	defer t.Leave()
 	_, hasWritepage := mapping.AOps.(mm.WritepageOp)
-	return mpageWritepagesLoop2612(t, st, mapping, wbc, getBlock, hasWritepage)
+	return mpageWritepagesInner2612(t, st, mapping, wbc, getBlock, hasWritepage)
 }
 
-// mpageWritepagesLoop2612 is __mpage_writepages(mapping, wbc, get_block,
+// mpageWritepagesInner2612 is __mpage_writepages(mapping, wbc, get_block,
 // writepage_fn), mpage-2.6.12.numbered.c:635-753, 2.6.12: the loop that
 // later became write_cache_pages. It walks the pages tagged DIRTY from
 // mapping->writeback_index (WB_SYNC_NONE), from 0 (WB_SYNC_ALL) or over
@@ -69,7 +69,7 @@ func mpageWritepages2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *
 // in 2.6.12 every such error is also set on the mapping (595-600,
 // 717-723), which do_fsync's filemap_fdatawait reports, so no caller
 // loses it (TestLoop2612ErrorStaysSet).
-func mpageWritepagesLoop2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
+func mpageWritepagesInner2612(t *sim.Task, st *state, mapping *mm.AddressSpace, wbc *mm.WritebackControl,
 	getBlock block.GetBlockFunc, hasWritepageFn bool) int {
 	t.EnterAt("__mpage_writepages", "mpage-2.6.12.numbered.c:635")
 	defer t.Leave()
@@ -184,7 +184,7 @@ retry:
 				// bio = __mpage_writepage(bio, page, get_block,
 				// &last_block_in_bio, &ret, wbc, writepage_fn): ret
 				// changes only if the page is confused (586-590).
-				mpageWritepage(t, page, wbc, &mpd)
+				mpageWritepageInner(t, page, wbc, &mpd)
 			}
 			// if (ret || (--(wbc->nr_to_write) <= 0)) done = 1;
 			switch {

@@ -165,7 +165,7 @@ func syncFilesystem(t *sim.Task, sb *SuperBlock, wait int) int {
 	if op, ok := sb.Op.(SyncFsOp); ok {
 		op.SyncFs(t, sb, wait)
 	}
-	return syncBlockdev(t, sb.BdevMapping, wait)
+	return syncBlockdevInner(t, sb.BdevMapping, wait)
 }
 
 // WritebackInodesSb is writeback_inodes_sb(sb), fs/fs-writeback.c, Linux
@@ -222,11 +222,11 @@ func waitSbInodes(t *sim.Task, sb *SuperBlock) {
 	k.InodeLock.Unlock(t)
 }
 
-// syncBlockdev is __sync_blockdev(bdev, wait), fs/sync.c, Linux 2.6.32:
+// syncBlockdevInner is __sync_blockdev(bdev, wait), fs/sync.c, Linux 2.6.32:
 // start writeback of the block device's buffer cache (filemap_flush), or
 // with wait, write and wait on it (sync_blockdev, filemap_write_and_wait).
 // No block device: 0.
-func syncBlockdev(t *sim.Task, bdMapping *mm.AddressSpace, wait int) int {
+func syncBlockdevInner(t *sim.Task, bdMapping *mm.AddressSpace, wait int) int {
 	if bdMapping == nil {
 		return 0
 	}

@@ -278,15 +278,15 @@ func Fput(t *sim.Task, f *File) {
 		t.BUG(f.Obj(), "fput: file count below zero")
 	}
 	if f.count == 0 {
-		fput(t, f)
+		fputInner(t, f)
 	}
 }
 
-// fput is __fput(file), fs/file_table.c, Linux 2.6.32: the last
+// fputInner is __fput(file), fs/file_table.c, Linux 2.6.32: the last
 // reference is gone; ->release, then the file leaves s_files. (fsnotify,
 // eventpoll, flock, fasync, security and the write-access count have no
 // model.)
-func fput(t *sim.Task, f *File) {
+func fputInner(t *sim.Task, f *File) {
 	t.Enter("__fput")
 	defer t.Leave()
 	if op, ok := f.Op.(ReleaseOp); ok {

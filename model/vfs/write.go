@@ -304,7 +304,7 @@ func genericFileBufferedWrite2612(t *sim.Task, iocb *Kiocb, data content.Bytes, 
 
 		// fault_in_pages_readable(buf, bytes): the model's source never
 		// faults.
-		page = grabCachePage2612(t, mapping, index, &cachedPage, &lruPvec)
+		page = grabCachePageInner2612(t, mapping, index, &cachedPage, &lruPvec)
 		if page == nil {
 			status = int64(errno.ENOMEM.Neg())
 			break
@@ -372,11 +372,11 @@ func genericFileBufferedWrite2612(t *sim.Task, iocb *Kiocb, data content.Bytes, 
 	return status
 }
 
-// grabCachePage2612 is __grab_cache_page(mapping, index, cached_page,
+// grabCachePageInner2612 is __grab_cache_page(mapping, index, cached_page,
 // lru_pvec), mm/filemap.c, 2.6.12: the locked page at index, or a new one
 // (the cached page, allocated once) added to the page cache; a new page
 // goes to the LRU later through lru_pvec, which holds a reference on it.
-func grabCachePage2612(t *sim.Task, mapping *mm.AddressSpace, index uint64, cachedPage **mm.Page,
+func grabCachePageInner2612(t *sim.Task, mapping *mm.AddressSpace, index uint64, cachedPage **mm.Page,
 	lruPvec *mm.Pagevec) *mm.Page {
 	for {
 		page := mm.FindLockPage(t, mapping, index)
