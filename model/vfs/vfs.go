@@ -236,7 +236,7 @@ func FileRaStateInit(ra *FileRaState, mapping *mm.AddressSpace) {
 // as the patch against linux-2.6.12/fs/open.c via the search tool), so a
 // 2.6.12 trace names dentry_open.
 func Open(t *sim.Task, ino *Inode, mode FMode, cred any) (*File, int) {
-	if ino.I.Kernel.Version == mm.V2_6_12 {
+	if !ino.I.Kernel.Era().DunderDentryOpen {
 		t.Enter("dentry_open")
 	} else {
 		t.Enter("__dentry_open")
