@@ -98,7 +98,8 @@ type Era struct {
 	// (pgoff_t), which wraps on a 32-bit kernel.
 	IblockSectorT bool
 	// NewTruncateSequence: ext2 has no ->truncate; ext2_setattr calls
-	// ext2_setsize and a failed write_begin calls ext2_write_failed
+	// ext2_setsize, a failed write_begin calls ext2_write_failed, and
+	// notify_change falls back to simple_setattr (fs/attr.c)
 	// (fs/ext2/inode.c, "ext2: convert to new truncate sequence", 2.6.36;
 	// read in 3.2). 2.6.12 and 2.6.32 use inode_setattr, vmtruncate and
 	// ext2_truncate.
@@ -125,6 +126,42 @@ type Era struct {
 	// DunderDentryOpen: open goes through __dentry_open, fs/open.c (split
 	// out in 2.6.14); 2.6.12's dentry_open does the work itself.
 	DunderDentryOpen bool
+	// DoGenericFileRead: the buffered read loop is 2.6.32's
+	// do_generic_file_read, mm/filemap.c; 2.6.12's is
+	// do_generic_mapping_read.
+	DoGenericFileRead bool
+	// DoLinearFault: a fault on a file page with no pte goes through
+	// do_linear_fault and __do_fault, mm/memory.c (2.6.32); 2.6.12's
+	// do_no_page.
+	DoLinearFault bool
+	// DirtyAtFault: a shared writable file page is dirtied at fault time
+	// and page_mkclean cleans its pte when writeback starts (mm/memory.c,
+	// "mm: tracking shared dirty pages", 2.6.19); 2.6.12's unmap_region
+	// moves a dirty pte's bit to the page (zap_pte_range).
+	DirtyAtFault bool
+	// MsyncFsyncs: msync(MS_SYNC), mm/msync.c, calls vfs_fsync on the
+	// file (2.6.32, 3.2); 2.6.12's msync_interval runs filemap_sync
+	// and, for MS_SYNC, filemap_fdatawrite, ->fsync and filemap_fdatawait,
+	// none under i_sem.
+	MsyncFsyncs bool
+	// TruncateAttrFile: do_truncate(dentry, length, time_attrs, filp),
+	// fs/open.c, passes the caller's time attributes and the file
+	// (2.6.32); 2.6.12's do_truncate(dentry, length) passes
+	// ATTR_SIZE|ATTR_CTIME and no file.
+	TruncateAttrFile bool
+	// VfsFsync: fsync(2) goes through vfs_fsync, fs/sync.c (2.6.32, 3.2);
+	// 2.6.12's sys_fsync, fs/buffer.c, does the work itself
+	// (filemap_fdatawrite, ->fsync under i_sem, filemap_fdatawait).
+	VfsFsync bool
+	// FsyncRange: ->fsync(file, start, end, datasync) writes and waits on
+	// the range itself and vfs_fsync_range only calls it (fs/sync.c, 3.1
+	// on; read in 3.2); 2.6.31 to 3.0's (2.6.32 and 2.6.35 read) write
+	// and wait on the range, then call ->fsync under i_mutex.
+	FsyncRange bool
+	// SyncWakesFlusher: sync(2), fs/sync.c, wakes the flusher threads and
+	// runs sync_filesystems(0) then (1) (2.6.32, 3.2); 2.6.12's sys_sync
+	// is do_sync(1).
+	SyncWakesFlusher bool
 }
 
 // EraRow is one row of the era table: a modelled kernel and what it can do.
@@ -157,6 +194,13 @@ var Eras = []EraRow{
 		ReleaseTruncateMutex:    true,
 		PageMkwrite:             true,
 		DunderDentryOpen:        true,
+		DoGenericFileRead:       true,
+		DoLinearFault:           true,
+		DirtyAtFault:            true,
+		MsyncFsyncs:             true,
+		TruncateAttrFile:        true,
+		VfsFsync:                true,
+		SyncWakesFlusher:        true,
 	}},
 	{V3x, Era{
 		WriteCachePages:         true,
@@ -184,6 +228,14 @@ var Eras = []EraRow{
 		PageMkwrite:             true,
 		MkwriteWaitsWriteback:   true,
 		DunderDentryOpen:        true,
+		DoGenericFileRead:       true,
+		DoLinearFault:           true,
+		DirtyAtFault:            true,
+		MsyncFsyncs:             true,
+		TruncateAttrFile:        true,
+		VfsFsync:                true,
+		SyncWakesFlusher:        true,
+		FsyncRange:              true,
 	}},
 	// afs-2.6.3x is Linux 2.6.35's page cache (towrite tagging) with the
 	// 3.x mm texts the model shares with it; its block-layer and ext2
@@ -207,6 +259,13 @@ var Eras = []EraRow{
 		ReleaseTruncateMutex:    true,
 		PageMkwrite:             true,
 		DunderDentryOpen:        true,
+		DoGenericFileRead:       true,
+		DoLinearFault:           true,
+		DirtyAtFault:            true,
+		MsyncFsyncs:             true,
+		TruncateAttrFile:        true,
+		VfsFsync:                true,
+		SyncWakesFlusher:        true,
 	}},
 }
 

@@ -7,7 +7,7 @@
 // i_size), and a shared mapping's vm_operations with block_page_mkwrite.
 //
 // Versions: fs/ext2/file.c, inode.c and super.c of Linux 2.6.12, 2.6.32
-// and 3.2 as the kernel's era says (mm.Kernel.Version); fs/buffer.c's
+// and 3.2 as the kernel's era table row says (mm.Kernel.Era); fs/buffer.c's
 // block_page_mkwrite of 2.6.32 and 3.2.
 //
 // Where the model departs from ext2:
@@ -284,10 +284,10 @@ func (o fileOps) Mmap(t *sim.Task, f *vfs.File, vma *vfs.VMArea) int {
 func (o fileOps) Fsync(t *sim.Task, f *vfs.File, start, end int64, datasync int) int {
 	inode := f.Mapping.Host
 	fs := o.info.fs
-	switch inode.Kernel.Version {
-	case mm.V2_6_12:
+	switch era := inode.Kernel.Era(); {
+	case !era.VfsFsync:
 		return ext2SyncFile(t, inode, fs, datasync)
-	case mm.V3x:
+	case era.FsyncRange:
 		return ext2Fsync3x(t, f, fs, start, end, datasync)
 	}
 	return simpleFsync(t, inode, fs, datasync)
