@@ -35,6 +35,11 @@ type Era struct {
 	// wbc->start/end, 0,0 meaning the whole file; from 2.6.2x (2.6.32,
 	// read) nr_to_write is LONG_MAX with range_start/range_end.
 	FdatawriteWholeFile bool
+	// WbcStartEnd: writeback_control, include/linux/writeback.h, carries
+	// a range in start and end, 0 and 0 meaning the whole file, and a
+	// WB_SYNC_NONE call over the whole file is a cyclic pass (2.6.12);
+	// 2.6.32's and 3.2's have range_start, range_end and range_cyclic.
+	WbcStartEnd bool
 	// WriteAndWaitAfterError: filemap_write_and_wait, mm/filemap.c,
 	// waits even after a write error other than -EIO (2.6.32, 3.0, read);
 	// 2.6.12's waits only if the write returned 0.
@@ -178,6 +183,7 @@ var Eras = []EraRow{
 		WbcForWritepages:    true,
 		EndIOBytesDone:      true,
 		PrepareWrite:        true,
+		WbcStartEnd:         true,
 	}},
 	{V2_6_2x, Era{
 		WriteCachePages:         true,
