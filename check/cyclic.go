@@ -68,7 +68,7 @@ func IsCyclic(m *mm.AddressSpace, wbc *mm.WritebackControl) bool {
 	if wbc.RangeCyclic {
 		return true
 	}
-	return m.Host != nil && m.Host.Kernel != nil && m.Host.Kernel.Version == mm.V2_6_12 && wbc.Start == 0 && wbc.End == 0
+	return m.Host != nil && m.Host.Kernel != nil && m.Host.Kernel.Era().WbcStartEnd && wbc.Start == 0 && wbc.End == 0
 }
 
 // Begin starts watching a ->writepages call on m with wbc, if it is a

@@ -116,7 +116,7 @@ func (c *Writepages) observe(_ *sim.World, ev *sim.Event) {
 // for a range_cyclic call, else range_start..range_end.
 func syncRange(m *mm.AddressSpace, wbc *mm.WritebackControl) (first, last uint64) {
 	all := ^uint64(0)
-	if m.Host != nil && m.Host.Kernel != nil && m.Host.Kernel.Version == mm.V2_6_12 {
+	if m.Host != nil && m.Host.Kernel != nil && m.Host.Kernel.Era().WbcStartEnd {
 		if wbc.Start == 0 && wbc.End == 0 {
 			return 0, all
 		}

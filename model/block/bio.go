@@ -215,7 +215,7 @@ func BioPut(t *sim.Task, bio *Bio) {
 // min(max_segments, max_sectors/(PAGE_SIZE>>9)+1, BIO_MAX_PAGES).
 func BioGetNrVecs(bdev *BlockDevice) int {
 	q := bdev.Limits
-	if bdev.K != nil && bdev.K.Version == mm.V3x {
+	if bdev.K != nil && bdev.K.Era().BioNrVecsMaxSegments {
 		nrPages := min(q.MaxSegments, q.MaxSectors/(mm.PageSize>>9)+1)
 		return int(min(nrPages, BIO_MAX_PAGES))
 	}

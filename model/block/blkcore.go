@@ -194,7 +194,7 @@ func (q *BlockDevice) endRequest(t *sim.Task, rq *Request) {
 		t.BUG(rq.Obj(), "request %d completed twice", rq.id)
 	}
 	rq.done = true
-	if q.K.Version == mm.V2_6_12 {
+	if !q.K.Era().BlkEndRequest {
 		t.Enter("end_that_request_first") // blk_end_request came in 2.6.25
 	} else {
 		t.Enter("blk_end_request")
@@ -348,7 +348,7 @@ func BlkdevIssueFlush(t *sim.Task, bdev *BlockDevice) int {
 		}
 		wait.Complete(t)
 	}
-	if bdev.K != nil && bdev.K.Version == mm.V2_6_12 {
+	if bdev.K != nil && bdev.K.Era().EndIOBytesDone {
 		bio.EndIO2612 = func(t *sim.Task, bio *Bio, bytesDone uint, err int) int {
 			bio.EndIO(t, bio, err)
 			return 0
@@ -357,7 +357,7 @@ func BlkdevIssueFlush(t *sim.Task, bdev *BlockDevice) int {
 	bio.Bdev = bdev
 	BioGet(bio)
 	rw := uint64(WRITE_BARRIER)
-	if bdev.K != nil && bdev.K.Version == mm.V3x {
+	if bdev.K != nil && bdev.K.Era().WriteFlush {
 		rw = WRITE_FLUSH // 2.6.37+: an empty REQ_FLUSH instead of a barrier
 	}
 	SubmitBio(t, rw, bio)

@@ -686,7 +686,7 @@ func SubmitBh(t *sim.Task, rw uint64, bh *BufferHead) int {
 	bio.Idx = 0
 	bio.Size = bh.Size
 
-	if l := layerOf(t); l != nil && l.K.Version == mm.V2_6_12 {
+	if l := layerOf(t); l != nil && l.K.Era().EndIOBytesDone {
 		bio.EndIO2612 = endBioBhIoSync2612
 	} else {
 		bio.EndIO = endBioBhIoSync

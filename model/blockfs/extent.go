@@ -26,7 +26,7 @@ func extentGetBlock(t *sim.Task, inode *mm.Inode, iblock uint64, bh *block.Buffe
 	ei := EXT2_I(inode)
 	fs := ei.fs
 	maxBlocks := uint64(bh.Size >> inode.Blkbits)
-	if inode.Kernel.Version == mm.V2_6_12 || maxBlocks == 0 {
+	if !inode.Kernel.Era().GetBlockMaps || maxBlocks == 0 {
 		maxBlocks = 1
 	}
 	maxBlocks = min(maxBlocks, MaxExtentLen)
@@ -105,7 +105,7 @@ func extentGetBlock(t *sim.Task, inode *mm.Inode, iblock uint64, bh *block.Buffe
 // names). An empty ext2 name means ext2 does that work inline, in its
 // caller.
 func extentFn(inode *mm.Inode, ext4, ext2 string) string {
-	if inode.Kernel.Version == mm.V2_6_12 {
+	if !inode.Kernel.Era().Ext4Names {
 		return ext2
 	}
 	return ext4

@@ -545,7 +545,7 @@ func ext2GetBlock(t *sim.Task, inode *mm.Inode, iblock uint64, bhResult *block.B
 	t.Enter("ext2_get_block")
 	defer t.Leave()
 	maxBlocks := uint64(bhResult.Size >> inode.Blkbits)
-	if inode.Kernel.Version == mm.V2_6_12 {
+	if !inode.Kernel.Era().GetBlockMaps {
 		maxBlocks = 1
 	}
 	ret := ext2GetBlocks(t, inode, iblock, maxBlocks, bhResult, create)

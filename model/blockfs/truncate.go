@@ -417,7 +417,7 @@ func (fs *Fs) SetSize(t *sim.Task, ei *Inode, newsize int64) int {
 	if newsize < 0 {
 		return errno.EINVAL.Neg()
 	}
-	if fs.K.Version == mm.V3x {
+	if fs.K.Era().NewTruncateSequence {
 		return Ext2Setsize(t, inode, newsize)
 	}
 	InstallTruncate(inode)
@@ -428,7 +428,7 @@ func (fs *Fs) SetSize(t *sim.Task, ei *Inode, newsize int64) int {
 // inode to ext2_truncate, as ext2_file_inode_operations has it in the
 // 2.6.x eras (3.x has no ->truncate: ext2_setsize does the work).
 func InstallTruncate(inode *mm.Inode) {
-	if inode.Kernel.Version != mm.V3x {
+	if !inode.Kernel.Era().NewTruncateSequence {
 		inode.IOpTruncate = Ext2Truncate
 	}
 }
@@ -469,7 +469,7 @@ func BlockTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBlo
 	}
 
 	length = blocksize - length
-	if k.Version == mm.V2_6_12 {
+	if !k.Era().IblockSectorT {
 		iblock = k.ULong(index << (mm.PageCacheShift - inode.Blkbits)) // pgoff_t iblock
 	} else {
 		iblock = index << (mm.PageCacheShift - inode.Blkbits) // (sector_t)index << ...
@@ -566,7 +566,7 @@ func NobhTruncatePage(t *sim.Task, mapping *mm.AddressSpace, from int64, getBloc
 
 	length = blocksize - length
 	iblock = index << (mm.PageCacheShift - inode.Blkbits) // (sector_t)index << ...
-	if k.Version == mm.V2_6_12 {
+	if !k.Era().IblockSectorT {
 		iblock = k.ULong(iblock)
 	}
 

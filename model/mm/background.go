@@ -131,7 +131,7 @@ func WakeupFlusherThreads(t *sim.Task, k *Kernel, nrPages int64) {
 // adds; otherwise the same (no highmem in the model).
 func GetDirtyLimits(k *Kernel) (background, dirty int64) {
 	available := k.TotalRAMPages + 1 // determine_dirtyable_memory never returns 0
-	if k.Version == V2_6_12 {
+	if !k.Era().DirtyableMemoryPlusOne {
 		available = k.TotalRAMPages // unsigned long available_memory = total_pages
 	}
 	const unmappedRatio = 100
@@ -350,7 +350,7 @@ func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int 
 		// writeback-for-data-integrity, move it to the old end so that
 		// writeback can proceed with the other inodes.
 		if !wait {
-			if k.Version == V2_6_12 {
+			if !k.Era().RequeueIO {
 				// 2.6.12: list_move(&inode->i_list, &inode->i_sb->s_dirty)
 				k.moveToDirty(inode, false)
 			} else {
@@ -366,7 +366,7 @@ func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int 
 			k.InodeLock.Lock(t)
 		}
 	}
-	old := k.Version == V2_6_12 || k.Version == V2_6_2x
+	old := !k.Era().WaitDataBeforeInode
 	var dirty uint64
 	inode.State |= I_SYNC
 	if old {
@@ -411,9 +411,9 @@ func writebackSingleInode(t *sim.Task, inode *Inode, wbc *WritebackControl) int 
 		inode.State &^= I_SYNC
 	}
 	switch {
-	case k.Version == V2_6_12:
+	case !k.Era().RequeueIO:
 		syncSingleInodeRefile2612(t, k, inode, wbc)
-	case k.era3x():
+	case k.Era().Refile3x:
 		writebackSingleInodeRefile3x(t, k, inode, wbc)
 	case inode.State&(I_FREEING|I_CLEAR) == 0:
 		switch {
@@ -544,7 +544,7 @@ func BalanceDirtyPagesRatelimitedNr(t *sim.Task, mapping *AddressSpace, nrPagesD
 	if k.dirtyExceeded {
 		ratelimit = 8
 	}
-	if k.Version == V2_6_12 {
+	if !k.Era().RatelimitCountsThisPage {
 		before := k.ratelimit
 		k.ratelimit += nrPagesDirtied
 		if before >= ratelimit {

@@ -11,12 +11,16 @@
 // operation is a scheduling point, so exploration can interleave tasks
 // between any two of them.
 //
-// Eras: the model serves three kernel versions (Kernel.Version). Where mm
-// code differs between them (write_cache_pages above all) the version in
-// force selects the era's function; each such function names its version.
+// Eras: the model serves four kernels (Kernel.Version). Where model code
+// differs between them (write_cache_pages above all) it asks the era table
+// (era.go, k.Era()) for a named capability, never the version; the table
+// cites where the kernels differ, and each era's function names its
+// version.
 //
 // # Where things are
 //
+//   - era.go: the era table (Era, Eras), what each modelled kernel can do
+//     where they differ; docs/versions.md carries the same table.
 //   - kernel.go: Kernel (globals: VM counters, inode_lock, the dirty-inode
 //     list, memory limit and LRU, writeback sysctls, hooks into the buffer
 //     layer and 2.6.12's mpage_writepages).

@@ -190,8 +190,5 @@ func (k *Kernel) ULong(x uint64) uint64 {
 // PgoffMax is (pgoff_t)-1 on the modelled architecture.
 func (k *Kernel) PgoffMax() uint64 { return k.ULong(^uint64(0)) }
 
-// era3x reports whether the kernel is of the 3.x era (TOWRITE tagging).
-func (k *Kernel) era3x() bool { return k.Version == V3x }
-
 // NrAllocated is the number of pages allocated and not yet freed.
 func (k *Kernel) NrAllocated() int64 { return k.nrAllocated }

@@ -89,7 +89,7 @@ func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend in
 	}
 	end := k.ULong(uint64(lend >> PageCacheShift))
 
-	if k.era3x() {
+	if k.Era().TruncateLoops31 {
 		truncateUnlockedPages31(t, mapping, start, end)
 	} else {
 		truncateUnlockedPages2632(t, mapping, start, end)
@@ -112,7 +112,7 @@ func TruncateInodePagesRange(t *sim.Task, mapping *AddressSpace, lstart, lend in
 		}
 	}
 
-	if k.era3x() {
+	if k.Era().TruncateLoops31 {
 		truncateAllPages31(t, mapping, start, end)
 	} else {
 		truncateAllPages2632(t, mapping, start, end)
@@ -315,7 +315,7 @@ func invalidateCompletePage(t *sim.Task, mapping *AddressSpace, p *Page) int {
 func InvalidateMappingPages(t *sim.Task, mapping *AddressSpace, start, end uint64) uint64 {
 	t.Enter("invalidate_mapping_pages")
 	defer t.Leave()
-	if k := mapping.Host.Kernel; k.era3x() || k.Version == VAFS {
+	if mapping.Host.Kernel.Era().InvalidateStopsAtEnd {
 		return invalidateMappingPages3x(t, mapping, start, end)
 	}
 	var pvec Pagevec

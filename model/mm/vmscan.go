@@ -193,7 +193,7 @@ func shrinkPageList(t *sim.Task, k *Kernel, pages []*Page) int {
 		}
 		mapping = page.Mapping
 		if PageDirty(page) {
-			if k.era3x() {
+			if k.Era().ReclaimWritesOnlyKswapd {
 				// Only kswapd writes file pages in 3.2; direct reclaim
 				// asks the flusher and reclaims the page once written.
 				SetPageReclaim(t, page)

@@ -161,7 +161,7 @@ func TestSetPageWriteback(t *sim.Task, p *Page) bool {
 		if !PageDirty(p) {
 			mapping.PageTree.TagClear(p.Index, PAGECACHE_TAG_DIRTY)
 		}
-		if k := mapping.Host.Kernel; k.era3x() || k.Version == VAFS || k.TowriteTagging {
+		if k := mapping.Host.Kernel; k.Era().TagToWrite || k.TowriteTagging {
 			mapping.PageTree.TagClear(p.Index, PAGECACHE_TAG_TOWRITE)
 		}
 		mapping.TreeLock.Unlock(t)
@@ -297,7 +297,7 @@ func RedirtyPageForWritepage(t *sim.Task, wbc *WritebackControl, p *Page) int {
 func SetPageDirty(t *sim.Task, p *Page) int {
 	mapping := p.Mapping
 	if mapping != nil {
-		if k := p.k; k.era3x() || k.Version == VAFS {
+		if p.k.Era().ClearReclaimOnDirty {
 			ClearPageReclaim(t, p)
 		}
 		if spd, ok := mapping.AOps.(SetPageDirtyOp); ok {
@@ -347,8 +347,7 @@ func ClearPageDirtyForIO(t *sim.Task, p *Page) int {
 				"truncate, set_page_dirty from fault handlers and other writeback away until the page "+
 				"is under writeback: BUG_ON(!PageLocked(page)).")
 	}
-	k := p.k
-	if !k.era3x() && k.Version != VAFS {
+	if !p.k.Era().ClearReclaimOnDirty {
 		ClearPageReclaim(t, p)
 	}
 	if mapping != nil && MappingCapAccountDirty(mapping) {

@@ -15,10 +15,11 @@ import (
 // loop is __mpage_writepages in model/mpage; calling this there is a
 // model bug and panics.
 func WriteCachePages(t *sim.Task, m *AddressSpace, wbc *WritebackControl, writepage WritepageFunc, data any) int {
-	switch m.Host.Kernel.Version {
-	case V2_6_12:
+	era := m.Host.Kernel.Era()
+	switch {
+	case !era.WriteCachePages:
 		panic("mm: write_cache_pages does not exist in 2.6.12 (its loop is __mpage_writepages)")
-	case V3x, VAFS:
+	case era.TagToWrite:
 		return writeCachePages3x(t, m, wbc, writepage, data)
 	default:
 		return writeCachePages2x(t, m, wbc, writepage, data)
@@ -375,7 +376,7 @@ func writepageData(t *sim.Task, p *Page, wbc *WritebackControl, data any) int {
 // which lives in model/mpage: it is called through Kernel.MpageWritepages.
 func GenericWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl) int {
 	k := mapping.Host.Kernel
-	if k.Version == V2_6_12 {
+	if !k.Era().WriteCachePages {
 		if k.MpageWritepages == nil {
 			panic("mm: 2.6.12 generic_writepages needs Kernel.MpageWritepages (model/mpage)")
 		}
@@ -398,8 +399,8 @@ func DoWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl) int
 	if wbc.NrToWrite <= 0 {
 		return 0
 	}
-	old := mapping.Host.Kernel.Version == V2_6_12 || mapping.Host.Kernel.Version == V2_6_2x
-	if old {
+	forWritepages := mapping.Host.Kernel.Era().WbcForWritepages
+	if forWritepages {
 		wbc.ForWritepages = true
 	}
 	var ret int
@@ -410,7 +411,7 @@ func DoWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl) int
 		ret = GenericWritepages(t, mapping, wbc)
 	}
 	ObserveWritepages(t, mapping, wbc, true)
-	if old {
+	if forWritepages {
 		wbc.ForWritepages = false
 	}
 	return ret
@@ -464,7 +465,7 @@ func FilemapFdatawriteRangeInner(t *sim.Task, mapping *AddressSpace, start, end 
 	t.Enter("__filemap_fdatawrite_range")
 	defer t.Leave()
 	wbc := &WritebackControl{SyncMode: syncMode, NrToWrite: LLONG_MAX, RangeStart: start, RangeEnd: end}
-	if mapping.Host.Kernel.Version == V2_6_12 {
+	if mapping.Host.Kernel.Era().FdatawriteWholeFile {
 		wbc.NrToWrite = int64(mapping.NrPages) * 2
 		wbc.RangeStart, wbc.RangeEnd = 0, 0
 		if !(start == 0 && end == LLONG_MAX) {
@@ -598,7 +599,7 @@ const TraceWritepageError = "writepage_error"
 // start_byte first.
 func FilemapFdatawaitRange(t *sim.Task, mapping *AddressSpace, startByte, endByte int64) int {
 	k := mapping.Host.Kernel
-	if endByte < startByte && (k.era3x() || k.Version == VAFS) {
+	if endByte < startByte && k.Era().FdatawaitEmptyRange {
 		return 0
 	}
 	return WaitOnPageWritebackRange(t, mapping, k.ULong(uint64(startByte>>PageCacheShift)),
@@ -624,7 +625,7 @@ func FilemapWriteAndWait(t *sim.Task, mapping *AddressSpace) int {
 	err := 0
 	if mapping.NrPages != 0 {
 		err = FilemapFdatawrite(t, mapping)
-		if mapping.Host.Kernel.Version == V2_6_12 {
+		if !mapping.Host.Kernel.Era().WriteAndWaitAfterError {
 			if err == 0 {
 				err = FilemapFdatawait(t, mapping)
 			}

@@ -66,7 +66,7 @@ func DoTruncate(t *sim.Task, ino *Inode, length int64, timeAttrs uint, filp *Fil
 		return errno.EINVAL.Neg()
 	}
 	newattrs := Iattr{Size: length, Valid: ATTR_SIZE | timeAttrs}
-	if eraOf(ino.I.Kernel) == era2612 {
+	if !ino.I.Kernel.Era().TruncateAttrFile {
 		newattrs.Valid = ATTR_SIZE | ATTR_CTIME
 	} else if filp != nil {
 		newattrs.File = filp
@@ -90,7 +90,7 @@ func NotifyChange(t *sim.Task, ino *Inode, attr *Iattr) int {
 	if op, ok := ino.Op.(SetattrOp); ok {
 		return op.Setattr(t, ino, attr)
 	}
-	if eraOf(ino.I.Kernel) == era3x {
+	if ino.I.Kernel.Era().NewTruncateSequence {
 		return SimpleSetattr(t, ino, attr)
 	}
 	// inode_change_ok: always allowed

@@ -14,7 +14,8 @@
 //
 // # Eras
 //
-// The kernel's Version selects the era (mm.Kernel.Version):
+// The kernel's era table row (mm.Kernel.Era, model/mm/era.go) selects
+// the era's code:
 //
 //   - 2.6.12: generic_file_buffered_write with ->prepare_write and
 //     ->commit_write; do_generic_mapping_read with page_cache_readahead;

@@ -179,9 +179,9 @@ func Mmap(t *sim.Task, f *File, prot, flags int) (*VMArea, int) {
 func Munmap(t *sim.Task, vma *VMArea) {
 	t.Enter("unmap_region")
 	defer t.Leave()
-	era := eraOf(vma.File.Mapping.Host.Kernel)
+	dirtyAtFault := vma.File.Mapping.Host.Kernel.Era().DirtyAtFault
 	for _, p := range vma.ptes {
-		if era == era2612 && p.dirty {
+		if !dirtyAtFault && p.dirty {
 			mm.SetPageDirty(t, p.page)
 		}
 		mm.PutPage(t, p.page) // page_remove_rmap, tlb_remove_page
@@ -252,7 +252,7 @@ func MmapWrite(t *sim.Task, f *File, pos int64, data content.Bytes) int {
 // in the 2.6.12 era). store, if the fault maps the page for writing, is
 // the user's store into it (see the package comment for where it runs).
 func HandleMMFault(t *sim.Task, vma *VMArea, pgoff uint64, flags uint, store func(*mm.Page)) int {
-	if eraOf(vma.File.Mapping.Host.Kernel) == era2612 {
+	if !vma.File.Mapping.Host.Kernel.Era().DoLinearFault {
 		return doNoPage2612(t, vma, pgoff, flags&FAULT_FLAG_WRITE != 0, store)
 	}
 	return doFault(t, vma, pgoff, flags, store)

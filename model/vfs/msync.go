@@ -87,7 +87,7 @@ func SysMsync(t *sim.Task, vma *VMArea, flags int) int {
 	// len = PAGE_ALIGN(len); the model's interval is the whole vma, never
 	// empty. down_read(&mm->mmap_sem); find_vma: the one vma.
 	file := vma.File
-	if eraOf(file.Mapping.Host.Kernel) == era2612 {
+	if !file.Mapping.Host.Kernel.Era().MsyncFsyncs {
 		return msyncInterval2612(t, vma, flags)
 	}
 	// MS_INVALIDATE with VM_LOCKED: -EBUSY (no VM_LOCKED in the model).

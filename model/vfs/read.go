@@ -126,7 +126,7 @@ func FileReadActor(t *sim.Task, desc *ReadDescriptor, page *mm.Page, offset, siz
 // uptodate are read in whole: ->is_partially_uptodate
 // (block_is_partially_uptodate) is not modelled.
 func DoGenericFileRead(t *sim.Task, filp *File, ppos *int64, desc *ReadDescriptor) {
-	if eraOf(filp.Mapping.Host.Kernel) == era2612 {
+	if !filp.Mapping.Host.Kernel.Era().DoGenericFileRead {
 		doGenericMappingRead2612(t, filp.Mapping, &filp.Ra, filp, ppos, desc)
 		return
 	}

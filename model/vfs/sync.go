@@ -30,7 +30,7 @@ func doFsync(t *sim.Task, f *File, datasync int) int {
 	t.Enter("do_fsync")
 	defer t.Leave()
 	var ret int
-	if eraOf(f.Mapping.Host.Kernel) == era2612 {
+	if !f.Mapping.Host.Kernel.Era().VfsFsync {
 		ret = sysFsync2612(t, f, datasync)
 	} else {
 		ret = VfsFsync(t, f, datasync)
@@ -73,7 +73,7 @@ func VfsFsyncRange(t *sim.Task, f *File, start, end int64, datasync int) int {
 	if !ok {
 		return errno.EINVAL.Neg()
 	}
-	if eraOf(f.Mapping.Host.Kernel) == era3x {
+	if f.Mapping.Host.Kernel.Era().FsyncRange {
 		return op.Fsync(t, f, start, end, datasync)
 	}
 	mapping := f.Mapping
@@ -128,7 +128,7 @@ func sysFsync2612(t *sim.Task, f *File, datasync int) int {
 func Sync(t *sim.Task, v *VFS) {
 	t.Enter("sys_sync")
 	defer t.Leave()
-	if eraOf(v.K) == era2612 {
+	if !v.K.Era().SyncWakesFlusher {
 		doSync2612(t, v)
 		return
 	}

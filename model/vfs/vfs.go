@@ -19,25 +19,6 @@ const (
 	EOPNOTSUPP errno.Errno = 95
 )
 
-// era is the family of VFS code a kernel version runs.
-type era int
-
-const (
-	era2612 era = iota // Linux 2.6.12
-	era2632            // Linux 2.6.32 (2.6.2x) and 2.6.35 (afs-2.6.3x)
-	era3x              // Linux 3.2
-)
-
-func eraOf(k *mm.Kernel) era {
-	switch k.Version {
-	case mm.V2_6_12:
-		return era2612
-	case mm.V3x:
-		return era3x
-	}
-	return era2632
-}
-
 // VFS is the kernel's VFS-wide state: the list of mounted super blocks
 // (super_blocks) of one simulated kernel.
 type VFS struct {
@@ -236,7 +217,7 @@ func FileRaStateInit(ra *FileRaState, mapping *mm.AddressSpace) {
 // as the patch against linux-2.6.12/fs/open.c via the search tool), so a
 // 2.6.12 trace names dentry_open.
 func Open(t *sim.Task, ino *Inode, mode FMode, cred any) (*File, int) {
-	if ino.I.Kernel.Version == mm.V2_6_12 {
+	if !ino.I.Kernel.Era().DunderDentryOpen {
 		t.Enter("dentry_open")
 	} else {
 		t.Enter("__dentry_open")

@@ -178,7 +178,7 @@ func GenericFileBufferedWrite(t *sim.Task, iocb *Kiocb, data content.Bytes, pos 
 	count, written int64) int64 {
 	file := iocb.Filp
 	aops := file.Mapping.AOps
-	if eraOf(file.Mapping.Host.Kernel) == era2612 {
+	if file.Mapping.Host.Kernel.Era().PrepareWrite {
 		_, pw := aops.(PrepareWriteOp)
 		_, cw := aops.(CommitWriteOp)
 		if pw && cw {

@@ -265,7 +265,7 @@ func (m *machine) buildBlockFS(on []string) error {
 	// ->commit_write), under i_mutex, and each store through a mapping
 	// right after it is made.
 	m.sb.OnWrite = func(f *vfs.File, pos int64, data content.Bytes) { m.wrote(f.Mapping, pos, data) }
-	if wp := m.writepagesChecks(m.k.Version == mm.V2_6_12 && fx.CyclicWrap && fx.CyclicWrapDeadlock); wp != nil {
+	if wp := m.writepagesChecks(!m.k.Era().WriteCachePages && fx.CyclicWrap && fx.CyclicWrapDeadlock); wp != nil {
 		// Wrapped after the mount, around the era's a_ops that ext2.Mount
 		// made of mpage's ext2_aops: every era-specific operation
 		// (2.6.12's ->prepare_write and ->commit_write, ext2_write_begin's

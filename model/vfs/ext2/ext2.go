@@ -7,7 +7,7 @@
 // i_size), and a shared mapping's vm_operations with block_page_mkwrite.
 //
 // Versions: fs/ext2/file.c, inode.c and super.c of Linux 2.6.12, 2.6.32
-// and 3.2 as the kernel's era says (mm.Kernel.Version); fs/buffer.c's
+// and 3.2 as the kernel's era table row says (mm.Kernel.Era); fs/buffer.c's
 // block_page_mkwrite of 2.6.32 and 3.2.
 //
 // Where the model departs from ext2:
@@ -100,7 +100,7 @@ func SMaxbytes(fs *blockfs.Fs) int64 {
 // size and clamp to MAX_LFS_FILESIZE.
 func ext2MaxSize(k *mm.Kernel, bits uint) int64 {
 	res := int64(blockfs.EXT2_NDIR_BLOCKS)
-	if k.Version == mm.V2_6_12 {
+	if !k.Era().Ext2MaxSizeComputed {
 		// This constant is calculated to be the largest file size for a
 		// dense, 4k-blocksize file such that the total number of sectors
 		// in the file, including data and all indirect blocks, does not
@@ -211,7 +211,7 @@ func (o inodeOps) Setattr(t *sim.Task, ino *vfs.Inode, attr *vfs.Iattr) int {
 	defer t.Leave()
 	inode := ino.I
 	// inode_change_ok: always allowed
-	if inode.Kernel.Version != mm.V3x {
+	if !inode.Kernel.Era().NewTruncateSequence {
 		return vfs.InodeSetattr(t, ino, attr)
 	}
 	if attr.Valid&vfs.ATTR_SIZE != 0 && attr.Size != mm.ISizeRead(inode) {
@@ -243,7 +243,7 @@ func (fileOps) Open(t *sim.Task, ino *vfs.Inode, f *vfs.File) int {
 // 2.6.12: ext2_discard_prealloc). The model's allocator keeps neither, so
 // only the locking remains.
 func (o fileOps) Release(t *sim.Task, ino *vfs.Inode, f *vfs.File) int {
-	if f.Mode&vfs.FMODE_WRITE != 0 && ino.I.Kernel.Version != mm.V2_6_12 {
+	if f.Mode&vfs.FMODE_WRITE != 0 && ino.I.Kernel.Era().ReleaseTruncateMutex {
 		ei := EXT2_I(ino)
 		ei.TruncateMutex.Lock(t)
 		// ext2_discard_reservation(inode)
@@ -269,7 +269,7 @@ func (o fileOps) Mmap(t *sim.Task, f *vfs.File, vma *vfs.VMArea) int {
 	if err := vfs.GenericFileMmap(t, f, vma); err != 0 {
 		return err
 	}
-	if !o.info.opts.NoPageMkwrite && f.Mapping.Host.Kernel.Version != mm.V2_6_12 {
+	if !o.info.opts.NoPageMkwrite && f.Mapping.Host.Kernel.Era().PageMkwrite {
 		vma.Ops = mkwriteVMOps{fs: o.info.fs}
 	}
 	return 0
@@ -284,10 +284,10 @@ func (o fileOps) Mmap(t *sim.Task, f *vfs.File, vma *vfs.VMArea) int {
 func (o fileOps) Fsync(t *sim.Task, f *vfs.File, start, end int64, datasync int) int {
 	inode := f.Mapping.Host
 	fs := o.info.fs
-	switch inode.Kernel.Version {
-	case mm.V2_6_12:
+	switch era := inode.Kernel.Era(); {
+	case !era.VfsFsync:
 		return ext2SyncFile(t, inode, fs, datasync)
-	case mm.V3x:
+	case era.FsyncRange:
 		return ext2Fsync3x(t, f, fs, start, end, datasync)
 	}
 	return simpleFsync(t, inode, fs, datasync)
@@ -415,7 +415,7 @@ func BlockPageMkwrite(t *sim.Task, vma *vfs.VMArea, vmf *vfs.VMFault, getBlock b
 	page := vmf.Page
 	inode := vma.File.Inode.I
 	k := inode.Kernel
-	era3x := k.Version == mm.V3x
+	waitsWriteback := k.Era().MkwriteWaitsWriteback
 	ret := vfs.VM_FAULT_NOPAGE // make the VM retry the fault
 	var end uint
 	var err int
@@ -448,7 +448,7 @@ func BlockPageMkwrite(t *sim.Task, vma *vfs.VMArea, vmf *vfs.VMFault, getBlock b
 		}
 		return vfs.VM_FAULT_SIGBUS // -ENOSPC, -EIO, etc
 	}
-	if era3x {
+	if waitsWriteback {
 		// Freezing in progress? We check after the page is marked dirty
 		// and with page lock held so if the test here fails, we are sure
 		// freezing code will wait during syncfs for all pages to be marked
@@ -465,7 +465,7 @@ func BlockPageMkwrite(t *sim.Task, vma *vfs.VMArea, vmf *vfs.VMFault, getBlock b
 // wrapAOps gives fs the era's address-space operations around blockfs's
 // (or mpage's) a_ops.
 func wrapAOps(k *mm.Kernel, fs *blockfs.Fs) mm.AddressSpaceOperations {
-	legacy := k.Version == mm.V2_6_12 && !fs.Opts.Nobh
+	legacy := k.Era().PrepareWrite && !fs.Opts.Nobh
 	switch a := fs.AOps.(type) {
 	case blockfs.BufferAOps:
 		if legacy {
@@ -493,7 +493,7 @@ func writeFailed(t *sim.Task, mapping *mm.AddressSpace, to int64) {
 	if to <= isize {
 		return
 	}
-	if inode.Kernel.Version == mm.V3x {
+	if inode.Kernel.Era().NewTruncateSequence {
 		// ext2_write_failed(mapping, pos + len)
 		mm.TruncatePagecache(t, inode, isize)
 		blockfs.Ext2TruncateBlocks(t, inode, isize)
