@@ -80,7 +80,7 @@ func NewFsyncBounded(w *sim.World) *FsyncBounded {
 // wbc->start and wbc->end (0, 0: the whole file), or range_start and
 // range_end (range_cyclic: the whole file).
 func sweepRange(m *mm.AddressSpace, wbc *mm.WritebackControl) (uint64, uint64) {
-	if m.Host.Kernel.Version == mm.V2_6_12 {
+	if m.Host.Kernel.Era().WbcStartEnd {
 		if wbc.Start == 0 && wbc.End == 0 {
 			return 0, ^uint64(0)
 		}
