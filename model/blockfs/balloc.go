@@ -113,6 +113,13 @@ func ext2NewBlocks(t *sim.Task, inode *mm.Inode, goal uint64, count *uint64, err
 // ext2FreeBlocks is ext2_free_blocks(inode, block, count).
 func ext2FreeBlocks(t *sim.Task, inode *mm.Inode, b, count uint64) {
 	fs := EXT2_I(inode).fs
+	// Linux 2.6.32 fs/ext2/balloc.c ext2_free_blocks: a range outside the
+	// data zone (a block number read from a corrupt indirect block, say)
+	// is an ext2_error, not a free: "Freeing blocks not in datazone".
+	if b == 0 || b+count < b || b+count > fs.nblocks {
+		t.World().Record(sim.KindNote, "ext2_error", inode.Obj(), int64(b), "ext2_free_blocks: Freeing blocks not in datazone")
+		return
+	}
 	fs.allocLock.Lock(t)
 	for i := b; i < b+count; i++ {
 		if i == 0 || i >= fs.nblocks || !fs.used(i) {

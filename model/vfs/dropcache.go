@@ -9,11 +9,25 @@ import (
 // drop_caches_sysctl_handler's drop_pagecache, fs/drop_caches.c, Linux
 // 2.6.32: drop_pagecache_sb of every mounted super block. /proc/sys/vm/
 // drop_caches appeared in 2.6.16; the 2.6.12 era gets the same code.
+// super_blocks also holds the "bdev" pseudo file system's super block,
+// whose inodes are the block devices: its drop_pagecache_sb drops the
+// clean, unused buffer-cache pages (indirect blocks, bitmaps) of each
+// mounted file system's device, so that the next get_block reads them
+// from the disk again. The model has no bdev super block: it runs that
+// pass on each super block's s_bdev mapping, after the file systems'.
 func DropCaches(t *sim.Task, v *VFS) {
 	t.Enter("drop_pagecache")
 	defer t.Leave()
-	for _, sb := range v.Supers() {
+	supers := v.Supers()
+	for _, sb := range supers {
 		DropPagecacheSb(t, sb)
+	}
+	k := v.K
+	for _, sb := range supers {
+		if sb.BdevMapping == nil || sb.BdevMapping.NrPages == 0 {
+			continue
+		}
+		mm.InvalidateMappingPages(t, sb.BdevMapping, 0, k.PgoffMax())
 	}
 }
 

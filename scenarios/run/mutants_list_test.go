@@ -28,7 +28,7 @@ var mutantCases = []mutantCase{
 	// mm/page-writeback.c: write_cache_pages (2.6.2x and 3.x loops).
 	{"wcp-error-overwritten", kindLostError, "model/mm/writecache.go (write_cache_pages)",
 		`00266770b8b3 "mm: write_cache_pages writepage error fix" (Nick Piggin, 2.6.29; linux-mm <20081009174822.406363946@suse.de>, read): after an error the loop went on and a later success overwrote ret`,
-		"writepages-error, given a built-in where ->writepage fails inside write_cache_pages: the modelled eras allocate blocks at write_begin and page_mkwrite, so only a get_block read error at writeback (an indirect block) gets there, and no built-in does that"},
+		"none: equivalent in the model. fault-getblock-flusher-3.x reaches it (kupdate's WB_SYNC_NONE sweep meets get_block's EIO on a latent-bad indirect block); the sweep then writes the rest of the pagevec, which background writeback may, and ret keeps the first error (the kernel bug overwrote it with a later success, which would still pass writepages-error: __block_write_full_page and __mpage_writepage have set AS_EIO, and fsync returns EIO). WB_SYNC_ALL sweeps with every fix on take wb-integrity-error's path, which never breaks"},
 	{"wcp-integrity-nr-stop", kindSkip, "model/mm/writecache.go (write_cache_pages)",
 		`05fe478dd04e "mm: write_cache_pages integrity fix" (2.6.29; named in btrfs effa24f689ce, read): WB_SYNC_ALL stopped at nr_to_write 0`,
 		"none can today: every WB_SYNC_ALL caller of write_cache_pages in the modelled eras passes nr_to_write LONG_MAX (2.6.12's own loop has this bug, the wb-integrity seed); sync-complete would, given a bounded integrity caller"},
@@ -73,7 +73,7 @@ var mutantCases = []mutantCase{
 		"read-correct with a fragmented 1 KiB layout"},
 	{"mpage-confused-lost-error", kindLostError, "model/mpage/writepage.go (__mpage_writepage)",
 		`mapping_set_error after the fallback ->writepage (mpage-2.6.2x.c:594; 2.6.12 sets AS_EIO itself); "buffer: use mapping_set_error instead of setting the flag" (Jeff Layton, v4.13, read)`,
-		"equivalent unless ->writepage fails (see wcp-error-overwritten); then writepages-error, or fsync-error when the flusher hit the error"},
+		"none: equivalent in the model. The fault-getblock built-ins fail ->writepage there (nobh_writepage falls back to __block_write_full_page, whose get_block fails too), but the fallback has set AS_EIO already and the error is also returned, so fsync-error and writepages-error hold"},
 	// fs/buffer.c
 	{"buffer-endio-lost-error", kindLostError, "model/block/buffer.go (end_buffer_async_write)",
 		`"buffer: set errors in mapping at the time that the error occurs" (Jeff Layton, v4.13; linux-mm <20170616193427.13955-5-jlayton@redhat.com>, read): the error stayed on the buffer`,
@@ -83,7 +83,7 @@ var mutantCases = []mutantCase{
 		"fs-consistent on the crash image (the fsync'd file's metadata); crash does not see it today"},
 	{"bwfp-recover-lost-error", kindLostError, "model/block/bufio.go (__block_write_full_page)",
 		`mapping_set_error on the get_block failure path; "mm: clear AS_EIO/AS_ENOSPC when writeback initiation fails" and "buffer: use mapping_set_error instead of setting the flag" (Jeff Layton, v4.13, read)`,
-		"equivalent in the model: each caller records the returned error too (__mpage_writepage's fallback, __writepage), and no built-in fails get_block at writeback"},
+		"none: equivalent in the model. The fault-getblock built-ins fail get_block here at writeback, but each caller records the returned error too (__mpage_writepage's fallback, __writepage)"},
 	{"bwfp-keeps-writeback", kindFlag, "model/block/bufio.go (__block_write_full_page)",
 		`end_page_writeback when no buffer was submitted; the class of "ext4: don't leave PageWriteback set after memory failure" (Ted Ts'o, read)`,
 		"page-state (writeback at rest) / progress"},
