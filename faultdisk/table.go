@@ -133,7 +133,7 @@ const TableWords = "ok, error, offline, flakey up D down D, drop-writes (the dis
 // ParseTable parses a table's text (one line, as Table.String prints it).
 // An error is a *ParseError on line 1 whose column counts bytes of text.
 func ParseTable(text string) (Table, error) {
-	toks, perr := lex(text, 1)
+	toks, perr := lexLine(text, 1)
 	if perr != nil {
 		return Table{}, perr
 	}
@@ -150,7 +150,7 @@ func (ps *lineParser) table() (Table, *ParseError) {
 	var t Table
 	found := false
 	for k, name := range tableNames {
-		if kw.kind == tWord && kw.text == name {
+		if kw.Kind == tWord && kw.Text == name {
 			t.Kind, found = TableKind(k), true
 		}
 	}
@@ -163,7 +163,7 @@ func (ps *lineParser) table() (Table, *ParseError) {
 			word string
 			d    *int64
 		}{{"up", &t.Flakey.Up}, {"down", &t.Flakey.Down}} {
-			if w := ps.next(); w.kind != tWord || w.text != part.word {
+			if w := ps.next(); w.Kind != tWord || w.Text != part.word {
 				return t, ps.expected(w, fmt.Sprintf("%q and a duration such as 10ms", part.word))
 			}
 			a := ps.peek()
@@ -178,7 +178,7 @@ func (ps *lineParser) table() (Table, *ParseError) {
 		}
 	case TableFail:
 		a := ps.peek()
-		if a.kind != tWord || (a.text != "any" && opByName[a.text] == 0) {
+		if a.Kind != tWord || (a.Text != "any" && opByName[a.Text] == 0) {
 			return t, ps.expected(a, "the server operations to fail (store, fetch)")
 		}
 		ops, err := ps.ops()
@@ -196,8 +196,8 @@ func (ps *lineParser) table() (Table, *ParseError) {
 			return t, err
 		}
 	}
-	if w := ps.peek(); w.kind != tEOL {
-		return t, ps.errAt(w, "unexpected %s after the table %q", w.describe(), t.String())
+	if w := ps.peek(); w.Kind != tEOL {
+		return t, ps.errAt(w, "unexpected %s after the table %q", w.Describe(), t.String())
 	}
 	if err := t.Validate(); err != nil {
 		return t, ps.errAt(kw, "%s", err)
