@@ -779,181 +779,217 @@ func (p *parser) fsStmt(st *stmt) bool {
 	return true
 }
 
+// fsChild parses one setting of the fs block: it checks that the setting
+// belongs to the block's file system and hands it to its step.
 func (p *parser) fsChild(ln *srcLine) {
 	st, ok := p.stmt(ln)
 	if !ok {
 		return
 	}
-	s := p.s
-	b, a := s.FS.BlockFS, s.FS.AFS
-	kw := st.kw
-	blockOnly := func() bool {
-		if b == nil {
-			return st.errAt(kw, "%s is a blockfs setting; the file system is afs", kw.Text)
-		}
-		return true
-	}
-	afsOnly := func() bool {
-		if a == nil {
-			return st.errAt(kw, "%s is an afs setting; the file system is blockfs", kw.Text)
-		}
-		return true
-	}
-	enum := func(key, what string, set func(string)) {
-		t, ok := st.value(what)
-		if ok && st.end() && st.setting(key) {
-			set(t.Text)
-			st.at(key, t)
-		}
-	}
-	switch kw.Text {
+	fs := &p.s.FS
+	b, a := fs.BlockFS, fs.AFS
+	switch st.kw.Text {
 	case "block-size":
-		if !blockOnly() {
-			return
-		}
-		t, ok := st.value("a block size (512, 1024, 2048 or 4096)")
-		if !ok {
-			return
-		}
-		n, ok := st.count(t, "a block size (512, 1024, 2048 or 4096)", math.MaxInt32)
-		if ok && n == 0 {
-			ok = st.errAt(t, "block size 0 is not one of 512, 1024, 2048, 4096")
-		}
-		if ok && st.end() && st.setting("fs.block-size") {
-			b.BlockSize = int(n)
-			st.at("fs.block-size", t)
+		if st.blockOnly(b) {
+			st.fsBlockSize(b)
 		}
 	case "layout":
-		if blockOnly() {
-			enum("fs.layout", "indirect or extent", func(v string) { b.Layout = Layout(v) })
+		if st.blockOnly(b) {
+			st.enum("fs.layout", "indirect or extent", func(v string) { b.Layout = Layout(v) })
 		}
 	case "allocator":
-		if blockOnly() {
-			enum("fs.allocator", "contiguous, fragmented or interleaved", func(v string) { b.Allocator = Allocator(v) })
+		if st.blockOnly(b) {
+			st.enum("fs.allocator", "contiguous, fragmented or interleaved", func(v string) { b.Allocator = Allocator(v) })
 		}
 	case "nobh":
-		if blockOnly() {
-			enum("fs.nobh", "on or off", func(v string) { b.NoBH = Switch(v) })
+		if st.blockOnly(b) {
+			st.enum("fs.nobh", "on or off", func(v string) { b.NoBH = Switch(v) })
 		}
 	case "fsync-flush":
-		if blockOnly() {
-			enum("fs.fsync-flush", "on or off", func(v string) { b.FsyncFlush = Switch(v) })
+		if st.blockOnly(b) {
+			st.enum("fs.fsync-flush", "on or off", func(v string) { b.FsyncFlush = Switch(v) })
 		}
 	case "capacity":
-		if !blockOnly() {
-			return
-		}
-		t, ok := st.value("a disk size such as 64MiB")
-		if !ok {
-			return
-		}
-		n, ok := st.size(t, "a disk size")
-		if ok && n == 0 {
-			ok = st.errAt(t, "capacity 0 is no disk")
-		}
-		if ok && st.end() && st.setting("fs.capacity") {
-			b.Capacity = n
-			st.at("fs.capacity", t)
+		if st.blockOnly(b) {
+			st.fsCapacity(b)
 		}
 	case "latency":
-		t, ok := st.value("a duration such as 100us")
-		if !ok {
-			return
-		}
-		d, ok := st.duration(t)
-		if ok && d == 0 {
-			ok = st.errAt(t, "latency 0s is not modelled (requests always complete later); leave it out for the default")
-		}
-		if ok && st.end() && st.setting("fs.latency") {
-			if b != nil {
-				b.Latency = d
-			} else {
-				a.Latency = d
-			}
-			st.at("fs.latency", t)
-		}
+		st.fsLatency(fs)
 	case "file":
-		path := fmt.Sprintf("fs.files[%d]", len(s.FS.Files))
-		t, ok := st.value("a path such as /data")
-		if !ok {
-			return
-		}
-		f := File{Path: t.Text}
-		st.at(path+".path", t)
-		if w := st.peek(); w.Kind == tWord && w.Text == "size" {
-			st.next()
-			z, ok := st.value("a size")
-			if !ok {
-				return
-			}
-			n, ok := st.size(z, "a file size")
-			if !ok {
-				return
-			}
-			f.Size = n
-			st.at(path+".size", z)
-		}
-		if !st.end() {
-			return
-		}
-		f.Meta = st.meta()
-		s.FS.Files = append(s.FS.Files, f)
+		st.fsFile(fs)
 	case "key":
-		if !afsOnly() {
-			return
+		if st.afsOnly(a) {
+			st.fsKey(a)
 		}
-		path := fmt.Sprintf("fs.keys[%d]", len(a.Keys))
-		t, ok := st.value("a key name")
-		if !ok {
-			return
-		}
-		k := Key{Name: t.Text}
-		st.at(path+".name", t)
-		if w := st.peek(); w.Kind != tEOL {
-			st.next()
-			k.State = KeyState(w.Text)
-			st.at(path+".state", w)
-		}
-		if !st.end() {
-			return
-		}
-		k.Meta = st.meta()
-		a.Keys = append(a.Keys, k)
 	case "acl":
-		if !afsOnly() {
-			return
+		if st.afsOnly(a) {
+			st.fsACL(a)
 		}
-		path := fmt.Sprintf("fs.acl[%d]", len(a.ACL))
-		var e ACL
-		for i, what := range []string{"a declared file's path", "a key name", "rights: none, read or write"} {
-			t, ok := st.value(what)
-			if !ok {
-				return
-			}
-			switch i {
-			case 0:
-				e.Path = t.Text
-				st.at(path+".path", t)
-			case 1:
-				e.Key = t.Text
-				st.at(path+".key", t)
-			case 2:
-				e.Rights = Rights(t.Text)
-				st.at(path+".rights", t)
-			}
-		}
-		if !st.end() {
-			return
-		}
-		e.Meta = st.meta()
-		a.ACL = append(a.ACL, e)
 	default:
 		want := "block-size, layout, allocator, nobh, fsync-flush, capacity, latency or file"
 		if a != nil {
 			want = "latency, key, file or acl"
 		}
-		st.errAt(kw, "unknown fs setting %q; expected %s", kw.Text, want)
+		st.errAt(st.kw, "unknown fs setting %q; expected %s", st.kw.Text, want)
 	}
+}
+
+// blockOnly reports whether the fs block is blockfs, and else says that
+// the setting belongs to blockfs.
+func (st *stmt) blockOnly(b *BlockFS) bool {
+	if b == nil {
+		return st.errAt(st.kw, "%s is a blockfs setting; the file system is afs", st.kw.Text)
+	}
+	return true
+}
+
+// afsOnly reports whether the fs block is afs, and else says that the
+// setting belongs to afs.
+func (st *stmt) afsOnly(a *AFS) bool {
+	if a == nil {
+		return st.errAt(st.kw, "%s is an afs setting; the file system is blockfs", st.kw.Text)
+	}
+	return true
+}
+
+// enum parses a one-word setting key, whose word the validator checks,
+// and stores it with set.
+func (st *stmt) enum(key, what string, set func(string)) {
+	t, ok := st.value(what)
+	if ok && st.end() && st.setting(key) {
+		set(t.Text)
+		st.at(key, t)
+	}
+}
+
+// fsBlockSize parses "block-size N".
+func (st *stmt) fsBlockSize(b *BlockFS) {
+	t, ok := st.value("a block size (512, 1024, 2048 or 4096)")
+	if !ok {
+		return
+	}
+	n, ok := st.count(t, "a block size (512, 1024, 2048 or 4096)", math.MaxInt32)
+	if ok && n == 0 {
+		ok = st.errAt(t, "block size 0 is not one of 512, 1024, 2048, 4096")
+	}
+	if ok && st.end() && st.setting("fs.block-size") {
+		b.BlockSize = int(n)
+		st.at("fs.block-size", t)
+	}
+}
+
+// fsCapacity parses "capacity SIZE".
+func (st *stmt) fsCapacity(b *BlockFS) {
+	t, ok := st.value("a disk size such as 64MiB")
+	if !ok {
+		return
+	}
+	n, ok := st.size(t, "a disk size")
+	if ok && n == 0 {
+		ok = st.errAt(t, "capacity 0 is no disk")
+	}
+	if ok && st.end() && st.setting("fs.capacity") {
+		b.Capacity = n
+		st.at("fs.capacity", t)
+	}
+}
+
+// fsLatency parses "latency DURATION", a setting of both file systems.
+func (st *stmt) fsLatency(fs *FS) {
+	t, ok := st.value("a duration such as 100us")
+	if !ok {
+		return
+	}
+	d, ok := st.duration(t)
+	if ok && d == 0 {
+		ok = st.errAt(t, "latency 0s is not modelled (requests always complete later); leave it out for the default")
+	}
+	if ok && st.end() && st.setting("fs.latency") {
+		if fs.BlockFS != nil {
+			fs.BlockFS.Latency = d
+		} else {
+			fs.AFS.Latency = d
+		}
+		st.at("fs.latency", t)
+	}
+}
+
+// fsFile parses "file PATH [size SIZE]".
+func (st *stmt) fsFile(fs *FS) {
+	path := fmt.Sprintf("fs.files[%d]", len(fs.Files))
+	t, ok := st.value("a path such as /data")
+	if !ok {
+		return
+	}
+	f := File{Path: t.Text}
+	st.at(path+".path", t)
+	if w := st.peek(); w.Kind == tWord && w.Text == "size" {
+		st.next()
+		z, ok := st.value("a size")
+		if !ok {
+			return
+		}
+		n, ok := st.size(z, "a file size")
+		if !ok {
+			return
+		}
+		f.Size = n
+		st.at(path+".size", z)
+	}
+	if !st.end() {
+		return
+	}
+	f.Meta = st.meta()
+	fs.Files = append(fs.Files, f)
+}
+
+// fsKey parses "key NAME [STATE]".
+func (st *stmt) fsKey(a *AFS) {
+	path := fmt.Sprintf("fs.keys[%d]", len(a.Keys))
+	t, ok := st.value("a key name")
+	if !ok {
+		return
+	}
+	k := Key{Name: t.Text}
+	st.at(path+".name", t)
+	if w := st.peek(); w.Kind != tEOL {
+		st.next()
+		k.State = KeyState(w.Text)
+		st.at(path+".state", w)
+	}
+	if !st.end() {
+		return
+	}
+	k.Meta = st.meta()
+	a.Keys = append(a.Keys, k)
+}
+
+// fsACL parses "acl PATH KEY RIGHTS".
+func (st *stmt) fsACL(a *AFS) {
+	path := fmt.Sprintf("fs.acl[%d]", len(a.ACL))
+	var e ACL
+	for i, what := range []string{"a declared file's path", "a key name", "rights: none, read or write"} {
+		t, ok := st.value(what)
+		if !ok {
+			return
+		}
+		switch i {
+		case 0:
+			e.Path = t.Text
+			st.at(path+".path", t)
+		case 1:
+			e.Key = t.Text
+			st.at(path+".key", t)
+		case 2:
+			e.Rights = Rights(t.Text)
+			st.at(path+".rights", t)
+		}
+	}
+	if !st.end() {
+		return
+	}
+	e.Meta = st.meta()
+	a.ACL = append(a.ACL, e)
 }
 
 // ---------------------------------------------------------------- faults
