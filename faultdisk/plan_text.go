@@ -211,7 +211,7 @@ func Parse(text string) (*Plan, error) {
 		if toks[0].Kind == tEOL {
 			continue
 		}
-		ps := &lineParser{toks: toks, line: lineNo}
+		ps := &lineParser{Tokens: lex.NewTokens(toks, 0), line: lineNo}
 		if !header {
 			if err := ps.header(); err != nil {
 				return nil, err
@@ -235,20 +235,9 @@ func Parse(text string) (*Plan, error) {
 }
 
 type lineParser struct {
-	toks []token
-	pos  int
+	lex.Tokens
 	line int
 	cols map[string]int // column of each field's keyword, for validation errors
-}
-
-func (ps *lineParser) peek() token { return ps.toks[ps.pos] }
-
-func (ps *lineParser) next() token {
-	t := ps.toks[ps.pos]
-	if t.Kind != tEOL {
-		ps.pos++
-	}
-	return t
 }
 
 func (ps *lineParser) errAt(t token, format string, args ...any) *ParseError {
@@ -260,18 +249,18 @@ func (ps *lineParser) expected(t token, what string) *ParseError {
 }
 
 func (ps *lineParser) header() error {
-	t := ps.next()
+	t := ps.Next()
 	if t.Kind != tWord || t.Text != "faultplan" {
 		return ps.expected(t, `the header "faultplan v1"`)
 	}
-	v := ps.next()
+	v := ps.Next()
 	if v.Kind != tWord || len(v.Text) < 2 || v.Text[0] != 'v' {
 		return ps.expected(v, `a version such as v1`)
 	}
 	if v.Text != "v1" {
 		return ps.errAt(v, "unsupported version %s (this build reads v%d)", v.Describe(), Version)
 	}
-	if t := ps.next(); t.Kind != tEOL {
+	if t := ps.Next(); t.Kind != tEOL {
 		return ps.expected(t, "end of line after the header")
 	}
 	return nil
@@ -300,17 +289,17 @@ func isCondKeyword(s string) bool {
 func (ps *lineParser) rule() (Rule, error) {
 	var r Rule
 	ps.cols = map[string]int{}
-	first := ps.peek()
+	first := ps.Peek()
 	ps.cols["ops"] = first.Col
 	switch {
 	case first.Kind == tWord && first.Text == "offline":
 		// Short form: "offline <conditions>" is "any <conditions>: offline".
-		ps.next()
+		ps.Next()
 		ps.cols["action"] = first.Col
 		if err := ps.conditions(&r.Match); err != nil {
 			return r, err
 		}
-		if t := ps.peek(); t.Kind != tEOL {
+		if t := ps.Peek(); t.Kind != tEOL {
 			if t.Kind == tColon {
 				return r, ps.errAt(t, `"offline" is a whole rule and takes no action after ":"; write "<ops> <conditions>: offline" to limit it to some operations`)
 			}
@@ -330,7 +319,7 @@ func (ps *lineParser) rule() (Rule, error) {
 		if err := ps.conditions(&r.Match); err != nil {
 			return r, err
 		}
-		if t := ps.next(); t.Kind != tColon {
+		if t := ps.Next(); t.Kind != tColon {
 			return r, ps.expected(t, `a condition (`+condList+`) or ":" and an action`)
 		}
 		a, err := ps.action()
@@ -338,7 +327,7 @@ func (ps *lineParser) rule() (Rule, error) {
 			return r, err
 		}
 		r.Action = a
-		if t := ps.peek(); t.Kind != tEOL {
+		if t := ps.Peek(); t.Kind != tEOL {
 			return r, ps.errAt(t, "unexpected %s after the action", t.Describe())
 		}
 	}
@@ -354,17 +343,17 @@ func (ps *lineParser) rule() (Rule, error) {
 
 // ops parses "any" or op {"," op}.
 func (ps *lineParser) ops() (OpSet, *ParseError) {
-	t := ps.next()
+	t := ps.Next()
 	if t.Text == "any" {
-		if c := ps.peek(); c.Kind == tComma {
+		if c := ps.Peek(); c.Kind == tComma {
 			return 0, ps.errAt(c, `"any" cannot be combined with other operations`)
 		}
 		return 0, nil
 	}
 	s := Ops(opByName[t.Text])
-	for ps.peek().Kind == tComma {
-		ps.next()
-		t := ps.next()
+	for ps.Peek().Kind == tComma {
+		ps.Next()
+		t := ps.Next()
 		o := opByName[t.Text]
 		if t.Kind != tWord || o == 0 {
 			if t.Kind == tWord && t.Text == "any" {
@@ -383,14 +372,14 @@ func (ps *lineParser) ops() (OpSet, *ParseError) {
 // conditions parses conditions until ":" or end of line.
 func (ps *lineParser) conditions(m *Match) *ParseError {
 	for {
-		t := ps.peek()
+		t := ps.Peek()
 		if t.Kind != tWord || !isCondKeyword(t.Text) {
 			if t.Kind == tWord && (opByName[t.Text] != 0 || t.Text == "any") {
 				return ps.errAt(t, "operations come first, before the conditions, separated by commas: %s", t.Describe())
 			}
 			return nil
 		}
-		ps.next()
+		ps.Next()
 		if _, dup := ps.cols[t.Text]; dup {
 			return ps.errAt(t, "%s given twice", t.Text)
 		}
@@ -402,7 +391,7 @@ func (ps *lineParser) conditions(m *Match) *ParseError {
 		case "bytes":
 			m.Bytes, err = ps.rangeArg()
 		case "file":
-			a := ps.next()
+			a := ps.Next()
 			var n uint64
 			if n, err = ps.uintArg(a, "a file id such as 3"); err == nil && n == 0 {
 				err = ps.errAt(a, "file ids start at 1")
@@ -417,7 +406,7 @@ func (ps *lineParser) conditions(m *Match) *ParseError {
 				m.Site = s
 			}
 		case "nth", "after":
-			a := ps.next()
+			a := ps.Next()
 			var n uint64
 			n, err = ps.uintArg(a, "a count such as 3")
 			if err == nil && n == 0 {
@@ -433,13 +422,13 @@ func (ps *lineParser) conditions(m *Match) *ParseError {
 		case "from":
 			m.From, err = ps.durationArg()
 		case "until":
-			a := ps.peek()
+			a := ps.Peek()
 			if m.Until, err = ps.durationArg(); err == nil && m.Until == 0 {
 				err = ps.errAt(a, "until 0s is an empty window")
 			}
 		case "flakey":
 			for _, want := range []string{"up", "down"} {
-				if w := ps.next(); w.Kind != tWord || w.Text != want {
+				if w := ps.Next(); w.Kind != tWord || w.Text != want {
 					return ps.expected(w, fmt.Sprintf("%q and a duration (flakey up 10ms down 2ms)", want))
 				}
 				var d int64
@@ -463,7 +452,7 @@ func (ps *lineParser) conditions(m *Match) *ParseError {
 
 // action parses the action after ":".
 func (ps *lineParser) action() (Action, *ParseError) {
-	t := ps.next()
+	t := ps.Next()
 	ps.cols["action"] = t.Col
 	if t.Kind != tWord {
 		return nil, ps.expected(t, "an action ("+actionList+")")
@@ -475,15 +464,15 @@ func (ps *lineParser) action() (Action, *ParseError) {
 			return nil, err
 		}
 		f := Fail{Errno: e}
-		switch w := ps.peek(); {
+		switch w := ps.Peek(); {
 		case w.Kind == tWord && w.Text == "always":
-			ps.next()
+			ps.Next()
 		case w.Kind == tWord && w.Text == "once":
-			ps.next()
+			ps.Next()
 			f.Times = Once
 		case w.Kind == tWord && w.Text == "times":
-			ps.next()
-			a := ps.next()
+			ps.Next()
+			a := ps.Next()
 			n, err := ps.uintArg(a, "a count such as 2")
 			if err != nil {
 				return nil, err
@@ -501,9 +490,9 @@ func (ps *lineParser) action() (Action, *ParseError) {
 		e, err := ps.errnoArg()
 		return Latent{Errno: e}, err
 	case "misdirect":
-		a := ps.next()
+		a := ps.Next()
 		if a.Kind == tWord && a.Text == "to" {
-			s := ps.next()
+			s := ps.Next()
 			n, err := ps.uintArg(s, "a sector such as 5000")
 			if err == nil && n > math.MaxInt64 {
 				err = ps.errAt(s, "sector %s is too large", s.Text)
@@ -524,7 +513,7 @@ func (ps *lineParser) action() (Action, *ParseError) {
 	case "corrupt":
 		return Corrupt{}, nil
 	case "latency":
-		a := ps.peek()
+		a := ps.Peek()
 		d, err := ps.durationArg()
 		if err == nil && d == 0 {
 			err = ps.errAt(a, "latency 0s adds nothing")
@@ -535,7 +524,7 @@ func (ps *lineParser) action() (Action, *ParseError) {
 	case "drop":
 		return Drop{}, nil
 	case "partial":
-		a := ps.next()
+		a := ps.Next()
 		n, err := ps.uintArg(a, "a byte count such as 512")
 		if err == nil && n > math.MaxInt64 {
 			err = ps.errAt(a, "byte count %s is too large", a.Text)
@@ -544,7 +533,7 @@ func (ps *lineParser) action() (Action, *ParseError) {
 			return nil, err
 		}
 		p := Partial{Bytes: int64(n)}
-		if w := ps.peek(); w.Kind != tEOL {
+		if w := ps.Peek(); w.Kind != tEOL {
 			if p.Errno, err = ps.errnoArg(); err != nil {
 				return nil, err
 			}
@@ -568,7 +557,7 @@ func (ps *lineParser) uintArg(a token, what string) (uint64, *ParseError) {
 
 // rangeArg parses "A..B" or "A+N".
 func (ps *lineParser) rangeArg() (Range, *ParseError) {
-	a := ps.next()
+	a := ps.Next()
 	const want = "a range such as 100..200 or 100+8"
 	if a.Kind != tWord {
 		return Range{}, ps.expected(a, want)
@@ -606,7 +595,7 @@ func (ps *lineParser) rangeArg() (Range, *ParseError) {
 
 // nameArg parses a key or site name, a bare word or a quoted string.
 func (ps *lineParser) nameArg(field string) (string, *ParseError) {
-	a := ps.next()
+	a := ps.Next()
 	if a.Kind != tWord && a.Kind != tString {
 		return "", ps.expected(a, "a "+field+" name, a word or a quoted string")
 	}
@@ -621,7 +610,7 @@ func (ps *lineParser) nameArg(field string) (string, *ParseError) {
 
 // errnoArg parses an errno name such as EIO.
 func (ps *lineParser) errnoArg() (errno.Errno, *ParseError) {
-	a := ps.next()
+	a := ps.Next()
 	if a.Kind != tWord {
 		return 0, ps.expected(a, "an errno such as EIO")
 	}
@@ -637,7 +626,7 @@ func (ps *lineParser) errnoArg() (errno.Errno, *ParseError) {
 
 // probArg parses a probability in (0, 1].
 func (ps *lineParser) probArg() (float64, *ParseError) {
-	a := ps.next()
+	a := ps.Next()
 	const want = "a probability such as 0.1"
 	if a.Kind != tWord || strings.Trim(a.Text, "0123456789.eE+-") != "" || !strings.ContainsAny(a.Text[:1], "0123456789.") {
 		return 0, ps.expected(a, want)
@@ -655,7 +644,7 @@ func (ps *lineParser) probArg() (float64, *ParseError) {
 // durationArg parses a duration: a decimal number and a unit, ns, us, ms or
 // s, exact to the nanosecond.
 func (ps *lineParser) durationArg() (int64, *ParseError) {
-	a := ps.next()
+	a := ps.Next()
 	d, err := sim.ParseTime(a.Text)
 	switch {
 	case a.Kind != tWord || errors.Is(err, sim.ErrTimeSyntax):

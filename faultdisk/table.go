@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wbsim/wbsim/internal/lex"
 	"github.com/wbsim/wbsim/sim/errno"
 )
 
@@ -137,7 +138,7 @@ func ParseTable(text string) (Table, error) {
 	if perr != nil {
 		return Table{}, perr
 	}
-	ps := &lineParser{toks: toks, line: 1}
+	ps := &lineParser{Tokens: lex.NewTokens(toks, 0), line: 1}
 	t, perr := ps.table()
 	if perr != nil {
 		return Table{}, perr
@@ -146,7 +147,7 @@ func ParseTable(text string) (Table, error) {
 }
 
 func (ps *lineParser) table() (Table, *ParseError) {
-	kw := ps.next()
+	kw := ps.Next()
 	var t Table
 	found := false
 	for k, name := range tableNames {
@@ -163,10 +164,10 @@ func (ps *lineParser) table() (Table, *ParseError) {
 			word string
 			d    *int64
 		}{{"up", &t.Flakey.Up}, {"down", &t.Flakey.Down}} {
-			if w := ps.next(); w.Kind != tWord || w.Text != part.word {
+			if w := ps.Next(); w.Kind != tWord || w.Text != part.word {
 				return t, ps.expected(w, fmt.Sprintf("%q and a duration such as 10ms", part.word))
 			}
-			a := ps.peek()
+			a := ps.Peek()
 			d, err := ps.durationArg()
 			if err != nil {
 				return t, err
@@ -177,7 +178,7 @@ func (ps *lineParser) table() (Table, *ParseError) {
 			*part.d = d
 		}
 	case TableFail:
-		a := ps.peek()
+		a := ps.Peek()
 		if a.Kind != tWord || (a.Text != "any" && opByName[a.Text] == 0) {
 			return t, ps.expected(a, "the server operations to fail (store, fetch)")
 		}
@@ -196,7 +197,7 @@ func (ps *lineParser) table() (Table, *ParseError) {
 			return t, err
 		}
 	}
-	if w := ps.peek(); w.Kind != tEOL {
+	if w := ps.Peek(); w.Kind != tEOL {
 		return t, ps.errAt(w, "unexpected %s after the table %q", w.Describe(), t.String())
 	}
 	if err := t.Validate(); err != nil {

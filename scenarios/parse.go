@@ -285,12 +285,11 @@ func (p *parser) rawBlock(parent string) string {
 
 // stmt is one statement line being parsed.
 type stmt struct {
-	p    *parser
-	ln   *srcLine
-	toks []token
-	k    int
-	kw   token // the first token
-	tr   string
+	p  *parser
+	ln *srcLine
+	lex.Tokens
+	kw token // the first token
+	tr string
 }
 
 func (p *parser) stmt(ln *srcLine) (*stmt, bool) {
@@ -298,17 +297,7 @@ func (p *parser) stmt(ln *srcLine) (*stmt, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &stmt{p: p, ln: ln, toks: toks, k: 1, kw: toks[0], tr: tr}, true
-}
-
-func (st *stmt) peek() token { return st.toks[st.k] }
-
-func (st *stmt) next() token {
-	t := st.toks[st.k]
-	if t.Kind != tEOL {
-		st.k++
-	}
-	return t
+	return &stmt{p: p, ln: ln, Tokens: lex.NewTokens(toks, 1), kw: toks[0], tr: tr}, true
 }
 
 func (st *stmt) errAt(t token, format string, args ...any) bool {
@@ -322,7 +311,7 @@ func (st *stmt) expected(t token, what string) bool {
 
 // end checks that the line has no more tokens.
 func (st *stmt) end() bool {
-	if t := st.peek(); t.Kind != tEOL {
+	if t := st.Peek(); t.Kind != tEOL {
 		return st.errAt(t, "unexpected %s at the end of %s", t.Describe(), st.kw.Text)
 	}
 	return true
@@ -338,7 +327,7 @@ func (st *stmt) at(path string, t token) { st.p.fpos[path] = st.p.pos(st.ln, t.C
 
 // value returns the next token, a word or a string, or reports its absence.
 func (st *stmt) value(what string) (token, bool) {
-	t := st.next()
+	t := st.Next()
 	if t.Kind == tEOL {
 		return t, st.expected(t, what)
 	}
@@ -547,7 +536,7 @@ func (p *parser) header(ln *srcLine) bool {
 	if t.Kind != tWord || t.Text != "wbsim-scenario" {
 		return st.expected(t, `the header "wbsim-scenario v1" (the first line that is not blank or a comment)`)
 	}
-	v := st.next()
+	v := st.Next()
 	if v.Kind != tWord || len(v.Text) < 2 || v.Text[0] != 'v' || !lex.AllDigits(v.Text[1:]) {
 		return st.expected(v, "a version such as v1")
 	}
@@ -580,12 +569,12 @@ func (p *parser) top(st *stmt) bool {
 			st.at("name", t)
 		}
 	case "tags":
-		if st.peek().Kind == tEOL {
-			return st.expected(st.peek(), "one or more tags")
+		if st.Peek().Kind == tEOL {
+			return st.expected(st.Peek(), "one or more tags")
 		}
 		var tags []string
-		for st.peek().Kind != tEOL {
-			t := st.next()
+		for st.Peek().Kind != tEOL {
+			t := st.Next()
 			st.at(fmt.Sprintf("tags[%d]", len(tags)), t)
 			tags = append(tags, t.Text)
 		}
@@ -619,18 +608,18 @@ func (p *parser) top(st *stmt) bool {
 			st.at("arch", t)
 		}
 	case "fixes":
-		if st.peek().Kind == tEOL {
-			return st.expected(st.peek(), `fix names, or "none"`)
+		if st.Peek().Kind == tEOL {
+			return st.expected(st.Peek(), `fix names, or "none"`)
 		}
 		var fixes []string
-		if t := st.peek(); t.Kind == tWord && t.Text == "none" {
-			st.next()
+		if t := st.Peek(); t.Kind == tWord && t.Text == "none" {
+			st.Next()
 			if !st.end() {
 				return true
 			}
 		}
-		for st.peek().Kind != tEOL {
-			t := st.next()
+		for st.Peek().Kind != tEOL {
+			t := st.Next()
 			if t.Kind == tWord && t.Text == "none" {
 				return st.errAt(t, `"none" cannot be combined with fix names`)
 			}
@@ -923,8 +912,8 @@ func (st *stmt) fsFile(fs *FS) {
 	}
 	f := File{Path: t.Text}
 	st.at(path+".path", t)
-	if w := st.peek(); w.Kind == tWord && w.Text == "size" {
-		st.next()
+	if w := st.Peek(); w.Kind == tWord && w.Text == "size" {
+		st.Next()
 		z, ok := st.value("a size")
 		if !ok {
 			return
@@ -952,8 +941,8 @@ func (st *stmt) fsKey(a *AFS) {
 	}
 	k := Key{Name: t.Text}
 	st.at(path+".name", t)
-	if w := st.peek(); w.Kind != tEOL {
-		st.next()
+	if w := st.Peek(); w.Kind != tEOL {
+		st.Next()
 		k.State = KeyState(w.Text)
 		st.at(path+".state", w)
 	}
@@ -1116,7 +1105,7 @@ func (p *parser) vmStmt(ln *srcLine) {
 			vm.MemoryPages = n
 		}
 	case "reclaim":
-		if t := st.next(); t.Kind != tWord || t.Text != "limit" {
+		if t := st.Next(); t.Kind != tWord || t.Text != "limit" {
 			st.expected(t, `"limit" and a number of pages (reclaim limit 256)`)
 			return
 		}
@@ -1129,7 +1118,7 @@ func (p *parser) vmStmt(ln *srcLine) {
 			vm.ReclaimLimit = n
 		}
 	case "dirty":
-		unit := st.next()
+		unit := st.Next()
 		if unit.Kind != tWord || unit.Text != "ratio" && unit.Text != "pages" {
 			st.expected(unit, `"ratio" or "pages" (dirty ratio 20 background 10)`)
 			return
@@ -1143,8 +1132,8 @@ func (p *parser) vmStmt(ln *srcLine) {
 			return
 		}
 		var bg int64
-		if w := st.peek(); w.Kind == tWord && w.Text == "background" {
-			st.next()
+		if w := st.Peek(); w.Kind == tWord && w.Text == "background" {
+			st.Next()
 			t, ok := st.value("a number")
 			if !ok {
 				return
@@ -1168,12 +1157,12 @@ func (p *parser) vmStmt(ln *srcLine) {
 	case "flusher":
 		var f Flusher
 		seen := map[string]bool{}
-		if w := st.peek(); w.Kind == tWord && (w.Text == "on" || w.Text == "off") {
-			st.next()
+		if w := st.Peek(); w.Kind == tWord && (w.Text == "on" || w.Text == "off") {
+			st.Next()
 			f.Off = w.Text == "off"
 		}
-		for !f.Off && st.peek().Kind != tEOL {
-			w := st.next()
+		for !f.Off && st.Peek().Kind != tEOL {
+			w := st.Next()
 			if w.Kind != tWord || w.Text != "interval" && w.Text != "expire" {
 				st.expected(w, `"interval" or "expire" and a duration`)
 				return
@@ -1244,7 +1233,7 @@ func (p *parser) exploreStmt(ln *srcLine) {
 		s := Strategy{Kind: StrategyKind(t.Text)}
 		st.at("explore.strategy", t)
 		param := func(name string, min int64, set func(int)) bool {
-			w := st.next()
+			w := st.Next()
 			if w.Kind != tWord || w.Text != name {
 				return st.expected(w, fmt.Sprintf("%q and a number (strategy %s %s N)", name, t.Text, name))
 			}
@@ -1267,7 +1256,7 @@ func (p *parser) exploreStmt(ln *srcLine) {
 		case StrategyDFS:
 			ok = param("bound", 0, func(n int) { s.Bound = n })
 		case StrategyRR:
-			if st.peek().Kind != tEOL {
+			if st.Peek().Kind != tEOL {
 				ok = param("quantum", 0, func(n int) { s.Quantum = n })
 			}
 		default:
@@ -1341,27 +1330,27 @@ func (p *parser) exploreStmt(ln *srcLine) {
 // ---------------------------------------------------------------- check and expect
 
 func (p *parser) checkStmt(st *stmt) bool {
-	if st.peek().Kind == tEOL {
-		return st.expected(st.peek(), `"all", "all except" and invariant ids, or invariant ids`)
+	if st.Peek().Kind == tEOL {
+		return st.expected(st.Peek(), `"all", "all except" and invariant ids, or invariant ids`)
 	}
 	var c Checks
 	list := &c.Only
 	path := "check.only"
-	if t := st.peek(); t.Kind == tWord && t.Text == "all" {
-		st.next()
-		if w := st.peek(); w.Kind != tEOL {
+	if t := st.Peek(); t.Kind == tWord && t.Text == "all" {
+		st.Next()
+		if w := st.Peek(); w.Kind != tEOL {
 			if w.Kind != tWord || w.Text != "except" {
 				return st.expected(w, `"except" and invariant ids, or end of line`)
 			}
-			st.next()
-			if st.peek().Kind == tEOL {
-				return st.expected(st.peek(), "invariant ids after except")
+			st.Next()
+			if st.Peek().Kind == tEOL {
+				return st.expected(st.Peek(), "invariant ids after except")
 			}
 			list, path = &c.Except, "check.except"
 		}
 	}
-	for st.peek().Kind != tEOL {
-		t := st.next()
+	for st.Peek().Kind != tEOL {
+		t := st.Next()
 		if t.Kind == tWord && (t.Text == "all" || t.Text == "except") {
 			return st.errAt(t, `%q comes first: "check all except ID..."`, t.Text)
 		}
@@ -1376,7 +1365,7 @@ func (p *parser) checkStmt(st *stmt) bool {
 
 func (p *parser) expectStmt(st *stmt) bool {
 	x := &p.s.Expect
-	t := st.next()
+	t := st.Next()
 	if t.Kind != tWord {
 		return st.expected(t, `ok, failure and an invariant id, or trace and a file`)
 	}
@@ -1445,7 +1434,7 @@ func (p *parser) repeat(st *stmt, op *Op, path string, depth int) bool {
 
 func (p *parser) repeatHead(st *stmt, op *Op, path string) bool {
 	const want = `a count such as 10, or "until TASK done"`
-	t := st.next()
+	t := st.Next()
 	switch {
 	case t.Kind == tWord && t.Text == "until":
 		n, ok := st.value("a task name")
@@ -1454,7 +1443,7 @@ func (p *parser) repeatHead(st *stmt, op *Op, path string) bool {
 		}
 		op.Until = n.Text
 		st.at(path+".until", n)
-		if d := st.next(); d.Kind != tWord || d.Text != "done" {
+		if d := st.Next(); d.Kind != tWord || d.Text != "done" {
 			return st.expected(d, `"done" (repeat until TASK done)`)
 		}
 	case t.Kind == tWord && lex.AllDigits(strings.TrimPrefix(t.Text, "-")):
@@ -1506,11 +1495,11 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 		op.Path = t.Text
 		st.at(path+".path", t)
 		for {
-			w := st.peek()
+			w := st.Peek()
 			if w.Kind != tWord || w.Text == "expect" {
 				break
 			}
-			st.next()
+			st.Next()
 			if w.Text == "as" {
 				if op.Key != "" {
 					return op, st.errAt(w, "as given twice")
@@ -1548,7 +1537,7 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 		}
 		st.at(path+".range", t)
 		if sh.label {
-			if w := st.next(); w.Kind != tWord || w.Text != "as" {
+			if w := st.Next(); w.Kind != tWord || w.Text != "as" {
 				return op, st.expected(w, `"as" and a label (the write's name in expectations and traces)`)
 			}
 			l, ok := st.value("a label such as A")
@@ -1559,9 +1548,9 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 			st.at(path+".label", l)
 		}
 	case OpMsync:
-		switch w := st.peek(); {
+		switch w := st.Peek(); {
 		case w.Kind == tWord && w.Text == "async":
-			st.next()
+			st.Next()
 			op.Async = true
 			st.at(path+".async", w)
 		case w.Kind != tEOL && !(w.Kind == tWord && w.Text == "expect"):
@@ -1608,8 +1597,8 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 			return op, false
 		}
 	}
-	if w := st.peek(); w.Kind == tWord && w.Text == "expect" {
-		st.next()
+	if w := st.Peek(); w.Kind == tWord && w.Text == "expect" {
+		st.Next()
 		st.at(path+".expect", w)
 		r, ok := st.result(path + ".expect")
 		if !ok {
@@ -1627,29 +1616,29 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 // crashArgs parses the rest of a crash line: a mode, and for enumerate
 // "torn" and "max N".
 func (st *stmt) crashArgs(op *Op, path string) bool {
-	w := st.peek()
+	w := st.Peek()
 	if w.Kind != tWord || w.Text == "expect" {
 		return true
 	}
-	st.next()
+	st.Next()
 	if !slices.Contains(crashModes, CrashMode(w.Text)) {
 		return st.expected(w, "a crash mode ("+strings.Join(toStrings(crashModes), ", ")+") or end of line")
 	}
 	op.Crash = CrashMode(w.Text)
 	st.at(path+".crash", w)
-	if o := st.peek(); o.Kind == tWord && (o.Text == "torn" || o.Text == "max") && op.Crash != CrashEnumerate {
+	if o := st.Peek(); o.Kind == tWord && (o.Text == "torn" || o.Text == "max") && op.Crash != CrashEnumerate {
 		return st.errAt(o, "%s is an option of crash enumerate, not of crash %s", o.Text, op.Crash)
 	}
 	for op.Crash == CrashEnumerate {
-		w := st.peek()
+		w := st.Peek()
 		switch {
 		case w.Kind == tWord && w.Text == "torn" && !op.Torn:
-			st.next()
+			st.Next()
 			op.Torn = true
 			st.at(path+".torn", w)
 		case w.Kind == tWord && w.Text == "max" && op.Max == 0:
-			st.next()
-			t := st.next()
+			st.Next()
+			t := st.Next()
 			n, ok := st.count(t, "the most crash states to check, such as 100", MaxCrashStates)
 			if !ok {
 				return false
@@ -1670,7 +1659,7 @@ func (st *stmt) crashArgs(op *Op, path string) bool {
 // on the remounted file system. It consumes the block even when the line
 // is wrong.
 func (p *parser) afterCrash(st *stmt, op *Op, path string, depth int) bool {
-	if w := st.next(); w.Kind != tWord || w.Text != "crash" {
+	if w := st.Next(); w.Kind != tWord || w.Text != "crash" {
 		p.skipDeeper(st.ln.indent)
 		return st.expected(w, `"crash" (after crash, then the block of operations that run after it)`)
 	}
@@ -1698,7 +1687,7 @@ const resultWant = "ok, eof, an errno such as EIO, or runs such as A:4KiB zero:4
 
 // result parses what follows "expect" on an operation.
 func (st *stmt) result(path string) (Result, bool) {
-	t := st.next()
+	t := st.Next()
 	if t.Kind != tWord {
 		return Result{}, st.expected(t, resultWant)
 	}
@@ -1709,7 +1698,7 @@ func (st *stmt) result(path string) (Result, bool) {
 		case "eof":
 			return Result{Kind: ResultData}, true
 		case "size":
-			n := st.next()
+			n := st.Next()
 			sz, ok := st.size(n, "a file size")
 			return Result{Kind: ResultSize, Size: sz}, ok
 		}
@@ -1739,10 +1728,10 @@ func (st *stmt) result(path string) (Result, bool) {
 		}
 		st.at(fmt.Sprintf("%s.data[%d]", path, len(r.Data)), t)
 		r.Data = append(r.Data, Run{Label: label, Len: n})
-		if st.peek().Kind == tEOL {
+		if st.Peek().Kind == tEOL {
 			return r, true
 		}
-		t = st.next()
+		t = st.Next()
 		if t.Kind != tWord || !strings.Contains(t.Text, ":") {
 			return r, st.expected(t, "another run LABEL:SIZE or end of line")
 		}

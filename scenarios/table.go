@@ -13,13 +13,13 @@ import (
 // The table's text is the plan language's, so faultdisk parses it; its
 // error columns are mapped onto this line.
 func (st *stmt) table(op *Op, path string) bool {
-	first := st.peek()
+	first := st.Peek()
 	if first.Kind == tEOL {
 		return st.expected(first, "a table ("+faultdisk.TableWords+")")
 	}
 	last := first
-	for st.peek().Kind != tEOL && !(st.peek().Kind == tWord && st.peek().Text == "expect") {
-		last = st.next()
+	for st.Peek().Kind != tEOL && !(st.Peek().Kind == tWord && st.Peek().Text == "expect") {
+		last = st.Next()
 	}
 	text := st.ln.raw[first.Col-1 : last.Col-1+len(last.Raw)]
 	t, err := faultdisk.ParseTable(text)

@@ -145,6 +145,28 @@ func (l Lang) Line(line string) (toks []Token, comment int, err *Error) {
 	return toks, -1, nil
 }
 
+// Tokens is a line's tokens with a read position, the cursor both
+// languages' parsers read a line with.
+type Tokens struct {
+	toks []Token
+	pos  int
+}
+
+// NewTokens reads toks (ending with an EOL token) from toks[pos].
+func NewTokens(toks []Token, pos int) Tokens { return Tokens{toks, pos} }
+
+// Peek returns the next token without taking it.
+func (ts *Tokens) Peek() Token { return ts.toks[ts.pos] }
+
+// Next takes the next token; at the end it keeps returning EOL.
+func (ts *Tokens) Next() Token {
+	t := ts.toks[ts.pos]
+	if t.Kind != EOL {
+		ts.pos++
+	}
+	return t
+}
+
 // AllDigits reports whether s is one or more ASCII decimal digits.
 func AllDigits(s string) bool {
 	if s == "" {

@@ -73,3 +73,21 @@ func TestQuoteAndDigits(t *testing.T) {
 		}
 	}
 }
+
+// Next stops at the end of the line: a parser that reads too far gets EOL
+// again, never an index out of range.
+func TestTokensStopAtEOL(t *testing.T) {
+	toks, _, err := Lang{}.Line("a b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := NewTokens(toks, 1)
+	if got := ts.Peek(); got.Text != "b" {
+		t.Fatalf("Peek = %+v, want b", got)
+	}
+	for _, want := range []Kind{Word, EOL, EOL} {
+		if got := ts.Next(); got.Kind != want {
+			t.Errorf("Next = %+v, want kind %d", got, want)
+		}
+	}
+}
