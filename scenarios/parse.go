@@ -851,55 +851,57 @@ func (st *stmt) enum(key, what string, set func(string)) {
 	}
 }
 
+// nonZero parses a numeric setting "KEYWORD VALUE" stored at key: want
+// names the value, parse reads it, and zero says why 0 is refused. It
+// reports whether the setting is to be set.
+func (st *stmt) nonZero(key, want string, parse func(token) (int64, bool), zero string) (int64, bool) {
+	t, ok := st.value(want)
+	if !ok {
+		return 0, false
+	}
+	n, ok := parse(t)
+	if ok && n == 0 {
+		ok = st.errAt(t, "%s", zero)
+	}
+	if !ok || !st.end() || !st.setting(key) {
+		return 0, false
+	}
+	st.at(key, t)
+	return n, true
+}
+
 // fsBlockSize parses "block-size N".
 func (st *stmt) fsBlockSize(b *BlockFS) {
-	t, ok := st.value("a block size (512, 1024, 2048 or 4096)")
-	if !ok {
-		return
-	}
-	n, ok := st.count(t, "a block size (512, 1024, 2048 or 4096)", math.MaxInt32)
-	if ok && n == 0 {
-		ok = st.errAt(t, "block size 0 is not one of 512, 1024, 2048, 4096")
-	}
-	if ok && st.end() && st.setting("fs.block-size") {
+	const want = "a block size (512, 1024, 2048 or 4096)"
+	count := func(t token) (int64, bool) { return st.count(t, want, math.MaxInt32) }
+	if n, ok := st.nonZero("fs.block-size", want, count, "block size 0 is not one of 512, 1024, 2048, 4096"); ok {
 		b.BlockSize = int(n)
-		st.at("fs.block-size", t)
 	}
 }
 
 // fsCapacity parses "capacity SIZE".
 func (st *stmt) fsCapacity(b *BlockFS) {
-	t, ok := st.value("a disk size such as 64MiB")
-	if !ok {
-		return
-	}
-	n, ok := st.size(t, "a disk size")
-	if ok && n == 0 {
-		ok = st.errAt(t, "capacity 0 is no disk")
-	}
-	if ok && st.end() && st.setting("fs.capacity") {
+	size := func(t token) (int64, bool) { return st.size(t, "a disk size") }
+	if n, ok := st.nonZero("fs.capacity", "a disk size such as 64MiB", size, "capacity 0 is no disk"); ok {
 		b.Capacity = n
-		st.at("fs.capacity", t)
 	}
 }
 
 // fsLatency parses "latency DURATION", a setting of both file systems.
 func (st *stmt) fsLatency(fs *FS) {
-	t, ok := st.value("a duration such as 100us")
+	duration := func(t token) (int64, bool) {
+		d, ok := st.duration(t)
+		return int64(d), ok
+	}
+	n, ok := st.nonZero("fs.latency", "a duration such as 100us", duration,
+		"latency 0s is not modelled (requests always complete later); leave it out for the default")
 	if !ok {
 		return
 	}
-	d, ok := st.duration(t)
-	if ok && d == 0 {
-		ok = st.errAt(t, "latency 0s is not modelled (requests always complete later); leave it out for the default")
-	}
-	if ok && st.end() && st.setting("fs.latency") {
-		if fs.BlockFS != nil {
-			fs.BlockFS.Latency = d
-		} else {
-			fs.AFS.Latency = d
-		}
-		st.at("fs.latency", t)
+	if fs.BlockFS != nil {
+		fs.BlockFS.Latency = sim.Time(n)
+	} else {
+		fs.AFS.Latency = sim.Time(n)
 	}
 }
 
