@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wbsim/wbsim/internal/lex"
 	"github.com/wbsim/wbsim/sim/errno"
 )
 
@@ -142,31 +143,12 @@ func (a Partial) String() string {
 	return s
 }
 
-// isBare reports whether s can be written as a bare word: printable ASCII
-// without space or the characters : , # and ".
-func isBare(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isWordByte(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isWordByte(c byte) bool {
-	return c > ' ' && c < 0x7f && c != ':' && c != ',' && c != '#' && c != '"'
-}
+// planLang is the fault-plan language's tokens: ":" and "," separate, and
+// a stray carriage return is white space.
+var planLang = lex.Lang{Separators: true, SkipCR: true}
 
 // quoteName prints a key or site name, bare if it can be, else Go-quoted.
-func quoteName(s string) string {
-	if isBare(s) {
-		return s
-	}
-	return strconv.Quote(s)
-}
+func quoteName(s string) string { return planLang.Quote(s) }
 
 // formatDuration prints ns as sim.Time does: exactly, "1.5s", "250us".
 func formatDuration(ns int64) string { return sim.Time(ns).String() }
@@ -184,84 +166,23 @@ type ParseError struct {
 // Error returns "line:col: msg".
 func (e *ParseError) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg) }
 
-type tokKind uint8
+type token = lex.Token
 
 const (
-	tWord   tokKind = iota // bare word
-	tString                // Go-quoted string; text is unquoted
-	tColon
-	tComma
-	tEOL
+	tWord   = lex.Word
+	tString = lex.String
+	tColon  = lex.Colon
+	tComma  = lex.Comma
+	tEOL    = lex.EOL
 )
 
-type token struct {
-	kind tokKind
-	text string // unquoted for tString
-	raw  string // as written
-	col  int
-}
-
-func (t token) describe() string {
-	switch t.kind {
-	case tEOL:
-		return "end of line"
-	case tColon:
-		return `":"`
-	case tComma:
-		return `","`
+// lexLine splits one line (without newline) into tokens ending with tEOL; a
+// comment is dropped.
+func lexLine(line string, lineNo int) ([]token, *ParseError) {
+	toks, _, err := planLang.Line(line)
+	if err != nil {
+		return nil, &ParseError{lineNo, err.Col, err.Msg}
 	}
-	return strconv.Quote(t.raw)
-}
-
-// lex splits one line (without newline) into tokens ending with tEOL.
-func lex(line string, lineNo int) ([]token, *ParseError) {
-	var toks []token
-	i := 0
-	for i < len(line) {
-		c := line[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r':
-			i++
-		case c == '#':
-			i = len(line)
-		case c == ':':
-			toks = append(toks, token{kind: tColon, text: ":", raw: ":", col: i + 1})
-			i++
-		case c == ',':
-			toks = append(toks, token{kind: tComma, text: ",", raw: ",", col: i + 1})
-			i++
-		case c == '"':
-			j := i + 1
-			for j < len(line) && line[j] != '"' {
-				if line[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(line) {
-				return nil, &ParseError{lineNo, i + 1, "unterminated quoted string"}
-			}
-			raw := line[i : j+1]
-			s, err := strconv.Unquote(raw)
-			if err != nil {
-				return nil, &ParseError{lineNo, i + 1, "invalid quoted string " + raw + " (use Go string syntax)"}
-			}
-			toks = append(toks, token{kind: tString, text: s, raw: raw, col: i + 1})
-			i = j + 1
-		case isWordByte(c):
-			j := i
-			for j < len(line) && isWordByte(line[j]) {
-				j++
-			}
-			toks = append(toks, token{kind: tWord, text: line[i:j], raw: line[i:j], col: i + 1})
-			i = j
-		case c >= 0x80:
-			return nil, &ParseError{lineNo, i + 1, "unexpected non-ASCII byte; quote names that are not plain ASCII"}
-		default:
-			return nil, &ParseError{lineNo, i + 1, fmt.Sprintf("unexpected control character %q", c)}
-		}
-	}
-	toks = append(toks, token{kind: tEOL, col: len(line) + 1})
 	return toks, nil
 }
 
@@ -283,14 +204,14 @@ func Parse(text string) (*Plan, error) {
 			line, rest = rest, ""
 		}
 		lineNo++
-		toks, perr := lex(line, lineNo)
+		toks, perr := lexLine(line, lineNo)
 		if perr != nil {
 			return nil, perr
 		}
-		if toks[0].kind == tEOL {
+		if toks[0].Kind == tEOL {
 			continue
 		}
-		ps := &lineParser{toks: toks, line: lineNo}
+		ps := &lineParser{Tokens: lex.NewTokens(toks, 0), line: lineNo}
 		if !header {
 			if err := ps.header(); err != nil {
 				return nil, err
@@ -299,7 +220,7 @@ func Parse(text string) (*Plan, error) {
 			continue
 		}
 		if len(p.Rules) == MaxRules {
-			return nil, &ParseError{lineNo, toks[0].col, fmt.Sprintf("too many rules; the limit is %d", MaxRules)}
+			return nil, &ParseError{lineNo, toks[0].Col, fmt.Sprintf("too many rules; the limit is %d", MaxRules)}
 		}
 		r, err := ps.rule()
 		if err != nil {
@@ -314,43 +235,32 @@ func Parse(text string) (*Plan, error) {
 }
 
 type lineParser struct {
-	toks []token
-	pos  int
+	lex.Tokens
 	line int
 	cols map[string]int // column of each field's keyword, for validation errors
 }
 
-func (ps *lineParser) peek() token { return ps.toks[ps.pos] }
-
-func (ps *lineParser) next() token {
-	t := ps.toks[ps.pos]
-	if t.kind != tEOL {
-		ps.pos++
-	}
-	return t
-}
-
 func (ps *lineParser) errAt(t token, format string, args ...any) *ParseError {
-	return &ParseError{ps.line, t.col, fmt.Sprintf(format, args...)}
+	return &ParseError{ps.line, t.Col, fmt.Sprintf(format, args...)}
 }
 
 func (ps *lineParser) expected(t token, what string) *ParseError {
-	return ps.errAt(t, "expected %s, got %s", what, t.describe())
+	return ps.errAt(t, "expected %s, got %s", what, t.Describe())
 }
 
 func (ps *lineParser) header() error {
-	t := ps.next()
-	if t.kind != tWord || t.text != "faultplan" {
+	t := ps.Next()
+	if t.Kind != tWord || t.Text != "faultplan" {
 		return ps.expected(t, `the header "faultplan v1"`)
 	}
-	v := ps.next()
-	if v.kind != tWord || len(v.text) < 2 || v.text[0] != 'v' {
+	v := ps.Next()
+	if v.Kind != tWord || len(v.Text) < 2 || v.Text[0] != 'v' {
 		return ps.expected(v, `a version such as v1`)
 	}
-	if v.text != "v1" {
-		return ps.errAt(v, "unsupported version %s (this build reads v%d)", v.describe(), Version)
+	if v.Text != "v1" {
+		return ps.errAt(v, "unsupported version %s (this build reads v%d)", v.Describe(), Version)
 	}
-	if t := ps.next(); t.kind != tEOL {
+	if t := ps.Next(); t.Kind != tEOL {
 		return ps.expected(t, "end of line after the header")
 	}
 	return nil
@@ -379,37 +289,37 @@ func isCondKeyword(s string) bool {
 func (ps *lineParser) rule() (Rule, error) {
 	var r Rule
 	ps.cols = map[string]int{}
-	first := ps.peek()
-	ps.cols["ops"] = first.col
+	first := ps.Peek()
+	ps.cols["ops"] = first.Col
 	switch {
-	case first.kind == tWord && first.text == "offline":
+	case first.Kind == tWord && first.Text == "offline":
 		// Short form: "offline <conditions>" is "any <conditions>: offline".
-		ps.next()
-		ps.cols["action"] = first.col
+		ps.Next()
+		ps.cols["action"] = first.Col
 		if err := ps.conditions(&r.Match); err != nil {
 			return r, err
 		}
-		if t := ps.peek(); t.kind != tEOL {
-			if t.kind == tColon {
+		if t := ps.Peek(); t.Kind != tEOL {
+			if t.Kind == tColon {
 				return r, ps.errAt(t, `"offline" is a whole rule and takes no action after ":"; write "<ops> <conditions>: offline" to limit it to some operations`)
 			}
 			return r, ps.expected(t, "a condition ("+condList+") or end of line")
 		}
 		r.Action = Offline{}
 	default:
-		if first.kind == tWord && (first.text == "any" || opByName[first.text] != 0) {
+		if first.Kind == tWord && (first.Text == "any" || opByName[first.Text] != 0) {
 			ops, err := ps.ops()
 			if err != nil {
 				return r, err
 			}
 			r.Match.Ops = ops
-		} else if first.kind != tWord || !isCondKeyword(first.text) {
+		} else if first.Kind != tWord || !isCondKeyword(first.Text) {
 			return r, ps.expected(first, "an operation ("+opList+"), \"any\", a condition, or \"offline\"")
 		}
 		if err := ps.conditions(&r.Match); err != nil {
 			return r, err
 		}
-		if t := ps.next(); t.kind != tColon {
+		if t := ps.Next(); t.Kind != tColon {
 			return r, ps.expected(t, `a condition (`+condList+`) or ":" and an action`)
 		}
 		a, err := ps.action()
@@ -417,14 +327,14 @@ func (ps *lineParser) rule() (Rule, error) {
 			return r, err
 		}
 		r.Action = a
-		if t := ps.peek(); t.kind != tEOL {
-			return r, ps.errAt(t, "unexpected %s after the action", t.describe())
+		if t := ps.Peek(); t.Kind != tEOL {
+			return r, ps.errAt(t, "unexpected %s after the action", t.Describe())
 		}
 	}
 	if e := validateRule(&r); e != nil {
 		col, ok := ps.cols[e.field]
 		if !ok {
-			col = first.col
+			col = first.Col
 		}
 		return r, &ParseError{ps.line, col, e.msg}
 	}
@@ -433,20 +343,20 @@ func (ps *lineParser) rule() (Rule, error) {
 
 // ops parses "any" or op {"," op}.
 func (ps *lineParser) ops() (OpSet, *ParseError) {
-	t := ps.next()
-	if t.text == "any" {
-		if c := ps.peek(); c.kind == tComma {
+	t := ps.Next()
+	if t.Text == "any" {
+		if c := ps.Peek(); c.Kind == tComma {
 			return 0, ps.errAt(c, `"any" cannot be combined with other operations`)
 		}
 		return 0, nil
 	}
-	s := Ops(opByName[t.text])
-	for ps.peek().kind == tComma {
-		ps.next()
-		t := ps.next()
-		o := opByName[t.text]
-		if t.kind != tWord || o == 0 {
-			if t.kind == tWord && t.text == "any" {
+	s := Ops(opByName[t.Text])
+	for ps.Peek().Kind == tComma {
+		ps.Next()
+		t := ps.Next()
+		o := opByName[t.Text]
+		if t.Kind != tWord || o == 0 {
+			if t.Kind == tWord && t.Text == "any" {
 				return 0, ps.errAt(t, `"any" cannot be combined with other operations`)
 			}
 			return 0, ps.expected(t, "an operation ("+opList+")")
@@ -462,26 +372,26 @@ func (ps *lineParser) ops() (OpSet, *ParseError) {
 // conditions parses conditions until ":" or end of line.
 func (ps *lineParser) conditions(m *Match) *ParseError {
 	for {
-		t := ps.peek()
-		if t.kind != tWord || !isCondKeyword(t.text) {
-			if t.kind == tWord && (opByName[t.text] != 0 || t.text == "any") {
-				return ps.errAt(t, "operations come first, before the conditions, separated by commas: %s", t.describe())
+		t := ps.Peek()
+		if t.Kind != tWord || !isCondKeyword(t.Text) {
+			if t.Kind == tWord && (opByName[t.Text] != 0 || t.Text == "any") {
+				return ps.errAt(t, "operations come first, before the conditions, separated by commas: %s", t.Describe())
 			}
 			return nil
 		}
-		ps.next()
-		if _, dup := ps.cols[t.text]; dup {
-			return ps.errAt(t, "%s given twice", t.text)
+		ps.Next()
+		if _, dup := ps.cols[t.Text]; dup {
+			return ps.errAt(t, "%s given twice", t.Text)
 		}
-		ps.cols[t.text] = t.col
+		ps.cols[t.Text] = t.Col
 		var err *ParseError
-		switch t.text {
+		switch t.Text {
 		case "sectors":
 			m.Sectors, err = ps.rangeArg()
 		case "bytes":
 			m.Bytes, err = ps.rangeArg()
 		case "file":
-			a := ps.next()
+			a := ps.Next()
 			var n uint64
 			if n, err = ps.uintArg(a, "a file id such as 3"); err == nil && n == 0 {
 				err = ps.errAt(a, "file ids start at 1")
@@ -489,22 +399,22 @@ func (ps *lineParser) conditions(m *Match) *ParseError {
 			m.File = n
 		case "key", "site":
 			var s string
-			s, err = ps.nameArg(t.text)
-			if t.text == "key" {
+			s, err = ps.nameArg(t.Text)
+			if t.Text == "key" {
 				m.Key = s
 			} else {
 				m.Site = s
 			}
 		case "nth", "after":
-			a := ps.next()
+			a := ps.Next()
 			var n uint64
 			n, err = ps.uintArg(a, "a count such as 3")
 			if err == nil && n == 0 {
-				err = ps.errAt(a, "%s counts from 1", t.text)
+				err = ps.errAt(a, "%s counts from 1", t.Text)
 			} else if err == nil && n > math.MaxInt64 {
-				err = ps.errAt(a, "%s %s is too large", t.text, a.text)
+				err = ps.errAt(a, "%s %s is too large", t.Text, a.Text)
 			}
-			if t.text == "nth" {
+			if t.Text == "nth" {
 				m.Nth = int64(n)
 			} else {
 				m.After = int64(n)
@@ -512,13 +422,13 @@ func (ps *lineParser) conditions(m *Match) *ParseError {
 		case "from":
 			m.From, err = ps.durationArg()
 		case "until":
-			a := ps.peek()
+			a := ps.Peek()
 			if m.Until, err = ps.durationArg(); err == nil && m.Until == 0 {
 				err = ps.errAt(a, "until 0s is an empty window")
 			}
 		case "flakey":
 			for _, want := range []string{"up", "down"} {
-				if w := ps.next(); w.kind != tWord || w.text != want {
+				if w := ps.Next(); w.Kind != tWord || w.Text != want {
 					return ps.expected(w, fmt.Sprintf("%q and a duration (flakey up 10ms down 2ms)", want))
 				}
 				var d int64
@@ -542,27 +452,27 @@ func (ps *lineParser) conditions(m *Match) *ParseError {
 
 // action parses the action after ":".
 func (ps *lineParser) action() (Action, *ParseError) {
-	t := ps.next()
-	ps.cols["action"] = t.col
-	if t.kind != tWord {
+	t := ps.Next()
+	ps.cols["action"] = t.Col
+	if t.Kind != tWord {
 		return nil, ps.expected(t, "an action ("+actionList+")")
 	}
-	switch t.text {
+	switch t.Text {
 	case "fail":
 		e, err := ps.errnoArg()
 		if err != nil {
 			return nil, err
 		}
 		f := Fail{Errno: e}
-		switch w := ps.peek(); {
-		case w.kind == tWord && w.text == "always":
-			ps.next()
-		case w.kind == tWord && w.text == "once":
-			ps.next()
+		switch w := ps.Peek(); {
+		case w.Kind == tWord && w.Text == "always":
+			ps.Next()
+		case w.Kind == tWord && w.Text == "once":
+			ps.Next()
 			f.Times = Once
-		case w.kind == tWord && w.text == "times":
-			ps.next()
-			a := ps.next()
+		case w.Kind == tWord && w.Text == "times":
+			ps.Next()
+			a := ps.Next()
 			n, err := ps.uintArg(a, "a count such as 2")
 			if err != nil {
 				return nil, err
@@ -580,21 +490,21 @@ func (ps *lineParser) action() (Action, *ParseError) {
 		e, err := ps.errnoArg()
 		return Latent{Errno: e}, err
 	case "misdirect":
-		a := ps.next()
-		if a.kind == tWord && a.text == "to" {
-			s := ps.next()
+		a := ps.Next()
+		if a.Kind == tWord && a.Text == "to" {
+			s := ps.Next()
 			n, err := ps.uintArg(s, "a sector such as 5000")
 			if err == nil && n > math.MaxInt64 {
-				err = ps.errAt(s, "sector %s is too large", s.text)
+				err = ps.errAt(s, "sector %s is too large", s.Text)
 			}
 			return MisdirectTo{Sector: int64(n)}, err
 		}
-		if a.kind != tWord || len(a.text) < 2 || (a.text[0] != '+' && a.text[0] != '-') || !allDigits(a.text[1:]) {
+		if a.Kind != tWord || len(a.Text) < 2 || (a.Text[0] != '+' && a.Text[0] != '-') || !lex.AllDigits(a.Text[1:]) {
 			return nil, ps.expected(a, `a sector offset such as +8 or -8, or "to" and a sector`)
 		}
-		d, perr := strconv.ParseInt(a.text, 10, 64)
+		d, perr := strconv.ParseInt(a.Text, 10, 64)
 		if perr != nil {
-			return nil, ps.errAt(a, "sector offset %s is too large", a.text)
+			return nil, ps.errAt(a, "sector offset %s is too large", a.Text)
 		}
 		if d == 0 {
 			return nil, ps.errAt(a, "misdirect by 0 sectors is no misdirect")
@@ -603,7 +513,7 @@ func (ps *lineParser) action() (Action, *ParseError) {
 	case "corrupt":
 		return Corrupt{}, nil
 	case "latency":
-		a := ps.peek()
+		a := ps.Peek()
 		d, err := ps.durationArg()
 		if err == nil && d == 0 {
 			err = ps.errAt(a, "latency 0s adds nothing")
@@ -614,16 +524,16 @@ func (ps *lineParser) action() (Action, *ParseError) {
 	case "drop":
 		return Drop{}, nil
 	case "partial":
-		a := ps.next()
+		a := ps.Next()
 		n, err := ps.uintArg(a, "a byte count such as 512")
 		if err == nil && n > math.MaxInt64 {
-			err = ps.errAt(a, "byte count %s is too large", a.text)
+			err = ps.errAt(a, "byte count %s is too large", a.Text)
 		}
 		if err != nil {
 			return nil, err
 		}
 		p := Partial{Bytes: int64(n)}
-		if w := ps.peek(); w.kind != tEOL {
+		if w := ps.Peek(); w.Kind != tEOL {
 			if p.Errno, err = ps.errnoArg(); err != nil {
 				return nil, err
 			}
@@ -633,93 +543,81 @@ func (ps *lineParser) action() (Action, *ParseError) {
 	return nil, ps.expected(t, "an action ("+actionList+")")
 }
 
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // uintArg parses a decimal number in token a (already consumed).
 func (ps *lineParser) uintArg(a token, what string) (uint64, *ParseError) {
-	if a.kind != tWord || !allDigits(a.text) {
+	if a.Kind != tWord || !lex.AllDigits(a.Text) {
 		return 0, ps.expected(a, what)
 	}
-	n, err := strconv.ParseUint(a.text, 10, 64)
+	n, err := strconv.ParseUint(a.Text, 10, 64)
 	if err != nil {
-		return 0, ps.errAt(a, "number %s is too large", a.text)
+		return 0, ps.errAt(a, "number %s is too large", a.Text)
 	}
 	return n, nil
 }
 
 // rangeArg parses "A..B" or "A+N".
 func (ps *lineParser) rangeArg() (Range, *ParseError) {
-	a := ps.next()
+	a := ps.Next()
 	const want = "a range such as 100..200 or 100+8"
-	if a.kind != tWord {
+	if a.Kind != tWord {
 		return Range{}, ps.expected(a, want)
 	}
-	lo, hi, dots := strings.Cut(a.text, "..")
+	lo, hi, dots := strings.Cut(a.Text, "..")
 	plus := false
 	if !dots {
-		lo, hi, plus = strings.Cut(a.text, "+")
+		lo, hi, plus = strings.Cut(a.Text, "+")
 	}
-	if (!dots && !plus) || !allDigits(lo) || !allDigits(hi) {
+	if (!dots && !plus) || !lex.AllDigits(lo) || !lex.AllDigits(hi) {
 		return Range{}, ps.expected(a, want)
 	}
 	start, err1 := strconv.ParseInt(lo, 10, 64)
 	n, err2 := strconv.ParseInt(hi, 10, 64)
 	if err1 != nil || err2 != nil {
-		return Range{}, ps.errAt(a, "range %s is too large (the limit is %d)", a.text, int64(math.MaxInt64))
+		return Range{}, ps.errAt(a, "range %s is too large (the limit is %d)", a.Text, int64(math.MaxInt64))
 	}
 	if plus {
 		if n == 0 {
-			return Range{}, ps.errAt(a, "range %s is empty: the length must be at least 1", a.text)
+			return Range{}, ps.errAt(a, "range %s is empty: the length must be at least 1", a.Text)
 		}
 		if start > math.MaxInt64-n {
-			return Range{}, ps.errAt(a, "range %s is too large (the limit is %d)", a.text, int64(math.MaxInt64))
+			return Range{}, ps.errAt(a, "range %s is too large (the limit is %d)", a.Text, int64(math.MaxInt64))
 		}
 		return Range{start, start + n}, nil
 	}
 	if n < start {
-		return Range{}, ps.errAt(a, "range %s ends before it starts", a.text)
+		return Range{}, ps.errAt(a, "range %s ends before it starts", a.Text)
 	}
 	if n == start {
-		return Range{}, ps.errAt(a, "range %s is empty: the end is exclusive", a.text)
+		return Range{}, ps.errAt(a, "range %s is empty: the end is exclusive", a.Text)
 	}
 	return Range{start, n}, nil
 }
 
 // nameArg parses a key or site name, a bare word or a quoted string.
 func (ps *lineParser) nameArg(field string) (string, *ParseError) {
-	a := ps.next()
-	if a.kind != tWord && a.kind != tString {
+	a := ps.Next()
+	if a.Kind != tWord && a.Kind != tString {
 		return "", ps.expected(a, "a "+field+" name, a word or a quoted string")
 	}
-	if a.text == "" {
+	if a.Text == "" {
 		return "", ps.errAt(a, "the %s name is empty", field)
 	}
-	if len(a.text) > MaxNameLen {
-		return "", ps.errAt(a, "the %s name is %d bytes long; the limit is %d", field, len(a.text), MaxNameLen)
+	if len(a.Text) > MaxNameLen {
+		return "", ps.errAt(a, "the %s name is %d bytes long; the limit is %d", field, len(a.Text), MaxNameLen)
 	}
-	return a.text, nil
+	return a.Text, nil
 }
 
 // errnoArg parses an errno name such as EIO.
 func (ps *lineParser) errnoArg() (errno.Errno, *ParseError) {
-	a := ps.next()
-	if a.kind != tWord {
+	a := ps.Next()
+	if a.Kind != tWord {
 		return 0, ps.expected(a, "an errno such as EIO")
 	}
-	e, err := errno.Parse(a.text)
+	e, err := errno.Parse(a.Text)
 	if err != nil {
-		if u, err2 := errno.Parse(strings.ToUpper(a.text)); err2 == nil {
-			return 0, ps.errAt(a, "expected an errno such as EIO, got %s (errno names are upper case: %s)", a.describe(), u)
+		if u, err2 := errno.Parse(strings.ToUpper(a.Text)); err2 == nil {
+			return 0, ps.errAt(a, "expected an errno such as EIO, got %s (errno names are upper case: %s)", a.Describe(), u)
 		}
 		return 0, ps.expected(a, "an errno such as EIO")
 	}
@@ -728,17 +626,17 @@ func (ps *lineParser) errnoArg() (errno.Errno, *ParseError) {
 
 // probArg parses a probability in (0, 1].
 func (ps *lineParser) probArg() (float64, *ParseError) {
-	a := ps.next()
+	a := ps.Next()
 	const want = "a probability such as 0.1"
-	if a.kind != tWord || strings.Trim(a.text, "0123456789.eE+-") != "" || !strings.ContainsAny(a.text[:1], "0123456789.") {
+	if a.Kind != tWord || strings.Trim(a.Text, "0123456789.eE+-") != "" || !strings.ContainsAny(a.Text[:1], "0123456789.") {
 		return 0, ps.expected(a, want)
 	}
-	p, err := strconv.ParseFloat(a.text, 64)
+	p, err := strconv.ParseFloat(a.Text, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, ps.expected(a, want)
 	}
 	if !(p > 0 && p <= 1) {
-		return 0, ps.errAt(a, "prob %s is outside (0, 1] (a rule that never fires is better deleted)", a.text)
+		return 0, ps.errAt(a, "prob %s is outside (0, 1] (a rule that never fires is better deleted)", a.Text)
 	}
 	return p, nil
 }
@@ -746,13 +644,13 @@ func (ps *lineParser) probArg() (float64, *ParseError) {
 // durationArg parses a duration: a decimal number and a unit, ns, us, ms or
 // s, exact to the nanosecond.
 func (ps *lineParser) durationArg() (int64, *ParseError) {
-	a := ps.next()
-	d, err := sim.ParseTime(a.text)
+	a := ps.Next()
+	d, err := sim.ParseTime(a.Text)
 	switch {
-	case a.kind != tWord || errors.Is(err, sim.ErrTimeSyntax):
+	case a.Kind != tWord || errors.Is(err, sim.ErrTimeSyntax):
 		return 0, ps.expected(a, "a duration such as 10ms, 1.5s, 250us or 100ns")
 	case err != nil:
-		return 0, ps.errAt(a, "duration %s %s", a.describe(), err)
+		return 0, ps.errAt(a, "duration %s %s", a.Describe(), err)
 	}
 	return int64(d), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wbsim/wbsim/internal/lex"
 	"github.com/wbsim/wbsim/sim/errno"
 )
 
@@ -133,11 +134,11 @@ const TableWords = "ok, error, offline, flakey up D down D, drop-writes (the dis
 // ParseTable parses a table's text (one line, as Table.String prints it).
 // An error is a *ParseError on line 1 whose column counts bytes of text.
 func ParseTable(text string) (Table, error) {
-	toks, perr := lex(text, 1)
+	toks, perr := lexLine(text, 1)
 	if perr != nil {
 		return Table{}, perr
 	}
-	ps := &lineParser{toks: toks, line: 1}
+	ps := &lineParser{Tokens: lex.NewTokens(toks, 0), line: 1}
 	t, perr := ps.table()
 	if perr != nil {
 		return Table{}, perr
@@ -146,11 +147,11 @@ func ParseTable(text string) (Table, error) {
 }
 
 func (ps *lineParser) table() (Table, *ParseError) {
-	kw := ps.next()
+	kw := ps.Next()
 	var t Table
 	found := false
 	for k, name := range tableNames {
-		if kw.kind == tWord && kw.text == name {
+		if kw.Kind == tWord && kw.Text == name {
 			t.Kind, found = TableKind(k), true
 		}
 	}
@@ -163,10 +164,10 @@ func (ps *lineParser) table() (Table, *ParseError) {
 			word string
 			d    *int64
 		}{{"up", &t.Flakey.Up}, {"down", &t.Flakey.Down}} {
-			if w := ps.next(); w.kind != tWord || w.text != part.word {
+			if w := ps.Next(); w.Kind != tWord || w.Text != part.word {
 				return t, ps.expected(w, fmt.Sprintf("%q and a duration such as 10ms", part.word))
 			}
-			a := ps.peek()
+			a := ps.Peek()
 			d, err := ps.durationArg()
 			if err != nil {
 				return t, err
@@ -177,8 +178,8 @@ func (ps *lineParser) table() (Table, *ParseError) {
 			*part.d = d
 		}
 	case TableFail:
-		a := ps.peek()
-		if a.kind != tWord || (a.text != "any" && opByName[a.text] == 0) {
+		a := ps.Peek()
+		if a.Kind != tWord || (a.Text != "any" && opByName[a.Text] == 0) {
 			return t, ps.expected(a, "the server operations to fail (store, fetch)")
 		}
 		ops, err := ps.ops()
@@ -196,8 +197,8 @@ func (ps *lineParser) table() (Table, *ParseError) {
 			return t, err
 		}
 	}
-	if w := ps.peek(); w.kind != tEOL {
-		return t, ps.errAt(w, "unexpected %s after the table %q", w.describe(), t.String())
+	if w := ps.Peek(); w.Kind != tEOL {
+		return t, ps.errAt(w, "unexpected %s after the table %q", w.Describe(), t.String())
 	}
 	if err := t.Validate(); err != nil {
 		return t, ps.errAt(kw, "%s", err)

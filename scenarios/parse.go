@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wbsim/wbsim/faultdisk"
+	"github.com/wbsim/wbsim/internal/lex"
 	"github.com/wbsim/wbsim/sim"
 	"github.com/wbsim/wbsim/sim/errno"
 )
@@ -64,27 +65,18 @@ type srcLine struct {
 	comment string // lineComment: the text after "#" and one space
 }
 
-type tokKind uint8
+type token = lex.Token
 
 const (
-	tWord   tokKind = iota // a bare word
-	tString                // a Go-quoted string; text is unquoted
-	tEOL
+	tWord   = lex.Word
+	tString = lex.String
+	tEOL    = lex.EOL
 )
 
-type token struct {
-	kind tokKind
-	text string // unquoted for tString
-	raw  string
-	col  int
-}
-
-func (t token) describe() string {
-	if t.kind == tEOL {
-		return "end of line"
-	}
-	return strconv.Quote(t.raw)
-}
+// scenarioLang is the scenario language's tokens: no separators (":" and
+// "," are word bytes), and a carriage return only where split strips it,
+// at a line's end.
+var scenarioLang = lex.Lang{}
 
 // commentText normalises the text after "#": one leading space and all
 // trailing white space go.
@@ -126,60 +118,22 @@ func (p *parser) split(src string) {
 // lex splits a statement line into tokens ending with tEOL, and returns
 // the comment at its end.
 func (p *parser) lex(ln *srcLine) (toks []token, trailing string, ok bool) {
-	line := ln.raw
-	i := len(ln.indent)
-	for i < len(line) {
-		c := line[i]
-		switch {
-		case isIndent(c):
-			i++
-		case c == '#':
-			trailing = commentText(line[i+1:])
-			if pr := textProblem(trailing); pr != "" {
-				p.errorf(ln, i+1, "the comment %s", pr)
-				return nil, "", false
-			}
-			if len(trailing) > MaxCommentLen {
-				p.errorf(ln, i+1, "the comment is %d bytes long; the limit is %d", len(trailing), MaxCommentLen)
-				return nil, "", false
-			}
-			i = len(line)
-		case c == '"':
-			j := i + 1
-			for j < len(line) && line[j] != '"' {
-				if line[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(line) {
-				p.errorf(ln, i+1, "unterminated quoted string")
-				return nil, "", false
-			}
-			raw := line[i : j+1]
-			s, err := strconv.Unquote(raw)
-			if err != nil {
-				p.errorf(ln, i+1, "invalid quoted string %s (use Go string syntax)", raw)
-				return nil, "", false
-			}
-			toks = append(toks, token{kind: tString, text: s, raw: raw, col: i + 1})
-			i = j + 1
-		case isWordByte(c):
-			j := i
-			for j < len(line) && isWordByte(line[j]) {
-				j++
-			}
-			toks = append(toks, token{kind: tWord, text: line[i:j], raw: line[i:j], col: i + 1})
-			i = j
-		case c >= 0x80:
-			p.errorf(ln, i+1, "unexpected non-ASCII byte; quote names that are not plain ASCII")
+	toks, hash, err := scenarioLang.Line(ln.raw)
+	if err != nil {
+		p.errorf(ln, err.Col, "%s", err.Msg)
+		return nil, "", false
+	}
+	if hash >= 0 {
+		trailing = commentText(ln.raw[hash+1:])
+		if pr := textProblem(trailing); pr != "" {
+			p.errorf(ln, hash+1, "the comment %s", pr)
 			return nil, "", false
-		default:
-			p.errorf(ln, i+1, "unexpected control character %q", c)
+		}
+		if len(trailing) > MaxCommentLen {
+			p.errorf(ln, hash+1, "the comment is %d bytes long; the limit is %d", len(trailing), MaxCommentLen)
 			return nil, "", false
 		}
 	}
-	toks = append(toks, token{kind: tEOL, col: len(line) + 1})
 	return toks, trailing, true
 }
 
@@ -331,12 +285,11 @@ func (p *parser) rawBlock(parent string) string {
 
 // stmt is one statement line being parsed.
 type stmt struct {
-	p    *parser
-	ln   *srcLine
-	toks []token
-	k    int
-	kw   token // the first token
-	tr   string
+	p  *parser
+	ln *srcLine
+	lex.Tokens
+	kw token // the first token
+	tr string
 }
 
 func (p *parser) stmt(ln *srcLine) (*stmt, bool) {
@@ -344,48 +297,38 @@ func (p *parser) stmt(ln *srcLine) (*stmt, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &stmt{p: p, ln: ln, toks: toks, k: 1, kw: toks[0], tr: tr}, true
-}
-
-func (st *stmt) peek() token { return st.toks[st.k] }
-
-func (st *stmt) next() token {
-	t := st.toks[st.k]
-	if t.kind != tEOL {
-		st.k++
-	}
-	return t
+	return &stmt{p: p, ln: ln, Tokens: lex.NewTokens(toks, 1), kw: toks[0], tr: tr}, true
 }
 
 func (st *stmt) errAt(t token, format string, args ...any) bool {
-	st.p.errorf(st.ln, t.col, format, args...)
+	st.p.errorf(st.ln, t.Col, format, args...)
 	return false
 }
 
 func (st *stmt) expected(t token, what string) bool {
-	return st.errAt(t, "expected %s, got %s", what, t.describe())
+	return st.errAt(t, "expected %s, got %s", what, t.Describe())
 }
 
 // end checks that the line has no more tokens.
 func (st *stmt) end() bool {
-	if t := st.peek(); t.kind != tEOL {
-		return st.errAt(t, "unexpected %s at the end of %s", t.describe(), st.kw.text)
+	if t := st.Peek(); t.Kind != tEOL {
+		return st.errAt(t, "unexpected %s at the end of %s", t.Describe(), st.kw.Text)
 	}
 	return true
 }
 
 // meta returns the statement's Meta, taking the pending comments.
 func (st *stmt) meta() Meta {
-	return Meta{Pos: st.p.pos(st.ln, st.kw.col), Comment: st.p.takeComments(), Trailing: st.tr}
+	return Meta{Pos: st.p.pos(st.ln, st.kw.Col), Comment: st.p.takeComments(), Trailing: st.tr}
 }
 
 // at records the position of token t for path.
-func (st *stmt) at(path string, t token) { st.p.fpos[path] = st.p.pos(st.ln, t.col) }
+func (st *stmt) at(path string, t token) { st.p.fpos[path] = st.p.pos(st.ln, t.Col) }
 
 // value returns the next token, a word or a string, or reports its absence.
 func (st *stmt) value(what string) (token, bool) {
-	t := st.next()
-	if t.kind == tEOL {
+	t := st.Next()
+	if t.Kind == tEOL {
 		return t, st.expected(t, what)
 	}
 	return t, true
@@ -408,29 +351,17 @@ func (st *stmt) setting(key string) bool {
 
 // count parses a non-negative decimal integer up to max.
 func (st *stmt) count(t token, what string, max int64) (int64, bool) {
-	if t.kind != tWord || !allDigits(strings.TrimPrefix(t.text, "-")) {
+	if t.Kind != tWord || !lex.AllDigits(strings.TrimPrefix(t.Text, "-")) {
 		return 0, st.expected(t, what)
 	}
-	if t.text[0] == '-' {
-		return 0, st.errAt(t, "%s must not be negative", t.text)
+	if t.Text[0] == '-' {
+		return 0, st.errAt(t, "%s must not be negative", t.Text)
 	}
-	n, err := strconv.ParseInt(t.text, 10, 64)
+	n, err := strconv.ParseInt(t.Text, 10, 64)
 	if err != nil || n > max {
-		return 0, st.errAt(t, "%s is too large (the limit is %d)", t.text, max)
+		return 0, st.errAt(t, "%s is too large (the limit is %d)", t.Text, max)
 	}
 	return n, true
-}
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // parseSize parses a byte count: digits with an optional binary unit
@@ -443,10 +374,10 @@ func parseSize(s string) (n int64, msg string) {
 			break
 		}
 	}
-	if strings.HasPrefix(num, "-") && allDigits(num[1:]) {
+	if strings.HasPrefix(num, "-") && lex.AllDigits(num[1:]) {
 		return 0, "is negative"
 	}
-	if !allDigits(num) {
+	if !lex.AllDigits(num) {
 		return 0, "bad"
 	}
 	v, err := strconv.ParseInt(num, 10, 64)
@@ -459,12 +390,12 @@ func parseSize(s string) (n int64, msg string) {
 const sizeWant = "a size such as 4096 or 4KiB (units KiB, MiB, GiB, TiB)"
 
 func (st *stmt) size(t token, what string) (int64, bool) {
-	n, msg := parseSize(t.text)
+	n, msg := parseSize(t.Text)
 	switch {
-	case t.kind != tWord || msg == "bad":
+	case t.Kind != tWord || msg == "bad":
 		return 0, st.expected(t, what+", "+sizeWant)
 	case msg != "":
-		return 0, st.errAt(t, "%s %s %s", what, t.text, msg)
+		return 0, st.errAt(t, "%s %s %s", what, t.Text, msg)
 	}
 	return n, true
 }
@@ -476,30 +407,30 @@ func (st *stmt) rangeArg(t token, lenOnly bool) (off, n int64, ok bool) {
 	if lenOnly {
 		want = "a length such as 4KiB, or " + want
 	}
-	if t.kind != tWord {
+	if t.Kind != tWord {
 		return 0, 0, st.expected(t, want)
 	}
-	a, b, dots := strings.Cut(t.text, "..")
+	a, b, dots := strings.Cut(t.Text, "..")
 	plus := false
 	if !dots {
 		// The first "+" not at the start: "-5+3" is a negative offset.
-		if i := strings.IndexByte(t.text[min(1, len(t.text)):], '+'); i >= 0 {
-			a, b, plus = t.text[:i+1], t.text[i+2:], true
+		if i := strings.IndexByte(t.Text[min(1, len(t.Text)):], '+'); i >= 0 {
+			a, b, plus = t.Text[:i+1], t.Text[i+2:], true
 		}
 	}
 	if !dots && !plus {
 		if !lenOnly {
-			if _, msg := parseSize(t.text); msg == "" {
-				return 0, 0, st.errAt(t, "expected %s, got %s: %s needs an offset", want, t.describe(), st.kw.text)
+			if _, msg := parseSize(t.Text); msg == "" {
+				return 0, 0, st.errAt(t, "expected %s, got %s: %s needs an offset", want, t.Describe(), st.kw.Text)
 			}
 			return 0, 0, st.expected(t, want)
 		}
-		n, msg := parseSize(t.text)
+		n, msg := parseSize(t.Text)
 		switch {
 		case msg == "bad":
 			return 0, 0, st.expected(t, want)
 		case msg != "":
-			return 0, 0, st.errAt(t, "length %s %s", t.text, msg)
+			return 0, 0, st.errAt(t, "length %s %s", t.Text, msg)
 		}
 		return AtPos, n, true
 	}
@@ -515,9 +446,9 @@ func (st *stmt) rangeArg(t token, lenOnly bool) (off, n int64, ok bool) {
 	case msgB != "":
 		return 0, 0, st.errAt(t, "length %s %s", b, msgB)
 	case dots && y <= x:
-		return 0, 0, st.errAt(t, "range %s is empty or ends before it starts", t.text)
+		return 0, 0, st.errAt(t, "range %s is empty or ends before it starts", t.Text)
 	case plus && x > math.MaxInt64-y:
-		return 0, 0, st.errAt(t, "range %s is too large", t.text)
+		return 0, 0, st.errAt(t, "range %s is too large", t.Text)
 	}
 	if dots {
 		return x, y - x, true
@@ -527,12 +458,12 @@ func (st *stmt) rangeArg(t token, lenOnly bool) (off, n int64, ok bool) {
 
 // duration parses a duration such as 10ms, exactly.
 func (st *stmt) duration(t token) (sim.Time, bool) {
-	d, err := sim.ParseTime(t.text)
+	d, err := sim.ParseTime(t.Text)
 	switch {
-	case t.kind != tWord || errors.Is(err, sim.ErrTimeSyntax):
+	case t.Kind != tWord || errors.Is(err, sim.ErrTimeSyntax):
 		return 0, st.expected(t, "a duration such as 10ms, 1.5s, 250us or 100ns")
 	case err != nil:
-		return 0, st.errAt(t, "duration %s %s", t.text, err)
+		return 0, st.errAt(t, "duration %s %s", t.Text, err)
 	}
 	return d, true
 }
@@ -602,15 +533,15 @@ func (p *parser) header(ln *srcLine) bool {
 		return false
 	}
 	t := st.kw
-	if t.kind != tWord || t.text != "wbsim-scenario" {
+	if t.Kind != tWord || t.Text != "wbsim-scenario" {
 		return st.expected(t, `the header "wbsim-scenario v1" (the first line that is not blank or a comment)`)
 	}
-	v := st.next()
-	if v.kind != tWord || len(v.text) < 2 || v.text[0] != 'v' || !allDigits(v.text[1:]) {
+	v := st.Next()
+	if v.Kind != tWord || len(v.Text) < 2 || v.Text[0] != 'v' || !lex.AllDigits(v.Text[1:]) {
 		return st.expected(v, "a version such as v1")
 	}
-	if v.text != "v"+strconv.Itoa(Version) {
-		return st.errAt(v, "unsupported version %s (this build reads v%d)", v.text, Version)
+	if v.Text != "v"+strconv.Itoa(Version) {
+		return st.errAt(v, "unsupported version %s (this build reads v%d)", v.Text, Version)
 	}
 	if !st.end() {
 		return false
@@ -627,25 +558,25 @@ func (p *parser) header(ln *srcLine) bool {
 func (p *parser) top(st *stmt) bool {
 	s := p.s
 	kw := st.kw
-	if kw.kind != tWord {
+	if kw.Kind != tWord {
 		return st.expected(kw, "a statement ("+strings.Join(topKeywords, ", ")+")")
 	}
-	switch kw.text {
+	switch kw.Text {
 	case "name":
 		t, ok := st.value("a scenario name")
 		if ok && st.end() && st.setting("name") {
-			s.Name = t.text
+			s.Name = t.Text
 			st.at("name", t)
 		}
 	case "tags":
-		if st.peek().kind == tEOL {
-			return st.expected(st.peek(), "one or more tags")
+		if st.Peek().Kind == tEOL {
+			return st.expected(st.Peek(), "one or more tags")
 		}
 		var tags []string
-		for st.peek().kind != tEOL {
-			t := st.next()
+		for st.Peek().Kind != tEOL {
+			t := st.Next()
 			st.at(fmt.Sprintf("tags[%d]", len(tags)), t)
-			tags = append(tags, t.text)
+			tags = append(tags, t.Text)
 		}
 		if st.setting("tags") {
 			s.Tags = tags
@@ -667,33 +598,33 @@ func (p *parser) top(st *stmt) bool {
 	case "kernel":
 		t, ok := st.value("a kernel version (" + strings.Join(toStrings(kernelVersions), ", ") + ")")
 		if ok && st.end() && st.setting("kernel") {
-			s.Kernel = KernelVersion(t.text)
+			s.Kernel = KernelVersion(t.Text)
 			st.at("kernel", t)
 		}
 	case "arch":
 		t, ok := st.value("32-bit or 64-bit")
 		if ok && st.end() && st.setting("arch") {
-			s.Arch = Arch(t.text)
+			s.Arch = Arch(t.Text)
 			st.at("arch", t)
 		}
 	case "fixes":
-		if st.peek().kind == tEOL {
-			return st.expected(st.peek(), `fix names, or "none"`)
+		if st.Peek().Kind == tEOL {
+			return st.expected(st.Peek(), `fix names, or "none"`)
 		}
 		var fixes []string
-		if t := st.peek(); t.kind == tWord && t.text == "none" {
-			st.next()
+		if t := st.Peek(); t.Kind == tWord && t.Text == "none" {
+			st.Next()
 			if !st.end() {
 				return true
 			}
 		}
-		for st.peek().kind != tEOL {
-			t := st.next()
-			if t.kind == tWord && t.text == "none" {
+		for st.Peek().Kind != tEOL {
+			t := st.Next()
+			if t.Kind == tWord && t.Text == "none" {
 				return st.errAt(t, `"none" cannot be combined with fix names`)
 			}
 			st.at(fmt.Sprintf("fixes[%d]", len(fixes)), t)
-			fixes = append(fixes, t.text)
+			fixes = append(fixes, t.Text)
 		}
 		if st.setting("fixes") {
 			s.Fixes = fixes
@@ -731,19 +662,19 @@ func (p *parser) top(st *stmt) bool {
 		if !ok || !st.end() {
 			return false
 		}
-		task := &Task{Meta: st.meta(), Name: t.text}
+		task := &Task{Meta: st.meta(), Name: t.Text}
 		path := fmt.Sprintf("tasks[%d]", len(s.Tasks))
 		st.at(path+".name", t)
 		s.Tasks = append(s.Tasks, task)
 		if p.taskBlock(task, path) == 0 {
-			st.errAt(kw, "task %s has no operations: write them on the lines below, indented", t.text)
+			st.errAt(kw, "task %s has no operations: write them on the lines below, indented", t.Text)
 		}
 	case "check":
 		return p.checkStmt(st)
 	case "fsync-contract":
 		t, ok := st.value("linux-2.6, errseq or errseq-once")
 		if ok && st.end() && st.setting("fsync-contract") {
-			s.Contract = Contract(t.text)
+			s.Contract = Contract(t.Text)
 			st.at("fsync-contract", t)
 		}
 	case "expect":
@@ -751,16 +682,16 @@ func (p *parser) top(st *stmt) bool {
 	case "wbsim-scenario":
 		return st.errAt(kw, "the header is given twice")
 	default:
-		if kw.text == "memory" {
+		if kw.Text == "memory" {
 			return st.errAt(kw, "memory belongs in the vm block (memory N, in pages) or the explore block (memory SIZE, the memory budget)")
 		}
-		if b := blockOf[kw.text]; b != "" {
-			return st.errAt(kw, "%s belongs in the %s block (indented below %q)", kw.text, b, b)
+		if b := blockOf[kw.Text]; b != "" {
+			return st.errAt(kw, "%s belongs in the %s block (indented below %q)", kw.Text, b, b)
 		}
-		if _, isOp := opShapes[OpKind(kw.text)]; isOp {
-			return st.errAt(kw, "%s is an operation: put it in a task (indented below \"task NAME\")", kw.text)
+		if _, isOp := opShapes[OpKind(kw.Text)]; isOp {
+			return st.errAt(kw, "%s is an operation: put it in a task (indented below \"task NAME\")", kw.Text)
 		}
-		return st.errAt(kw, "unknown statement %q; expected one of %s", kw.text, strings.Join(topKeywords, ", "))
+		return st.errAt(kw, "unknown statement %q; expected one of %s", kw.Text, strings.Join(topKeywords, ", "))
 	}
 	return true
 }
@@ -775,21 +706,21 @@ func (p *parser) bugStmt(ln *srcLine) {
 	field := func(key, what string, set func(string)) {
 		t, ok := st.value(what)
 		if ok && st.end() && st.setting(key) {
-			set(t.text)
+			set(t.Text)
 			st.at(key, t)
 		}
 	}
-	switch kw.text {
+	switch kw.Text {
 	case "id":
 		field("bug.id", "a bug id", func(v string) { b.ID = v })
 	case "fix":
 		t, ok := st.value(`the fix title as a quoted string: fix "afs: fix ..."`)
-		if ok && t.kind != tString {
+		if ok && t.Kind != tString {
 			st.expected(t, `the fix title as a quoted string: fix "afs: fix ..."`)
 			return
 		}
 		if ok && st.end() && st.setting("bug.fix") {
-			b.Fix = t.text
+			b.Fix = t.Text
 			st.at("bug.fix", t)
 		}
 	case "commit":
@@ -806,7 +737,7 @@ func (p *parser) bugStmt(ln *srcLine) {
 			p.skipDeeper(ln.indent)
 		}
 	default:
-		st.errAt(kw, "unknown bug field %q; expected id, fix, commit, switch or description", kw.text)
+		st.errAt(kw, "unknown bug field %q; expected id, fix, commit, switch or description", kw.Text)
 	}
 }
 
@@ -818,7 +749,7 @@ func (p *parser) fsStmt(st *stmt) bool {
 	if !ok || !st.end() {
 		return false
 	}
-	switch t.text {
+	switch t.Text {
 	case "blockfs":
 		if !st.setting("fs") {
 			return false
@@ -830,188 +761,226 @@ func (p *parser) fsStmt(st *stmt) bool {
 		}
 		s.FS.AFS = &AFS{}
 	default:
-		return st.errAt(t, "unknown file system %q; expected blockfs or afs", t.text)
+		return st.errAt(t, "unknown file system %q; expected blockfs or afs", t.Text)
 	}
 	st.at("fs", t)
 	p.children("", p.fsChild)
 	return true
 }
 
+// fsChild parses one setting of the fs block: it checks that the setting
+// belongs to the block's file system and hands it to its step.
 func (p *parser) fsChild(ln *srcLine) {
 	st, ok := p.stmt(ln)
 	if !ok {
 		return
 	}
-	s := p.s
-	b, a := s.FS.BlockFS, s.FS.AFS
-	kw := st.kw
-	blockOnly := func() bool {
-		if b == nil {
-			return st.errAt(kw, "%s is a blockfs setting; the file system is afs", kw.text)
-		}
-		return true
-	}
-	afsOnly := func() bool {
-		if a == nil {
-			return st.errAt(kw, "%s is an afs setting; the file system is blockfs", kw.text)
-		}
-		return true
-	}
-	enum := func(key, what string, set func(string)) {
-		t, ok := st.value(what)
-		if ok && st.end() && st.setting(key) {
-			set(t.text)
-			st.at(key, t)
-		}
-	}
-	switch kw.text {
+	fs := &p.s.FS
+	b, a := fs.BlockFS, fs.AFS
+	switch st.kw.Text {
 	case "block-size":
-		if !blockOnly() {
-			return
-		}
-		t, ok := st.value("a block size (512, 1024, 2048 or 4096)")
-		if !ok {
-			return
-		}
-		n, ok := st.count(t, "a block size (512, 1024, 2048 or 4096)", math.MaxInt32)
-		if ok && n == 0 {
-			ok = st.errAt(t, "block size 0 is not one of 512, 1024, 2048, 4096")
-		}
-		if ok && st.end() && st.setting("fs.block-size") {
-			b.BlockSize = int(n)
-			st.at("fs.block-size", t)
+		if st.blockOnly(b) {
+			st.fsBlockSize(b)
 		}
 	case "layout":
-		if blockOnly() {
-			enum("fs.layout", "indirect or extent", func(v string) { b.Layout = Layout(v) })
+		if st.blockOnly(b) {
+			st.enum("fs.layout", "indirect or extent", func(v string) { b.Layout = Layout(v) })
 		}
 	case "allocator":
-		if blockOnly() {
-			enum("fs.allocator", "contiguous, fragmented or interleaved", func(v string) { b.Allocator = Allocator(v) })
+		if st.blockOnly(b) {
+			st.enum("fs.allocator", "contiguous, fragmented or interleaved", func(v string) { b.Allocator = Allocator(v) })
 		}
 	case "nobh":
-		if blockOnly() {
-			enum("fs.nobh", "on or off", func(v string) { b.NoBH = Switch(v) })
+		if st.blockOnly(b) {
+			st.enum("fs.nobh", "on or off", func(v string) { b.NoBH = Switch(v) })
 		}
 	case "fsync-flush":
-		if blockOnly() {
-			enum("fs.fsync-flush", "on or off", func(v string) { b.FsyncFlush = Switch(v) })
+		if st.blockOnly(b) {
+			st.enum("fs.fsync-flush", "on or off", func(v string) { b.FsyncFlush = Switch(v) })
 		}
 	case "capacity":
-		if !blockOnly() {
-			return
-		}
-		t, ok := st.value("a disk size such as 64MiB")
-		if !ok {
-			return
-		}
-		n, ok := st.size(t, "a disk size")
-		if ok && n == 0 {
-			ok = st.errAt(t, "capacity 0 is no disk")
-		}
-		if ok && st.end() && st.setting("fs.capacity") {
-			b.Capacity = n
-			st.at("fs.capacity", t)
+		if st.blockOnly(b) {
+			st.fsCapacity(b)
 		}
 	case "latency":
-		t, ok := st.value("a duration such as 100us")
-		if !ok {
-			return
-		}
-		d, ok := st.duration(t)
-		if ok && d == 0 {
-			ok = st.errAt(t, "latency 0s is not modelled (requests always complete later); leave it out for the default")
-		}
-		if ok && st.end() && st.setting("fs.latency") {
-			if b != nil {
-				b.Latency = d
-			} else {
-				a.Latency = d
-			}
-			st.at("fs.latency", t)
-		}
+		st.fsLatency(fs)
 	case "file":
-		path := fmt.Sprintf("fs.files[%d]", len(s.FS.Files))
-		t, ok := st.value("a path such as /data")
-		if !ok {
-			return
-		}
-		f := File{Path: t.text}
-		st.at(path+".path", t)
-		if w := st.peek(); w.kind == tWord && w.text == "size" {
-			st.next()
-			z, ok := st.value("a size")
-			if !ok {
-				return
-			}
-			n, ok := st.size(z, "a file size")
-			if !ok {
-				return
-			}
-			f.Size = n
-			st.at(path+".size", z)
-		}
-		if !st.end() {
-			return
-		}
-		f.Meta = st.meta()
-		s.FS.Files = append(s.FS.Files, f)
+		st.fsFile(fs)
 	case "key":
-		if !afsOnly() {
-			return
+		if st.afsOnly(a) {
+			st.fsKey(a)
 		}
-		path := fmt.Sprintf("fs.keys[%d]", len(a.Keys))
-		t, ok := st.value("a key name")
-		if !ok {
-			return
-		}
-		k := Key{Name: t.text}
-		st.at(path+".name", t)
-		if w := st.peek(); w.kind != tEOL {
-			st.next()
-			k.State = KeyState(w.text)
-			st.at(path+".state", w)
-		}
-		if !st.end() {
-			return
-		}
-		k.Meta = st.meta()
-		a.Keys = append(a.Keys, k)
 	case "acl":
-		if !afsOnly() {
-			return
+		if st.afsOnly(a) {
+			st.fsACL(a)
 		}
-		path := fmt.Sprintf("fs.acl[%d]", len(a.ACL))
-		var e ACL
-		for i, what := range []string{"a declared file's path", "a key name", "rights: none, read or write"} {
-			t, ok := st.value(what)
-			if !ok {
-				return
-			}
-			switch i {
-			case 0:
-				e.Path = t.text
-				st.at(path+".path", t)
-			case 1:
-				e.Key = t.text
-				st.at(path+".key", t)
-			case 2:
-				e.Rights = Rights(t.text)
-				st.at(path+".rights", t)
-			}
-		}
-		if !st.end() {
-			return
-		}
-		e.Meta = st.meta()
-		a.ACL = append(a.ACL, e)
 	default:
 		want := "block-size, layout, allocator, nobh, fsync-flush, capacity, latency or file"
 		if a != nil {
 			want = "latency, key, file or acl"
 		}
-		st.errAt(kw, "unknown fs setting %q; expected %s", kw.text, want)
+		st.errAt(st.kw, "unknown fs setting %q; expected %s", st.kw.Text, want)
 	}
+}
+
+// blockOnly reports whether the fs block is blockfs, and else says that
+// the setting belongs to blockfs.
+func (st *stmt) blockOnly(b *BlockFS) bool {
+	if b == nil {
+		return st.errAt(st.kw, "%s is a blockfs setting; the file system is afs", st.kw.Text)
+	}
+	return true
+}
+
+// afsOnly reports whether the fs block is afs, and else says that the
+// setting belongs to afs.
+func (st *stmt) afsOnly(a *AFS) bool {
+	if a == nil {
+		return st.errAt(st.kw, "%s is an afs setting; the file system is blockfs", st.kw.Text)
+	}
+	return true
+}
+
+// enum parses a one-word setting key, whose word the validator checks,
+// and stores it with set.
+func (st *stmt) enum(key, what string, set func(string)) {
+	t, ok := st.value(what)
+	if ok && st.end() && st.setting(key) {
+		set(t.Text)
+		st.at(key, t)
+	}
+}
+
+// nonZero parses a numeric setting "KEYWORD VALUE" stored at key: want
+// names the value, parse reads it, and zero says why 0 is refused. It
+// reports whether the setting is to be set.
+func (st *stmt) nonZero(key, want string, parse func(token) (int64, bool), zero string) (int64, bool) {
+	t, ok := st.value(want)
+	if !ok {
+		return 0, false
+	}
+	n, ok := parse(t)
+	if ok && n == 0 {
+		ok = st.errAt(t, "%s", zero)
+	}
+	if !ok || !st.end() || !st.setting(key) {
+		return 0, false
+	}
+	st.at(key, t)
+	return n, true
+}
+
+// fsBlockSize parses "block-size N".
+func (st *stmt) fsBlockSize(b *BlockFS) {
+	const want = "a block size (512, 1024, 2048 or 4096)"
+	count := func(t token) (int64, bool) { return st.count(t, want, math.MaxInt32) }
+	if n, ok := st.nonZero("fs.block-size", want, count, "block size 0 is not one of 512, 1024, 2048, 4096"); ok {
+		b.BlockSize = int(n)
+	}
+}
+
+// fsCapacity parses "capacity SIZE".
+func (st *stmt) fsCapacity(b *BlockFS) {
+	size := func(t token) (int64, bool) { return st.size(t, "a disk size") }
+	if n, ok := st.nonZero("fs.capacity", "a disk size such as 64MiB", size, "capacity 0 is no disk"); ok {
+		b.Capacity = n
+	}
+}
+
+// fsLatency parses "latency DURATION", a setting of both file systems.
+func (st *stmt) fsLatency(fs *FS) {
+	duration := func(t token) (int64, bool) {
+		d, ok := st.duration(t)
+		return int64(d), ok
+	}
+	n, ok := st.nonZero("fs.latency", "a duration such as 100us", duration,
+		"latency 0s is not modelled (requests always complete later); leave it out for the default")
+	if !ok {
+		return
+	}
+	if fs.BlockFS != nil {
+		fs.BlockFS.Latency = sim.Time(n)
+	} else {
+		fs.AFS.Latency = sim.Time(n)
+	}
+}
+
+// fsFile parses "file PATH [size SIZE]".
+func (st *stmt) fsFile(fs *FS) {
+	path := fmt.Sprintf("fs.files[%d]", len(fs.Files))
+	t, ok := st.value("a path such as /data")
+	if !ok {
+		return
+	}
+	f := File{Path: t.Text}
+	st.at(path+".path", t)
+	if w := st.Peek(); w.Kind == tWord && w.Text == "size" {
+		st.Next()
+		z, ok := st.value("a size")
+		if !ok {
+			return
+		}
+		n, ok := st.size(z, "a file size")
+		if !ok {
+			return
+		}
+		f.Size = n
+		st.at(path+".size", z)
+	}
+	if !st.end() {
+		return
+	}
+	f.Meta = st.meta()
+	fs.Files = append(fs.Files, f)
+}
+
+// fsKey parses "key NAME [STATE]".
+func (st *stmt) fsKey(a *AFS) {
+	path := fmt.Sprintf("fs.keys[%d]", len(a.Keys))
+	t, ok := st.value("a key name")
+	if !ok {
+		return
+	}
+	k := Key{Name: t.Text}
+	st.at(path+".name", t)
+	if w := st.Peek(); w.Kind != tEOL {
+		st.Next()
+		k.State = KeyState(w.Text)
+		st.at(path+".state", w)
+	}
+	if !st.end() {
+		return
+	}
+	k.Meta = st.meta()
+	a.Keys = append(a.Keys, k)
+}
+
+// fsACL parses "acl PATH KEY RIGHTS".
+func (st *stmt) fsACL(a *AFS) {
+	path := fmt.Sprintf("fs.acl[%d]", len(a.ACL))
+	var e ACL
+	for i, what := range []string{"a declared file's path", "a key name", "rights: none, read or write"} {
+		t, ok := st.value(what)
+		if !ok {
+			return
+		}
+		switch i {
+		case 0:
+			e.Path = t.Text
+			st.at(path+".path", t)
+		case 1:
+			e.Key = t.Text
+			st.at(path+".key", t)
+		case 2:
+			e.Rights = Rights(t.Text)
+			st.at(path+".rights", t)
+		}
+	}
+	if !st.end() {
+		return
+	}
+	e.Meta = st.meta()
+	a.ACL = append(a.ACL, e)
 }
 
 // ---------------------------------------------------------------- faults
@@ -1116,21 +1085,21 @@ func (p *parser) vmStmt(ln *srcLine) {
 	pages := func(key string, t token, what string) (int64, bool) {
 		n, ok := st.count(t, what, math.MaxInt64)
 		if ok && n == 0 {
-			ok = st.errAt(t, "%s 0 is not allowed; leave the setting out for the default", kw.text)
+			ok = st.errAt(t, "%s 0 is not allowed; leave the setting out for the default", kw.Text)
 		}
 		if ok {
 			st.at(key, t)
 		}
 		return n, ok
 	}
-	switch kw.text {
+	switch kw.Text {
 	case "memory":
 		t, ok := st.value("a number of pages")
 		if !ok {
 			return
 		}
-		if _, msg := parseSize(t.text); msg == "" && !allDigits(t.text) {
-			st.errAt(t, "vm memory is a number of pages, not %s; a memory budget in bytes is \"memory SIZE\" in the explore block", t.text)
+		if _, msg := parseSize(t.Text); msg == "" && !lex.AllDigits(t.Text) {
+			st.errAt(t, "vm memory is a number of pages, not %s; a memory budget in bytes is \"memory SIZE\" in the explore block", t.Text)
 			return
 		}
 		n, ok := pages("vm.memory", t, "a number of pages")
@@ -1138,7 +1107,7 @@ func (p *parser) vmStmt(ln *srcLine) {
 			vm.MemoryPages = n
 		}
 	case "reclaim":
-		if t := st.next(); t.kind != tWord || t.text != "limit" {
+		if t := st.Next(); t.Kind != tWord || t.Text != "limit" {
 			st.expected(t, `"limit" and a number of pages (reclaim limit 256)`)
 			return
 		}
@@ -1151,8 +1120,8 @@ func (p *parser) vmStmt(ln *srcLine) {
 			vm.ReclaimLimit = n
 		}
 	case "dirty":
-		unit := st.next()
-		if unit.kind != tWord || unit.text != "ratio" && unit.text != "pages" {
+		unit := st.Next()
+		if unit.Kind != tWord || unit.Text != "ratio" && unit.Text != "pages" {
 			st.expected(unit, `"ratio" or "pages" (dirty ratio 20 background 10)`)
 			return
 		}
@@ -1165,8 +1134,8 @@ func (p *parser) vmStmt(ln *srcLine) {
 			return
 		}
 		var bg int64
-		if w := st.peek(); w.kind == tWord && w.text == "background" {
-			st.next()
+		if w := st.Peek(); w.Kind == tWord && w.Text == "background" {
+			st.Next()
 			t, ok := st.value("a number")
 			if !ok {
 				return
@@ -1178,7 +1147,7 @@ func (p *parser) vmStmt(ln *srcLine) {
 		if !st.end() || !st.setting("vm.dirty") {
 			return
 		}
-		if unit.text == "ratio" {
+		if unit.Text == "ratio" {
 			if n > 100 || bg > 100 {
 				st.errAt(t, "a ratio is a percentage, at most 100")
 				return
@@ -1190,21 +1159,21 @@ func (p *parser) vmStmt(ln *srcLine) {
 	case "flusher":
 		var f Flusher
 		seen := map[string]bool{}
-		if w := st.peek(); w.kind == tWord && (w.text == "on" || w.text == "off") {
-			st.next()
-			f.Off = w.text == "off"
+		if w := st.Peek(); w.Kind == tWord && (w.Text == "on" || w.Text == "off") {
+			st.Next()
+			f.Off = w.Text == "off"
 		}
-		for !f.Off && st.peek().kind != tEOL {
-			w := st.next()
-			if w.kind != tWord || w.text != "interval" && w.text != "expire" {
+		for !f.Off && st.Peek().Kind != tEOL {
+			w := st.Next()
+			if w.Kind != tWord || w.Text != "interval" && w.Text != "expire" {
 				st.expected(w, `"interval" or "expire" and a duration`)
 				return
 			}
-			if seen[w.text] {
-				st.errAt(w, "%s given twice", w.text)
+			if seen[w.Text] {
+				st.errAt(w, "%s given twice", w.Text)
 				return
 			}
-			seen[w.text] = true
+			seen[w.Text] = true
 			t, ok := st.value("a duration")
 			if !ok {
 				return
@@ -1214,11 +1183,11 @@ func (p *parser) vmStmt(ln *srcLine) {
 				return
 			}
 			if d == 0 {
-				st.errAt(t, "a flusher %s of 0s; leave it out for the default", w.text)
+				st.errAt(t, "a flusher %s of 0s; leave it out for the default", w.Text)
 				return
 			}
-			st.at("vm.flusher."+w.text, t)
-			if w.text == "interval" {
+			st.at("vm.flusher."+w.Text, t)
+			if w.Text == "interval" {
 				f.Interval = d
 			} else {
 				f.Expire = d
@@ -1228,7 +1197,7 @@ func (p *parser) vmStmt(ln *srcLine) {
 			vm.Flusher = f
 		}
 	default:
-		st.errAt(kw, "unknown vm setting %q; expected memory, reclaim, dirty or flusher", kw.text)
+		st.errAt(kw, "unknown vm setting %q; expected memory, reclaim, dirty or flusher", kw.Text)
 	}
 }
 
@@ -1249,7 +1218,7 @@ func (p *parser) exploreStmt(ln *srcLine) {
 			return
 		}
 		if n == 0 {
-			st.errAt(t, "%s 0 is not allowed; leave it out for the default", kw.text)
+			st.errAt(t, "%s 0 is not allowed; leave it out for the default", kw.Text)
 			return
 		}
 		if st.end() && st.setting(key) {
@@ -1257,18 +1226,18 @@ func (p *parser) exploreStmt(ln *srcLine) {
 			st.at(key, t)
 		}
 	}
-	switch kw.text {
+	switch kw.Text {
 	case "strategy":
 		t, ok := st.value("random, pct depth D, dfs bound P or rr [quantum Q]")
 		if !ok {
 			return
 		}
-		s := Strategy{Kind: StrategyKind(t.text)}
+		s := Strategy{Kind: StrategyKind(t.Text)}
 		st.at("explore.strategy", t)
 		param := func(name string, min int64, set func(int)) bool {
-			w := st.next()
-			if w.kind != tWord || w.text != name {
-				return st.expected(w, fmt.Sprintf("%q and a number (strategy %s %s N)", name, t.text, name))
+			w := st.Next()
+			if w.Kind != tWord || w.Text != name {
+				return st.expected(w, fmt.Sprintf("%q and a number (strategy %s %s N)", name, t.Text, name))
 			}
 			a, ok := st.value("a number")
 			if !ok {
@@ -1289,11 +1258,11 @@ func (p *parser) exploreStmt(ln *srcLine) {
 		case StrategyDFS:
 			ok = param("bound", 0, func(n int) { s.Bound = n })
 		case StrategyRR:
-			if st.peek().kind != tEOL {
+			if st.Peek().Kind != tEOL {
 				ok = param("quantum", 0, func(n int) { s.Quantum = n })
 			}
 		default:
-			st.errAt(t, "unknown strategy %q; expected %s", t.text, oneOf([]StrategyKind{StrategyRandom, StrategyPCT, StrategyDFS, StrategyRR}))
+			st.errAt(t, "unknown strategy %q; expected %s", t.Text, oneOf([]StrategyKind{StrategyRandom, StrategyPCT, StrategyDFS, StrategyRR}))
 			return
 		}
 		if ok && st.end() && st.setting("explore.strategy") {
@@ -1325,13 +1294,13 @@ func (p *parser) exploreStmt(ln *srcLine) {
 		if !ok {
 			return
 		}
-		if t.kind != tWord || !allDigits(t.text) {
+		if t.Kind != tWord || !lex.AllDigits(t.Text) {
 			st.expected(t, "a seed (a number from 0 to 18446744073709551615)")
 			return
 		}
-		n, err := strconv.ParseUint(t.text, 10, 64)
+		n, err := strconv.ParseUint(t.Text, 10, 64)
 		if err != nil {
-			st.errAt(t, "seed %s is too large (the limit is %d)", t.text, uint64(math.MaxUint64))
+			st.errAt(t, "seed %s is too large (the limit is %d)", t.Text, uint64(math.MaxUint64))
 			return
 		}
 		if st.end() && st.setting("explore.seed") {
@@ -1356,39 +1325,39 @@ func (p *parser) exploreStmt(ln *srcLine) {
 			st.at("explore.memory", t)
 		}
 	default:
-		st.errAt(kw, "unknown explore setting %q; expected strategy, schedules, steps, time, seed or memory", kw.text)
+		st.errAt(kw, "unknown explore setting %q; expected strategy, schedules, steps, time, seed or memory", kw.Text)
 	}
 }
 
 // ---------------------------------------------------------------- check and expect
 
 func (p *parser) checkStmt(st *stmt) bool {
-	if st.peek().kind == tEOL {
-		return st.expected(st.peek(), `"all", "all except" and invariant ids, or invariant ids`)
+	if st.Peek().Kind == tEOL {
+		return st.expected(st.Peek(), `"all", "all except" and invariant ids, or invariant ids`)
 	}
 	var c Checks
 	list := &c.Only
 	path := "check.only"
-	if t := st.peek(); t.kind == tWord && t.text == "all" {
-		st.next()
-		if w := st.peek(); w.kind != tEOL {
-			if w.kind != tWord || w.text != "except" {
+	if t := st.Peek(); t.Kind == tWord && t.Text == "all" {
+		st.Next()
+		if w := st.Peek(); w.Kind != tEOL {
+			if w.Kind != tWord || w.Text != "except" {
 				return st.expected(w, `"except" and invariant ids, or end of line`)
 			}
-			st.next()
-			if st.peek().kind == tEOL {
-				return st.expected(st.peek(), "invariant ids after except")
+			st.Next()
+			if st.Peek().Kind == tEOL {
+				return st.expected(st.Peek(), "invariant ids after except")
 			}
 			list, path = &c.Except, "check.except"
 		}
 	}
-	for st.peek().kind != tEOL {
-		t := st.next()
-		if t.kind == tWord && (t.text == "all" || t.text == "except") {
-			return st.errAt(t, `%q comes first: "check all except ID..."`, t.text)
+	for st.Peek().Kind != tEOL {
+		t := st.Next()
+		if t.Kind == tWord && (t.Text == "all" || t.Text == "except") {
+			return st.errAt(t, `%q comes first: "check all except ID..."`, t.Text)
 		}
 		st.at(fmt.Sprintf("%s[%d]", path, len(*list)), t)
-		*list = append(*list, Invariant(t.text))
+		*list = append(*list, Invariant(t.Text))
 	}
 	if st.setting("check") {
 		p.s.Checks = c
@@ -1398,11 +1367,11 @@ func (p *parser) checkStmt(st *stmt) bool {
 
 func (p *parser) expectStmt(st *stmt) bool {
 	x := &p.s.Expect
-	t := st.next()
-	if t.kind != tWord {
+	t := st.Next()
+	if t.Kind != tWord {
 		return st.expected(t, `ok, failure and an invariant id, or trace and a file`)
 	}
-	switch t.text {
+	switch t.Text {
 	case "ok":
 		if st.end() && st.setting("expect") {
 			x.Outcome = OutcomeOK
@@ -1411,13 +1380,13 @@ func (p *parser) expectStmt(st *stmt) bool {
 	case "failure":
 		id, ok := st.value("an invariant id (such as fsync-error) or a failure kind (deadlock, livelock, time-budget, bug)")
 		if ok && st.end() && st.setting("expect") {
-			x.Outcome, x.Failure = OutcomeFailure, id.text
+			x.Outcome, x.Failure = OutcomeFailure, id.Text
 			st.at("expect.failure", id)
 		}
 	case "trace":
 		f, ok := st.value("a trace file name, relative to this file")
 		if ok && st.end() && st.setting("expect.trace") {
-			x.Trace = f.text
+			x.Trace = f.Text
 			st.at("expect.trace", f)
 		}
 	default:
@@ -1467,19 +1436,19 @@ func (p *parser) repeat(st *stmt, op *Op, path string, depth int) bool {
 
 func (p *parser) repeatHead(st *stmt, op *Op, path string) bool {
 	const want = `a count such as 10, or "until TASK done"`
-	t := st.next()
+	t := st.Next()
 	switch {
-	case t.kind == tWord && t.text == "until":
+	case t.Kind == tWord && t.Text == "until":
 		n, ok := st.value("a task name")
 		if !ok {
 			return false
 		}
-		op.Until = n.text
+		op.Until = n.Text
 		st.at(path+".until", n)
-		if d := st.next(); d.kind != tWord || d.text != "done" {
+		if d := st.Next(); d.Kind != tWord || d.Text != "done" {
 			return st.expected(d, `"done" (repeat until TASK done)`)
 		}
-	case t.kind == tWord && allDigits(strings.TrimPrefix(t.text, "-")):
+	case t.Kind == tWord && lex.AllDigits(strings.TrimPrefix(t.Text, "-")):
 		n, ok := st.count(t, "a repeat count", MaxRepeat)
 		if !ok {
 			return false
@@ -1494,20 +1463,20 @@ func (p *parser) repeatHead(st *stmt, op *Op, path string) bool {
 
 func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 	kw := st.kw
-	op := Op{Kind: OpKind(kw.text)}
-	if kw.kind == tWord && op.Kind == OpRepeat {
+	op := Op{Kind: OpKind(kw.Text)}
+	if kw.Kind == tWord && op.Kind == OpRepeat {
 		ok := p.repeat(st, &op, path, depth)
 		return op, ok
 	}
-	if kw.kind == tWord && kw.text == "after" {
+	if kw.Kind == tWord && kw.Text == "after" {
 		op.Kind = OpAfterCrash
 		ok := p.afterCrash(st, &op, path, depth)
 		return op, ok
 	}
 	sh, ok := opShapes[op.Kind]
-	if kw.kind != tWord || !ok {
-		if kw.kind == tWord && slices.Contains(topKeywords, kw.text) {
-			return op, st.errAt(kw, "%s is a top-level statement: it starts at column 1", kw.text)
+	if kw.Kind != tWord || !ok {
+		if kw.Kind == tWord && slices.Contains(topKeywords, kw.Text) {
+			return op, st.errAt(kw, "%s is a top-level statement: it starts at column 1", kw.Text)
 		}
 		return op, st.expected(kw, "an operation ("+strings.Join(toStrings(opKinds), ", ")+")")
 	}
@@ -1516,7 +1485,7 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 		if !ok {
 			return op, false
 		}
-		op.FD = t.text
+		op.FD = t.Text
 		st.at(path+".fd", t)
 	}
 	switch op.Kind {
@@ -1525,15 +1494,15 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 		if !ok {
 			return op, false
 		}
-		op.Path = t.text
+		op.Path = t.Text
 		st.at(path+".path", t)
 		for {
-			w := st.peek()
-			if w.kind != tWord || w.text == "expect" {
+			w := st.Peek()
+			if w.Kind != tWord || w.Text == "expect" {
 				break
 			}
-			st.next()
-			if w.text == "as" {
+			st.Next()
+			if w.Text == "as" {
 				if op.Key != "" {
 					return op, st.errAt(w, "as given twice")
 				}
@@ -1541,13 +1510,13 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 				if !ok {
 					return op, false
 				}
-				op.Key = k.text
+				op.Key = k.Text
 				st.at(path+".key", k)
 				continue
 			}
 			i := -1
 			for k, n := range openFlagNames {
-				if n.name == w.text {
+				if n.name == w.Text {
 					i = k
 				}
 			}
@@ -1555,7 +1524,7 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 				return op, st.expected(w, `"as KEY", an open flag (rdonly, wronly, trunc, append, sync) or "expect"`)
 			}
 			if op.Flags&openFlagNames[i].f != 0 {
-				return op, st.errAt(w, "flag %s given twice", w.text)
+				return op, st.errAt(w, "flag %s given twice", w.Text)
 			}
 			op.Flags |= openFlagNames[i].f
 			st.at(path+".flags", w)
@@ -1570,23 +1539,23 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 		}
 		st.at(path+".range", t)
 		if sh.label {
-			if w := st.next(); w.kind != tWord || w.text != "as" {
+			if w := st.Next(); w.Kind != tWord || w.Text != "as" {
 				return op, st.expected(w, `"as" and a label (the write's name in expectations and traces)`)
 			}
 			l, ok := st.value("a label such as A")
 			if !ok {
 				return op, false
 			}
-			op.Label = l.text
+			op.Label = l.Text
 			st.at(path+".label", l)
 		}
 	case OpMsync:
-		switch w := st.peek(); {
-		case w.kind == tWord && w.text == "async":
-			st.next()
+		switch w := st.Peek(); {
+		case w.Kind == tWord && w.Text == "async":
+			st.Next()
 			op.Async = true
 			st.at(path+".async", w)
-		case w.kind != tEOL && !(w.kind == tWord && w.text == "expect"):
+		case w.Kind != tEOL && !(w.Kind == tWord && w.Text == "expect"):
 			return op, st.expected(w, `"async" (MS_ASYNC; without it, MS_SYNC), "expect" or end of line`)
 		}
 	case OpTruncate:
@@ -1612,14 +1581,14 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 		if !ok {
 			return op, false
 		}
-		op.Task = t.text
+		op.Task = t.Text
 		st.at(path+".task", t)
 	case OpRevokeKey, OpExpireKey:
 		t, ok := st.value("an AFS key name")
 		if !ok {
 			return op, false
 		}
-		op.Key = t.text
+		op.Key = t.Text
 		st.at(path+".key", t)
 	case OpDevice, OpServer:
 		if !st.table(&op, path) {
@@ -1630,8 +1599,8 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 			return op, false
 		}
 	}
-	if w := st.peek(); w.kind == tWord && w.text == "expect" {
-		st.next()
+	if w := st.Peek(); w.Kind == tWord && w.Text == "expect" {
+		st.Next()
 		st.at(path+".expect", w)
 		r, ok := st.result(path + ".expect")
 		if !ok {
@@ -1649,29 +1618,29 @@ func (p *parser) op(st *stmt, path string, depth int) (Op, bool) {
 // crashArgs parses the rest of a crash line: a mode, and for enumerate
 // "torn" and "max N".
 func (st *stmt) crashArgs(op *Op, path string) bool {
-	w := st.peek()
-	if w.kind != tWord || w.text == "expect" {
+	w := st.Peek()
+	if w.Kind != tWord || w.Text == "expect" {
 		return true
 	}
-	st.next()
-	if !slices.Contains(crashModes, CrashMode(w.text)) {
+	st.Next()
+	if !slices.Contains(crashModes, CrashMode(w.Text)) {
 		return st.expected(w, "a crash mode ("+strings.Join(toStrings(crashModes), ", ")+") or end of line")
 	}
-	op.Crash = CrashMode(w.text)
+	op.Crash = CrashMode(w.Text)
 	st.at(path+".crash", w)
-	if o := st.peek(); o.kind == tWord && (o.text == "torn" || o.text == "max") && op.Crash != CrashEnumerate {
-		return st.errAt(o, "%s is an option of crash enumerate, not of crash %s", o.text, op.Crash)
+	if o := st.Peek(); o.Kind == tWord && (o.Text == "torn" || o.Text == "max") && op.Crash != CrashEnumerate {
+		return st.errAt(o, "%s is an option of crash enumerate, not of crash %s", o.Text, op.Crash)
 	}
 	for op.Crash == CrashEnumerate {
-		w := st.peek()
+		w := st.Peek()
 		switch {
-		case w.kind == tWord && w.text == "torn" && !op.Torn:
-			st.next()
+		case w.Kind == tWord && w.Text == "torn" && !op.Torn:
+			st.Next()
 			op.Torn = true
 			st.at(path+".torn", w)
-		case w.kind == tWord && w.text == "max" && op.Max == 0:
-			st.next()
-			t := st.next()
+		case w.Kind == tWord && w.Text == "max" && op.Max == 0:
+			st.Next()
+			t := st.Next()
 			n, ok := st.count(t, "the most crash states to check, such as 100", MaxCrashStates)
 			if !ok {
 				return false
@@ -1692,7 +1661,7 @@ func (st *stmt) crashArgs(op *Op, path string) bool {
 // on the remounted file system. It consumes the block even when the line
 // is wrong.
 func (p *parser) afterCrash(st *stmt, op *Op, path string, depth int) bool {
-	if w := st.next(); w.kind != tWord || w.text != "crash" {
+	if w := st.Next(); w.Kind != tWord || w.Text != "crash" {
 		p.skipDeeper(st.ln.indent)
 		return st.expected(w, `"crash" (after crash, then the block of operations that run after it)`)
 	}
@@ -1720,25 +1689,25 @@ const resultWant = "ok, eof, an errno such as EIO, or runs such as A:4KiB zero:4
 
 // result parses what follows "expect" on an operation.
 func (st *stmt) result(path string) (Result, bool) {
-	t := st.next()
-	if t.kind != tWord {
+	t := st.Next()
+	if t.Kind != tWord {
 		return Result{}, st.expected(t, resultWant)
 	}
-	if !strings.Contains(t.text, ":") {
-		switch t.text {
+	if !strings.Contains(t.Text, ":") {
+		switch t.Text {
 		case "ok":
 			return Result{Kind: ResultOK}, true
 		case "eof":
 			return Result{Kind: ResultData}, true
 		case "size":
-			n := st.next()
+			n := st.Next()
 			sz, ok := st.size(n, "a file size")
 			return Result{Kind: ResultSize, Size: sz}, ok
 		}
-		e, err := errno.Parse(t.text)
+		e, err := errno.Parse(t.Text)
 		if err != nil {
-			if u, err2 := errno.Parse(strings.ToUpper(t.text)); err2 == nil {
-				return Result{}, st.errAt(t, "expected %s, got %s (errno names are upper case: %s)", resultWant, t.describe(), u)
+			if u, err2 := errno.Parse(strings.ToUpper(t.Text)); err2 == nil {
+				return Result{}, st.errAt(t, "expected %s, got %s (errno names are upper case: %s)", resultWant, t.Describe(), u)
 			}
 			return Result{}, st.expected(t, resultWant)
 		}
@@ -1746,7 +1715,7 @@ func (st *stmt) result(path string) (Result, bool) {
 	}
 	r := Result{Kind: ResultData}
 	for {
-		label, size, _ := strings.Cut(t.text, ":")
+		label, size, _ := strings.Cut(t.Text, ":")
 		n, msg := parseSize(size)
 		switch {
 		case label == "":
@@ -1761,11 +1730,11 @@ func (st *stmt) result(path string) (Result, bool) {
 		}
 		st.at(fmt.Sprintf("%s.data[%d]", path, len(r.Data)), t)
 		r.Data = append(r.Data, Run{Label: label, Len: n})
-		if st.peek().kind == tEOL {
+		if st.Peek().Kind == tEOL {
 			return r, true
 		}
-		t = st.next()
-		if t.kind != tWord || !strings.Contains(t.text, ":") {
+		t = st.Next()
+		if t.Kind != tWord || !strings.Contains(t.Text, ":") {
 			return r, st.expected(t, "another run LABEL:SIZE or end of line")
 		}
 	}

@@ -520,31 +520,9 @@ func joinIDs(ids []Invariant) string {
 	return strings.Join(w, " ")
 }
 
-// isWordByte reports whether c may appear in a bare word: printable ASCII
-// other than space, '#' and '"'.
-func isWordByte(c byte) bool { return c > ' ' && c < 0x7f && c != '#' && c != '"' }
-
-// isBare reports whether s can be written as a bare word.
-func isBare(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isWordByte(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // quoteName prints a path, key or file name bare if it can be, else
 // Go-quoted.
-func quoteName(s string) string {
-	if isBare(s) {
-		return s
-	}
-	return strconv.Quote(s)
-}
+func quoteName(s string) string { return scenarioLang.Quote(s) }
 
 var sizeUnits = []struct {
 	name  string

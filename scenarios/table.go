@@ -13,20 +13,20 @@ import (
 // The table's text is the plan language's, so faultdisk parses it; its
 // error columns are mapped onto this line.
 func (st *stmt) table(op *Op, path string) bool {
-	first := st.peek()
-	if first.kind == tEOL {
+	first := st.Peek()
+	if first.Kind == tEOL {
 		return st.expected(first, "a table ("+faultdisk.TableWords+")")
 	}
 	last := first
-	for st.peek().kind != tEOL && !(st.peek().kind == tWord && st.peek().text == "expect") {
-		last = st.next()
+	for st.Peek().Kind != tEOL && !(st.Peek().Kind == tWord && st.Peek().Text == "expect") {
+		last = st.Next()
 	}
-	text := st.ln.raw[first.col-1 : last.col-1+len(last.raw)]
+	text := st.ln.raw[first.Col-1 : last.Col-1+len(last.Raw)]
 	t, err := faultdisk.ParseTable(text)
 	if err != nil {
 		var pe *faultdisk.ParseError
 		if errors.As(err, &pe) {
-			st.p.errorf(st.ln, first.col+pe.Col-1, "%s", pe.Msg)
+			st.p.errorf(st.ln, first.Col+pe.Col-1, "%s", pe.Msg)
 			return false
 		}
 		return st.errAt(first, "%v", err)

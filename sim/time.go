@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/wbsim/wbsim/internal/lex"
 )
 
 // Time is virtual time in nanoseconds since the world started.
@@ -72,7 +74,7 @@ func ParseTime(s string) (Time, error) {
 		return 0, errors.New("is negative")
 	}
 	whole, frac, dot := strings.Cut(num, ".")
-	if unit == 0 || !allDigits(whole) || (dot && !allDigits(frac)) {
+	if unit == 0 || !lex.AllDigits(whole) || (dot && !lex.AllDigits(frac)) {
 		return 0, ErrTimeSyntax
 	}
 	tooLarge := errors.New("is too large (the limit is 9223372036.854775807s)")
@@ -102,16 +104,4 @@ func ParseTime(s string) (Time, error) {
 		ns += add
 	}
 	return Time(ns), nil
-}
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -15,7 +15,101 @@ import (
 	"github.com/wbsim/wbsim/sim"
 )
 
+// exploreJob is an explore command's parsed and checked flags.
+type exploreJob struct {
+	prog        *program
+	spec        strategySpec
+	seed        uint64 // the first seed
+	n           int    // schedules (dfs: 0 until exhausted, else the cap)
+	si, sn      int    // shard i of n
+	workers     int
+	limit       time.Duration
+	keepGoing   bool
+	maxFailures int
+	shrinkRuns  int
+	mode        progressMode
+	dir         string
+}
+
 func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	job, code, ok := parseExplore(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	runCtx := ctx
+	var deadline time.Time
+	if job.limit > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, job.limit)
+		defer cancel()
+		deadline, _ = runCtx.Deadline()
+	}
+	var k0 int64
+	if job.spec.needsK() {
+		k0 = calibrate(job.prog, job.seed)
+		job.spec.K = k0
+	}
+	info := job.spec.info(k0)
+	label := fmt.Sprintf("%s %s", job.prog.title(), info.Text)
+	if job.sn > 1 {
+		label += fmt.Sprintf(" shard %d/%d", job.si, job.sn)
+	}
+	pp := newProgress(stderr, job.mode, label, job.n, deadline)
+
+	rk := &replayKeeper{job: job, strategy: info.Text, pp: pp, written: map[*sim.Result]string{}}
+	oc := explore(runCtx, exploreParams{prog: job.prog, spec: job.spec, firstSeed: job.seed, schedules: job.n, shard: job.si, shards: job.sn,
+		workers: job.workers, keepGoing: job.keepGoing, onFailure: rk.onFailure, progress: pp.update})
+	pp.finish()
+	if rk.writeErr != nil {
+		return fail(stderr, "explore", fmt.Errorf("writing a replay file: %v", rk.writeErr))
+	}
+	kept := oc.Failures
+	if job.maxFailures > 0 && len(kept) > job.maxFailures {
+		kept = kept[:job.maxFailures]
+	}
+	if err := rk.keepOnly(kept); err != nil {
+		return fail(stderr, "explore", err)
+	}
+
+	pr := job.programResult(ctx, info, oc, kept, rk.written)
+	runs, err := job.reportRuns(info, oc, &pr)
+	if err != nil {
+		return fail(stderr, "explore", err)
+	}
+	pr.Judge()
+	pr.Elapsed = oc.Elapsed
+	res := reports.NewResult("explore")
+	res.Programs = append(res.Programs, pr)
+	title := "simrun explore " + job.prog.title()
+	rate := 0.0
+	if oc.Elapsed > 0 {
+		rate = float64(oc.Schedules) / oc.Elapsed.Seconds()
+	}
+	workersUsed := job.workers
+	if job.spec.Name == "dfs" {
+		workersUsed = 1
+	}
+	index, err := writeReport(job.dir, &reports.Report{Title: title, Result: res, Runs: runs,
+		Timing: &reports.Timing{ElapsedSeconds: oc.Elapsed.Seconds(), Schedules: oc.Schedules, SchedulesPerSecond: rate,
+			Steps: oc.Steps, Workers: workersUsed}})
+	if err != nil {
+		return fail(stderr, "explore", err)
+	}
+
+	printSummary(stdout, &pr, job.dir)
+	fmt.Fprintf(stderr, "%d schedule%s in %s (%.0f schedules/s, %d worker%s)\n", oc.Schedules, plural(oc.Schedules),
+		oc.Elapsed.Round(time.Millisecond), rate, workersUsed, plural(workersUsed))
+	if pr.Stopped == reports.StoppedInterrupted {
+		fmt.Fprintln(stderr, "interrupted: the results so far are kept")
+	}
+	fmt.Fprintf(stdout, "report: %s\n", index)
+	return exitFor(res.Programs)
+}
+
+// parseExplore parses and checks explore's flags, resolves the program and
+// its strategy, and makes the output directory. On failure it has printed
+// the error and returns the exit code with ok false.
+func parseExplore(args []string, stdout, stderr io.Writer) (job *exploreJob, code int, ok bool) {
 	fs := newFlagSet("explore", "PROGRAM [flags]",
 		"Runs PROGRAM under many schedules, one world per seed, and reports the failures.\n"+
 			"Each failure's replay file is written to OUT/replays/ as soon as it is found;\n"+
@@ -51,11 +145,11 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	budget := memoryBudgetFlag(fs)
 	pos, code, ok := parseArgs(fs, args, 1, 1, stdout, stderr)
 	if !ok {
-		return code
+		return nil, code, false
 	}
 	prog, err := lookupVariant(pos[0], vf.variant())
 	if err != nil {
-		return fail(stderr, "explore", err)
+		return nil, fail(stderr, "explore", err), false
 	}
 	if s := prog.Scenario; s != nil && s.Explore.Seed != 0 && !flagSet(fs, "seed") {
 		*seed = s.Explore.Seed
@@ -71,161 +165,165 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		spec.Bound = bound.v
 	}
 	spec.Quantum, spec.K = *quantum, *k
+	job = &exploreJob{prog: prog, spec: spec, seed: *seed, workers: *workers, limit: *limit, keepGoing: *keepGoing,
+		maxFailures: *maxFailures, shrinkRuns: *shrinkRuns}
+	if err := job.check(schedules, *shard, budget, *progress, *out, stderr); err != nil {
+		return nil, fail(stderr, "explore", err), false
+	}
+	return job, 0, true
+}
+
+// check checks the flags that depend on each other and on the program,
+// in the order users meet them, and makes the output directory.
+func (job *exploreJob) check(schedules *optInt, shard string, budget *sizeFlag, progress, out string, stderr io.Writer) error {
+	spec := job.spec
 	if err := spec.validate(true); err != nil {
-		return fail(stderr, "explore", &usageError{err.Error()})
+		return &usageError{err.Error()}
 	}
 	n := schedules.v
 	switch {
 	case !schedules.set && spec.Name == "dfs":
 		n = 0 // until exhausted
 	case !schedules.set:
-		n = prog.Schedules
+		n = job.prog.Schedules
 	case n < 1:
-		return fail(stderr, "explore", usagef("--schedules must be at least 1"))
+		return usagef("--schedules must be at least 1")
 	}
+	job.n = n
 	if spec.Name != "dfs" {
-		if err := checkSeeds(*seed, n); err != nil {
-			return fail(stderr, "explore", &usageError{err.Error()})
+		if err := checkSeeds(job.seed, n); err != nil {
+			return &usageError{err.Error()}
 		}
 	} else if n > scenarios.MaxSchedules {
-		return fail(stderr, "explore", &usageError{rangeErr("--schedules", int64(n), 1, scenarios.MaxSchedules).Error()})
+		return &usageError{rangeErr("--schedules", int64(n), 1, scenarios.MaxSchedules).Error()}
 	}
-	if *workers < 1 {
-		return fail(stderr, "explore", usagef("--workers must be at least 1"))
+	if job.workers < 1 {
+		return usagef("--workers must be at least 1")
 	}
-	if *limit < 0 {
-		return fail(stderr, "explore", usagef("--time must not be negative"))
+	if job.limit < 0 {
+		return usagef("--time must not be negative")
 	}
-	if *maxFailures < 0 {
-		return fail(stderr, "explore", usagef("--max-failures must not be negative"))
+	if job.maxFailures < 0 {
+		return usagef("--max-failures must not be negative")
 	}
-	if *shrinkRuns < 0 {
-		return fail(stderr, "explore", usagef("--shrink-runs must not be negative"))
+	if job.shrinkRuns < 0 {
+		return usagef("--shrink-runs must not be negative")
 	}
-	si, sn, err := parseShard(*shard)
+	si, sn, err := parseShard(shard)
 	if err != nil {
-		return fail(stderr, "explore", err)
+		return err
 	}
+	job.si, job.sn = si, sn
 	if sn > 1 && spec.Name == "dfs" {
-		return fail(stderr, "explore", usagef("--shard does not apply to dfs: its search walks one tree of schedules (shard random or pct runs)"))
+		return usagef("--shard does not apply to dfs: its search walks one tree of schedules (shard random or pct runs)")
 	}
-	worlds := *workers
+	worlds := job.workers
 	if spec.Name == "dfs" {
 		worlds = 1
 	}
-	if err := checkMemory(prog, worlds, budget); err != nil {
-		return fail(stderr, "explore", err)
+	if err := checkMemory(job.prog, worlds, budget); err != nil {
+		return err
 	}
-	mode, err := progressModeFor(*progress, stderr)
-	if err != nil {
-		return fail(stderr, "explore", err)
+	if job.mode, err = progressModeFor(progress, stderr); err != nil {
+		return err
 	}
-	dir := *out
-	if dir == "" {
-		name := "explore-" + fileSafe(prog.Name)
+	job.dir = out
+	if job.dir == "" {
+		name := "explore-" + fileSafe(job.prog.Name)
 		if sn > 1 {
 			name += fmt.Sprintf("-shard-%d-of-%d", si, sn)
 		}
-		dir = defaultOut(name)
+		job.dir = defaultOut(name)
 	}
-	if err := mkOut(dir); err != nil {
-		return fail(stderr, "explore", err)
-	}
+	return mkOut(job.dir)
+}
 
-	runCtx := ctx
-	var deadline time.Time
-	if *limit > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, *limit)
-		defer cancel()
-		deadline, _ = runCtx.Deadline()
-	}
-	var k0 int64
-	if spec.needsK() {
-		k0 = calibrate(prog, *seed)
-		spec.K = k0
-	}
-	info := spec.info(k0)
-	label := fmt.Sprintf("%s %s", prog.title(), info.Text)
-	if sn > 1 {
-		label += fmt.Sprintf(" shard %d/%d", si, sn)
-	}
-	pp := newProgress(stderr, mode, label, n, deadline)
+// replayKeeper writes replay files as failures are found, so that a crash
+// or a Ctrl-C keeps them. At the end only the failures that count keep
+// their files: without --keep-going the first; with it, the --max-failures
+// lowest seeds. So the output does not depend on the worker count or on
+// the order workers found things in.
+type replayKeeper struct {
+	job      *exploreJob
+	strategy string
+	pp       *progressPrinter
 
-	// Replay files are written as failures are found, so that a crash or
-	// a Ctrl-C keeps them. At the end only the failures that count keep
-	// their files: without --keep-going the first; with it, the
-	// --max-failures lowest seeds. So the output does not depend on the
-	// worker count or on the order workers found things in.
-	var mu sync.Mutex
-	written := map[*sim.Result]string{}
-	var writeErr error
-	capped := false
-	relOf := func(r *sim.Result) string {
-		if spec.Name == "dfs" {
-			// Every dfs schedule has the same seed; the trace hash names it.
-			return replayRel(prog.Name, fmt.Sprintf("dfs-%016x", r.Hash), r.Seed, false)
+	mu       sync.Mutex
+	written  map[*sim.Result]string
+	writeErr error
+	capped   bool
+}
+
+// rel is the replay file's path in the output directory.
+func (rk *replayKeeper) rel(r *sim.Result) string {
+	if rk.job.spec.Name == "dfs" {
+		// Every dfs schedule has the same seed; the trace hash names it.
+		return replayRel(rk.job.prog.Name, fmt.Sprintf("dfs-%016x", r.Hash), r.Seed, false)
+	}
+	return replayRel(rk.job.prog.Name, "", r.Seed, false)
+}
+
+// onFailure writes a failure's replay file as it is found, up to
+// --max-failures of them.
+func (rk *replayKeeper) onFailure(r *sim.Result) {
+	limit := rk.job.maxFailures
+	rk.mu.Lock()
+	if limit > 0 && len(rk.written) >= limit {
+		first := !rk.capped
+		rk.capped = true
+		rk.mu.Unlock()
+		if first {
+			rk.pp.println("more failures: only %d get replay files now (--max-failures); the report keeps the lowest seeds", limit)
 		}
-		return replayRel(prog.Name, "", r.Seed, false)
+		return
 	}
-	onFailure := func(r *sim.Result) {
-		mu.Lock()
-		if *maxFailures > 0 && len(written) >= *maxFailures {
-			first := !capped
-			capped = true
-			mu.Unlock()
-			if first {
-				pp.println("more failures: only %d get replay files now (--max-failures); the report keeps the lowest seeds", *maxFailures)
-			}
-			return
-		}
-		mu.Unlock()
-		rel := relOf(r)
-		err := writeReplay(dir, rel, replayFor(prog, info.Text, r))
-		mu.Lock()
-		if err != nil && writeErr == nil {
-			writeErr = err
-		}
-		written[r] = rel
-		mu.Unlock()
-		pp.println("failure at seed %d: %s\n  replay file: %s", r.Seed, r.Failure.Error(), filepath.Join(dir, filepath.FromSlash(rel)))
+	rk.mu.Unlock()
+	rel := rk.rel(r)
+	err := writeReplay(rk.job.dir, rel, replayFor(rk.job.prog, rk.strategy, r))
+	rk.mu.Lock()
+	if err != nil && rk.writeErr == nil {
+		rk.writeErr = err
 	}
-	oc := explore(runCtx, exploreParams{prog: prog, spec: spec, firstSeed: *seed, schedules: n, shard: si, shards: sn,
-		workers: *workers, keepGoing: *keepGoing, onFailure: onFailure, progress: pp.update})
-	pp.finish()
-	if writeErr != nil {
-		return fail(stderr, "explore", fmt.Errorf("writing a replay file: %v", writeErr))
-	}
-	kept := oc.Failures
-	if *maxFailures > 0 && len(kept) > *maxFailures {
-		kept = kept[:*maxFailures]
-	}
+	rk.written[r] = rel
+	rk.mu.Unlock()
+	rk.pp.println("failure at seed %d: %s\n  replay file: %s", r.Seed, r.Failure.Error(), filepath.Join(rk.job.dir, filepath.FromSlash(rel)))
+}
+
+// keepOnly writes the replay files of the kept failures not yet written,
+// and removes those of the others.
+func (rk *replayKeeper) keepOnly(kept []*sim.Result) error {
 	keep := map[*sim.Result]bool{}
 	for _, r := range kept {
 		keep[r] = true
-		if written[r] == "" {
-			rel := relOf(r)
-			if err := writeReplay(dir, rel, replayFor(prog, info.Text, r)); err != nil {
-				return fail(stderr, "explore", fmt.Errorf("writing a replay file: %v", err))
+		if rk.written[r] == "" {
+			rel := rk.rel(r)
+			if err := writeReplay(rk.job.dir, rel, replayFor(rk.job.prog, rk.strategy, r)); err != nil {
+				return fmt.Errorf("writing a replay file: %v", err)
 			}
-			written[r] = rel
+			rk.written[r] = rel
 		}
 	}
-	for r, rel := range written {
+	for r, rel := range rk.written {
 		if !keep[r] {
-			os.Remove(filepath.Join(dir, filepath.FromSlash(rel)))
+			os.Remove(filepath.Join(rk.job.dir, filepath.FromSlash(rel)))
 		}
 	}
+	return nil
+}
 
-	count := n
-	if spec.Name == "dfs" {
+// programResult is the program's result of the exploration: counts, why
+// it stopped, and the kept failures with their replay files.
+func (job *exploreJob) programResult(ctx context.Context, info reports.StrategyInfo, oc exploreOutcome,
+	kept []*sim.Result, written map[*sim.Result]string) reports.ProgramResult {
+	count := job.n
+	if job.spec.Name == "dfs" {
 		count = 1 // dfs runs one seed; n only caps its schedules
 	}
-	pr := newProgramResult(prog, "", info, *seed, count, si, sn, *keepGoing, "")
+	pr := newProgramResult(job.prog, "", info, job.seed, count, job.si, job.sn, job.keepGoing, "")
 	pr.Schedules, pr.Exhausted = oc.Schedules, oc.Exhausted
 	pr.FailuresFound = len(oc.Failures)
-	if *keepGoing {
-		pr.MaxFailures = *maxFailures
+	if job.keepGoing {
+		pr.MaxFailures = job.maxFailures
 	}
 	switch {
 	case oc.Stopped && ctx.Err() != nil:
@@ -236,55 +334,35 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		pr.Stopped = reports.StoppedNoSchedules
 	}
 	for _, r := range kept {
-		fi := prog.failureInfo(r)
+		fi := job.prog.failureInfo(r)
 		fi.Replay = written[r]
 		pr.Failures = append(pr.Failures, fi)
 	}
+	return pr
+}
+
+// reportRuns are the runs the report draws: the first failure, shrunk
+// (which sets pr.Minimal) unless --shrink-runs is 0, or else a passing
+// schedule.
+func (job *exploreJob) reportRuns(info reports.StrategyInfo, oc exploreOutcome, pr *reports.ProgramResult) ([]*reports.Run, error) {
 	var runs []*reports.Run
 	if len(oc.Failures) > 0 {
 		first := oc.Failures[0]
-		if *shrinkRuns > 0 {
-			m, run, err := shrinkFailure(prog, info.Text, "", first, dir, *shrinkRuns)
+		if job.shrinkRuns > 0 {
+			m, run, err := shrinkFailure(job.prog, info.Text, "", first, job.dir, job.shrinkRuns)
 			if err != nil {
-				return fail(stderr, "explore", err)
+				return nil, err
 			}
 			pr.Minimal = m
 			runs = append(runs, run)
 		} else {
-			runs = append(runs, captureLog(prog, first.Log, "first failing schedule", info.Text))
+			runs = append(runs, captureLog(job.prog, first.Log, "first failing schedule", info.Text))
 		}
 	} else if oc.Schedules > 0 {
-		seed0 := *seed + uint64(si)
-		runs = append(runs, captureSeed(prog, spec, seed0, oc.K, fmt.Sprintf("a passing schedule (seed %d)", seed0)))
+		seed0 := job.seed + uint64(job.si)
+		runs = append(runs, captureSeed(job.prog, job.spec, seed0, oc.K, fmt.Sprintf("a passing schedule (seed %d)", seed0)))
 	}
-	pr.Judge()
-	pr.Elapsed = oc.Elapsed
-	res := reports.NewResult("explore")
-	res.Programs = append(res.Programs, pr)
-	title := "simrun explore " + prog.title()
-	rate := 0.0
-	if oc.Elapsed > 0 {
-		rate = float64(oc.Schedules) / oc.Elapsed.Seconds()
-	}
-	workersUsed := *workers
-	if spec.Name == "dfs" {
-		workersUsed = 1
-	}
-	index, err := writeReport(dir, &reports.Report{Title: title, Result: res, Runs: runs,
-		Timing: &reports.Timing{ElapsedSeconds: oc.Elapsed.Seconds(), Schedules: oc.Schedules, SchedulesPerSecond: rate,
-			Steps: oc.Steps, Workers: workersUsed}})
-	if err != nil {
-		return fail(stderr, "explore", err)
-	}
-
-	printSummary(stdout, &pr, dir)
-	fmt.Fprintf(stderr, "%d schedule%s in %s (%.0f schedules/s, %d worker%s)\n", oc.Schedules, plural(oc.Schedules),
-		oc.Elapsed.Round(time.Millisecond), rate, workersUsed, plural(workersUsed))
-	if pr.Stopped == reports.StoppedInterrupted {
-		fmt.Fprintln(stderr, "interrupted: the results so far are kept")
-	}
-	fmt.Fprintf(stdout, "report: %s\n", index)
-	return exitFor(res.Programs)
+	return runs, nil
 }
 
 func plural(n int) string {
