@@ -72,14 +72,7 @@ func (r *afsRetagRace) Choose(d *sim.Decision) int {
 		{"tagger", "writer", "idler"},
 		{"fsyncer", "idler"},
 	}[r.phase]
-	for _, name := range prefer {
-		for i, c := range d.Candidates {
-			if c.Name() == name {
-				return i
-			}
-		}
-	}
-	return 0
+	return chooseFirst(d, prefer...)
 }
 
 // TestFsyncBoundedAFSStoredPageRetagged: with every fix on, the fsyncer's

@@ -57,11 +57,16 @@ func (r *afsTagRace) observe(_ *sim.World, ev *sim.Event) {
 }
 
 func (r *afsTagRace) Choose(d *sim.Decision) int {
-	prefer := []string{"syncer", "idler"}
 	if r.phase == 0 || r.phase == 2 {
-		prefer = []string{"writer", "idler"}
+		return chooseFirst(d, "writer", "idler")
 	}
-	for _, name := range prefer {
+	return chooseFirst(d, "syncer", "idler")
+}
+
+// chooseFirst is the candidate of d named first in names (the phased
+// schedules of these tests), or choice 0.
+func chooseFirst(d *sim.Decision, names ...string) int {
+	for _, name := range names {
 		for i, c := range d.Candidates {
 			if c.Name() == name {
 				return i
