@@ -54,7 +54,7 @@ func saveFailure(s *scenarios.Scenario, program string, v srun.Verdict) (string,
 	b := reports.BudgetOf(cfg)
 	f := &reports.ReplayFile{
 		Program:  filepath.ToSlash(program),
-		Strategy: s.WithDefaults().Explore.Strategy.String(),
+		Strategy: replayStrategy(s.WithDefaults().Explore.Strategy),
 		MaxSteps: b.MaxSteps, MaxTime: sim.Time(b.MaxTimeNS), StepCost: sim.Time(b.StepCostNS),
 		Failure: r.Failure.Error(), Signature: r.Failure.Signature(), Log: r.Log,
 	}
@@ -146,4 +146,19 @@ func replaySaved(t tb, s *scenarios.Scenario, program string) bool {
 		}
 	}
 	return failing
+}
+
+// replayStrategy is st as a replay file's strategy line names it
+// ("pct depth=2", not the scenario language's "pct depth 2"), which
+// simrun replay checks.
+func replayStrategy(st scenarios.Strategy) string {
+	switch st.Kind {
+	case scenarios.StrategyPCT:
+		return fmt.Sprintf("pct depth=%d", st.Depth)
+	case scenarios.StrategyDFS:
+		return fmt.Sprintf("dfs bound=%d", st.Bound)
+	case scenarios.StrategyRR:
+		return fmt.Sprintf("rr quantum=%d", st.Quantum)
+	}
+	return string(st.Kind)
 }

@@ -219,3 +219,21 @@ func TestCheckBuiltScenario(t *testing.T) {
 		t.Fatalf("saved failures: %v %v %v", paths, files, err)
 	}
 }
+
+// TestReplayStrategyParses: the strategy line a saved failure carries is
+// one simrun replay accepts, for every strategy of the language (the
+// language writes "pct depth 2", a replay file "pct depth=2").
+func TestReplayStrategyParses(t *testing.T) {
+	for _, st := range []scenarios.Strategy{
+		{Kind: scenarios.StrategyRandom},
+		{Kind: scenarios.StrategyPCT, Depth: 2},
+		{Kind: scenarios.StrategyDFS, Bound: 3},
+		{Kind: scenarios.StrategyRR, Quantum: 4},
+	} {
+		text := "wbsim-replay v1\nprogram: x.wbs\nstrategy: " + replayStrategy(st) +
+			"\nschedule: wbsim-schedule v1 seed=1 steps=0 hash=0000000000000000 :\n"
+		if _, err := reports.ParseReplay(text); err != nil {
+			t.Errorf("%v: %v", st, err)
+		}
+	}
+}
