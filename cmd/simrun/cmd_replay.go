@@ -60,10 +60,11 @@ func loadReplay(path string) (f *reports.ReplayFile, p *program, warn string, er
 // warning; a missing one is an error. A built-in of the same name is
 // never used.
 func replayScenario(replayPath string, f *reports.ReplayFile) (*program, string, error) {
-	src, err := os.ReadFile(f.Program)
+	at := f.Program // where the file was found, from the current directory
+	src, err := os.ReadFile(at)
 	if errors.Is(err, os.ErrNotExist) && !filepath.IsAbs(f.Program) {
-		if b, ok := findRecorded(replayPath, f); ok {
-			src, err = b, nil
+		if b, found, ok := findRecorded(replayPath, f); ok {
+			src, err, at = b, nil, found
 		}
 	}
 	if err != nil {
@@ -80,29 +81,40 @@ func replayScenario(replayPath string, f *reports.ReplayFile) (*program, string,
 		warn = fmt.Sprintf("%s has changed since the replay file was written (sha256 %.12s..., recorded %.12s...): "+
 			"the replay runs the file as it is now and may diverge", f.Program, sum, f.ProgramSHA256)
 	}
+	// Positions keep the recorded name, so that the replay's messages are
+	// the recorded ones; Path is where the file is from here, which a
+	// replay file written now (shrink) names.
 	p, err := scenarioFile(f.Program, src)
 	if err != nil {
 		return nil, "", err
 	}
+	p.Path = at
 	p, err = p.withVariant(f.Variant)
 	return p, warn, err
 }
 
 // findRecorded looks for f's scenario, by its relative path, from the
 // replay file's directory and each directory above it, and returns the
-// first copy whose contents have the recorded hash.
-func findRecorded(replayPath string, f *reports.ReplayFile) ([]byte, bool) {
+// first copy whose contents have the recorded hash, with its path from
+// the current directory (absolute if it has none).
+func findRecorded(replayPath string, f *reports.ReplayFile) ([]byte, string, bool) {
 	dir, err := filepath.Abs(filepath.Dir(replayPath))
 	if err != nil {
-		return nil, false
+		return nil, "", false
 	}
 	for {
-		if b, err := os.ReadFile(filepath.Join(dir, f.Program)); err == nil && reports.ProgramSHA256(b) == f.ProgramSHA256 {
-			return b, true
+		path := filepath.Join(dir, f.Program)
+		if b, err := os.ReadFile(path); err == nil && reports.ProgramSHA256(b) == f.ProgramSHA256 {
+			if wd, err := os.Getwd(); err == nil {
+				if rel, err := filepath.Rel(wd, path); err == nil {
+					path = rel
+				}
+			}
+			return b, filepath.ToSlash(path), true
 		}
 		up := filepath.Dir(dir)
 		if up == dir {
-			return nil, false
+			return nil, "", false
 		}
 		dir = up
 	}
@@ -309,7 +321,13 @@ func cmdShrink(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		dst = minName(pos[0])
 	}
 	// The scenario file's hash is the one shrinking ran on.
-	nf := &reports.ReplayFile{Program: f.Program, ProgramSHA256: prog.SHA256, Strategy: f.Strategy, Variant: f.Variant,
+	// A scenario file is named as it is found from here, the directory
+	// that runs shrink, like every replay file simrun writes.
+	program := f.Program
+	if prog.Path != "" {
+		program = prog.Path
+	}
+	nf := &reports.ReplayFile{Program: program, ProgramSHA256: prog.SHA256, Strategy: f.Strategy, Variant: f.Variant,
 		MaxSteps: f.MaxSteps, MaxTime: f.MaxTime, StepCost: f.StepCost, Failure: sr.Failure.Error(),
 		Signature: sr.Failure.Signature(), Log: small}
 	if nf.Strategy != "" {

@@ -423,3 +423,40 @@ task b
 		t.Errorf("pagesTouched = %d, want %d", got, want)
 	}
 }
+
+// TestShrinkElsewhereNamesTheScenarioFromThere: shrink run from another
+// directory, writing there, names the scenario as found from there, so
+// the shrunk file replays from that directory and from anywhere above.
+func TestShrinkElsewhereNamesTheScenarioFromThere(t *testing.T) {
+	dir := inUserDir(t, userScenario)
+	if code, _, stderr := runCLI(t, "explore", "user.wbs", "--out", "o", "--progress", "off"); code != exitFailures {
+		t.Fatalf("explore exit %d: %s", code, stderr)
+	}
+	rel := readResult(t, "o").Programs[0].Failures[0].Replay
+	other := filepath.Join(dir, "elsewhere")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(other)
+	src := filepath.Join("..", "o", rel)
+	if code, out, stderr := runCLI(t, "shrink", src, "-o", "min.replay"); code != exitOK {
+		t.Fatalf("shrink from elsewhere: exit %d\n%s%s", code, out, stderr)
+	}
+	data, err := os.ReadFile("min.replay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := reports.ParseReplay(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Program != "../user.wbs" {
+		t.Errorf("the shrunk file names %q, want ../user.wbs (the scenario from where shrink ran)", f.Program)
+	}
+	for _, from := range []string{other, t.TempDir()} {
+		t.Chdir(from)
+		if code, out, stderr := runCLI(t, "replay", filepath.Join(other, "min.replay")); code != exitOK {
+			t.Errorf("replay from %s: exit %d\n%s%s", from, code, out, stderr)
+		}
+	}
+}
