@@ -140,13 +140,5 @@ func replaySaved(t tb, s *scenarios.Scenario, program string) bool {
 // ("pct depth=2", not the scenario language's "pct depth 2"), which
 // simrun replay checks.
 func replayStrategy(st scenarios.Strategy) string {
-	switch st.Kind {
-	case scenarios.StrategyPCT:
-		return fmt.Sprintf("pct depth=%d", st.Depth)
-	case scenarios.StrategyDFS:
-		return fmt.Sprintf("dfs bound=%d", st.Bound)
-	case scenarios.StrategyRR:
-		return fmt.Sprintf("rr quantum=%d", st.Quantum)
-	}
-	return string(st.Kind)
+	return reports.StrategyInfo{Name: string(st.Kind), Depth: st.Depth, Bound: st.Bound, Quantum: st.Quantum}.Line()
 }
