@@ -253,6 +253,24 @@ type StrategyInfo struct {
 	Text    string `json:"text"` // all of it in one line: "pct depth=2 k=8"
 }
 
+// Line is the strategy in one line, as Text and a replay file's strategy
+// line give it ("pct depth=2 k=8", "dfs bound=2", "rr quantum=3",
+// "random"); K 0 (not measured) is left out.
+func (in StrategyInfo) Line() string {
+	switch in.Name {
+	case "pct":
+		if in.K > 0 {
+			return fmt.Sprintf("pct depth=%d k=%d", in.Depth, in.K)
+		}
+		return fmt.Sprintf("pct depth=%d", in.Depth)
+	case "dfs":
+		return fmt.Sprintf("dfs bound=%d", in.Bound)
+	case "rr":
+		return fmt.Sprintf("rr quantum=%d", in.Quantum)
+	}
+	return in.Name
+}
+
 // SeedRange is the seeds a result covers: First .. First+Count-1, of
 // which this result ran the positions i with i % Shards in Done.
 type SeedRange struct {

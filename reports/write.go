@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Files written by WriteDir, relative to the directory.
@@ -55,6 +56,19 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// FileSafe makes s usable in a file name: letters, digits, '-', '_' and
+// '.' stay, anything else becomes '_'. simrun and wbsimtest name replay
+// files with it.
+func FileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 // WriteReplayFile writes a replay file atomically (the temporary name ends

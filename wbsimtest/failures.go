@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/wbsim/wbsim/reports"
 	"github.com/wbsim/wbsim/scenarios"
@@ -16,17 +15,6 @@ import (
 // files.
 const SimrunPackage = "github.com/wbsim/wbsim/cmd/simrun"
 
-// fileSafe makes s usable in a file name.
-func fileSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, s)
-}
-
 // saveFailure writes the verdict's failing schedule as a replay file in
 // FailDir, named SCENARIO-seedN.replay (SCENARIO-dfs-HASH.replay for
 // exhaustive search, whose schedules share one seed), and returns its
@@ -34,7 +22,7 @@ func fileSafe(s string) string {
 // SCENARIO.wbs, so that the replay file has a program to name.
 func saveFailure(s *scenarios.Scenario, program string, v srun.Verdict) (string, error) {
 	if program == "" {
-		program = filepath.Join(FailDir, fileSafe(s.Name)+".wbs")
+		program = filepath.Join(FailDir, reports.FileSafe(s.Name)+".wbs")
 		text, err := scenarios.Format(s)
 		if err != nil {
 			return "", err
@@ -65,9 +53,9 @@ func saveFailure(s *scenarios.Scenario, program string, v srun.Verdict) (string,
 		return "", err
 	}
 	f.ProgramSHA256 = reports.ProgramSHA256(src)
-	name := fileSafe(s.Name) + fmt.Sprintf("-seed%d", r.Seed)
+	name := reports.FileSafe(s.Name) + fmt.Sprintf("-seed%d", r.Seed)
 	if s.WithDefaults().Explore.Strategy.Kind == scenarios.StrategyDFS {
-		name = fileSafe(s.Name) + fmt.Sprintf("-dfs-%016x", r.Log.Hash)
+		name = reports.FileSafe(s.Name) + fmt.Sprintf("-dfs-%016x", r.Log.Hash)
 	}
 	path := filepath.Join(FailDir, name+".replay")
 	return path, reports.WriteReplayFile(path, f)
@@ -88,9 +76,9 @@ func replayHint(path string) string {
 // scenario).
 func savedFailures(s *scenarios.Scenario, program string) ([]string, []*reports.ReplayFile, error) {
 	if program == "" {
-		program = filepath.Join(FailDir, fileSafe(s.Name)+".wbs")
+		program = filepath.Join(FailDir, reports.FileSafe(s.Name)+".wbs")
 	}
-	paths, err := filepath.Glob(filepath.Join(FailDir, fileSafe(s.Name)+"-*.replay"))
+	paths, err := filepath.Glob(filepath.Join(FailDir, reports.FileSafe(s.Name)+"-*.replay"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,13 +140,5 @@ func replaySaved(t tb, s *scenarios.Scenario, program string) bool {
 // ("pct depth=2", not the scenario language's "pct depth 2"), which
 // simrun replay checks.
 func replayStrategy(st scenarios.Strategy) string {
-	switch st.Kind {
-	case scenarios.StrategyPCT:
-		return fmt.Sprintf("pct depth=%d", st.Depth)
-	case scenarios.StrategyDFS:
-		return fmt.Sprintf("dfs bound=%d", st.Bound)
-	case scenarios.StrategyRR:
-		return fmt.Sprintf("rr quantum=%d", st.Quantum)
-	}
-	return string(st.Kind)
+	return reports.StrategyInfo{Name: string(st.Kind), Depth: st.Depth, Bound: st.Bound, Quantum: st.Quantum}.Line()
 }

@@ -229,7 +229,7 @@ func (job *exploreJob) check(schedules *optInt, shard string, budget *sizeFlag, 
 	}
 	job.dir = out
 	if job.dir == "" {
-		name := "explore-" + fileSafe(job.prog.Name)
+		name := "explore-" + reports.FileSafe(job.prog.Name)
 		if sn > 1 {
 			name += fmt.Sprintf("-shard-%d-of-%d", si, sn)
 		}

@@ -501,13 +501,16 @@ func TestShardUnionIsTheWholeRun(t *testing.T) {
 	}
 }
 
+// TestExploreTimeLimit: --time stops an explore whose schedule budget it
+// could never finish; the result says so (stopped "time-limit", fewer
+// schedules than asked). No wall-clock bound is asserted: without the
+// limit the test would not end at all.
 func TestExploreTimeLimit(t *testing.T) {
 	out := t.TempDir()
-	start := time.Now()
 	code, res, _ := exploreCLI(t, out, "abba-deadlock", "--strategy", "rr", "--schedules", "100000000", "--time", "300ms")
 	p := res.Programs[0]
-	if code != exitIncomplete || p.Stopped != "time-limit" || p.OK || p.Schedules == 0 || time.Since(start) > 20*time.Second {
-		t.Fatalf("--time: exit %d, stopped %q, %d schedules, took %s", code, p.Stopped, p.Schedules, time.Since(start))
+	if code != exitIncomplete || p.Stopped != "time-limit" || p.OK || p.Schedules == 0 || p.Schedules >= 100000000 {
+		t.Fatalf("--time: exit %d, stopped %q, %d schedules", code, p.Stopped, p.Schedules)
 	}
 }
 

@@ -12,25 +12,14 @@ import (
 	"github.com/wbsim/wbsim/sim"
 )
 
-// fileSafe makes s usable in a file name.
-func fileSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, s)
-}
-
 // replayRel is the path, relative to the output directory, of the replay
 // file of a failure at seed: replays/PROGRAM[-LABEL]-seedN[.min].replay,
 // or replays/PROGRAM-dfs-HASH[.min].replay for exhaustive search, where
 // every schedule has the same seed.
 func replayRel(prog, label string, seed uint64, minimal bool) string {
-	name := fileSafe(prog)
+	name := reports.FileSafe(prog)
 	if label != "" {
-		name += "-" + fileSafe(label)
+		name += "-" + reports.FileSafe(label)
 	}
 	if !strings.HasPrefix(label, "dfs-") {
 		name += fmt.Sprintf("-seed%d", seed)

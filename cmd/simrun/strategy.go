@@ -97,19 +97,12 @@ func (s strategySpec) info(k int64) reports.StrategyInfo {
 			k = s.K
 		}
 		in.Depth, in.K = s.Depth, k
-		in.Text = fmt.Sprintf("pct depth=%d", s.Depth)
-		if k > 0 {
-			in.Text += fmt.Sprintf(" k=%d", k)
-		}
 	case "dfs":
 		in.Bound = s.Bound
-		in.Text = fmt.Sprintf("dfs bound=%d", s.Bound)
 	case "rr":
 		in.Quantum = s.Quantum
-		in.Text = fmt.Sprintf("rr quantum=%d", s.Quantum)
-	default:
-		in.Text = s.Name
 	}
+	in.Text = in.Line()
 	return in
 }
 
