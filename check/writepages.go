@@ -111,9 +111,11 @@ func (c *Writepages) observe(_ *sim.World, ev *sim.Event) {
 	}
 }
 
-// syncRange is the page range a WB_SYNC_ALL call on m with wbc sweeps:
-// 2.6.12's wbc->start..end (both 0: the whole file), else the whole file
-// for a range_cyclic call, else range_start..range_end.
+// syncRange is the page range a WB_SYNC_ALL call on m with wbc sweeps
+// (sync-complete's and fsync-bounded's): 2.6.12's wbc->start..end (both
+// 0: the whole file), else the whole file for a range_cyclic call, else
+// range_start..range_end, each shifted as the kernel does (loff_t >>
+// PAGE_CACHE_SHIFT).
 func syncRange(m *mm.AddressSpace, wbc *mm.WritebackControl) (first, last uint64) {
 	all := ^uint64(0)
 	if m.Host != nil && m.Host.Kernel != nil && m.Host.Kernel.Era().WbcStartEnd {
