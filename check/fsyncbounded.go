@@ -107,12 +107,7 @@ func (c *FsyncBounded) Begin(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackC
 
 // End stops watching s (nil: nothing).
 func (c *FsyncBounded) End(s *Sweep) {
-	for i, q := range c.active {
-		if q == s {
-			c.active = append(c.active[:i], c.active[i+1:]...)
-			return
-		}
-	}
+	c.active = without(c.active, s)
 }
 
 func (c *FsyncBounded) observe(w *sim.World, ev *sim.Event) {

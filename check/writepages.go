@@ -179,12 +179,7 @@ func (c *Writepages) Begin(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackCon
 // End ends the call p, which returned ret, and returns the first
 // violation, if any.
 func (c *Writepages) End(p *WritepagesCall, wbc *mm.WritebackControl, ret int) *sim.Failure {
-	for i, q := range c.active {
-		if q == p {
-			c.active = append(c.active[:i], c.active[i+1:]...)
-			break
-		}
-	}
+	c.active = without(c.active, p)
 	if c.Cyclic != nil && (p.err != 0 || ret < 0) {
 		c.Cyclic.Abandon(p.cyc) // a pass may stop at an error
 	} else if c.Cyclic != nil {
