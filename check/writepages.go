@@ -91,8 +91,11 @@ func (c *Writepages) observe(_ *sim.World, ev *sim.Event) {
 		// sees the page still dirty, and counts it written at the second.
 		// (TestClearPageDirty is also cancel_dirty_page's: a truncated
 		// page, which the call does not owe.)
+		if ev.Obj.Class != "page" {
+			return
+		}
 		for _, p := range c.active {
-			if p.seen != nil && ev.Obj.Class == "page" && ev.Obj.A == p.ino {
+			if p.seen != nil && ev.Obj.A == p.ino {
 				p.seen[uint64(ev.Obj.B)] = true
 			}
 		}
