@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/wbsim/wbsim/model/mm"
 	"github.com/wbsim/wbsim/sim"
@@ -97,12 +98,16 @@ func (c *CyclicComplete) Begin(m *mm.AddressSpace, wbc *mm.WritebackControl) *Cy
 // 1" on an error, afs_writepages_region's return), whatever nr_to_write
 // is left.
 func (c *CyclicComplete) Abandon(p *CyclicPass) {
-	for i, q := range c.active {
-		if q == p {
-			c.active = append(c.active[:i], c.active[i+1:]...)
-			return
-		}
+	c.active = without(c.active, p)
+}
+
+// without is active without x (active itself if x is not in it): the
+// checks' list of the calls they watch, once a call returns.
+func without[T comparable](active []T, x T) []T {
+	if i := slices.Index(active, x); i >= 0 {
+		return slices.Delete(active, i, i+1)
 	}
+	return active
 }
 
 // End ends the pass p (nil: nothing) and returns the violation, if any:

@@ -76,22 +76,6 @@ func NewFsyncBounded(w *sim.World) *FsyncBounded {
 	return c
 }
 
-// sweepRange is the page range a ->writepages call covers: 2.6.12's
-// wbc->start and wbc->end (0, 0: the whole file), or range_start and
-// range_end (range_cyclic: the whole file).
-func sweepRange(m *mm.AddressSpace, wbc *mm.WritebackControl) (uint64, uint64) {
-	if m.Host.Kernel.Era().WbcStartEnd {
-		if wbc.Start == 0 && wbc.End == 0 {
-			return 0, ^uint64(0)
-		}
-		return uint64(wbc.Start) >> mm.PageCacheShift, uint64(wbc.End) >> mm.PageCacheShift
-	}
-	if wbc.RangeCyclic {
-		return 0, ^uint64(0)
-	}
-	return uint64(wbc.RangeStart) >> mm.PageCacheShift, uint64(wbc.RangeEnd) >> mm.PageCacheShift
-}
-
 // Begin starts watching a ->writepages call of t on m with wbc, if it is
 // an integrity sweep (WB_SYNC_ALL); it returns nil otherwise. It reads
 // page flags plainly (no scheduling point).
@@ -103,7 +87,7 @@ func (c *FsyncBounded) Begin(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackC
 	if m.Host != nil {
 		s.ino = int64(m.Host.Ino)
 	}
-	s.start, s.end = sweepRange(m, wbc)
+	s.start, s.end = syncRange(m, wbc)
 	if wbc.RangeCyclic {
 		s.wrapAt = m.WritebackIndex
 	}
@@ -123,12 +107,7 @@ func (c *FsyncBounded) Begin(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackC
 
 // End stops watching s (nil: nothing).
 func (c *FsyncBounded) End(s *Sweep) {
-	for i, q := range c.active {
-		if q == s {
-			c.active = append(c.active[:i], c.active[i+1:]...)
-			return
-		}
-	}
+	c.active = without(c.active, s)
 }
 
 func (c *FsyncBounded) observe(w *sim.World, ev *sim.Event) {

@@ -91,8 +91,11 @@ func (c *Writepages) observe(_ *sim.World, ev *sim.Event) {
 		// sees the page still dirty, and counts it written at the second.
 		// (TestClearPageDirty is also cancel_dirty_page's: a truncated
 		// page, which the call does not owe.)
+		if ev.Obj.Class != "page" {
+			return
+		}
 		for _, p := range c.active {
-			if p.seen != nil && ev.Obj.Class == "page" && ev.Obj.A == p.ino {
+			if p.seen != nil && ev.Obj.A == p.ino {
 				p.seen[uint64(ev.Obj.B)] = true
 			}
 		}
@@ -111,9 +114,11 @@ func (c *Writepages) observe(_ *sim.World, ev *sim.Event) {
 	}
 }
 
-// syncRange is the page range a WB_SYNC_ALL call on m with wbc sweeps:
-// 2.6.12's wbc->start..end (both 0: the whole file), else the whole file
-// for a range_cyclic call, else range_start..range_end.
+// syncRange is the page range a WB_SYNC_ALL call on m with wbc sweeps
+// (sync-complete's and fsync-bounded's): 2.6.12's wbc->start..end (both
+// 0: the whole file), else the whole file for a range_cyclic call, else
+// range_start..range_end, each shifted as the kernel does (loff_t >>
+// PAGE_CACHE_SHIFT).
 func syncRange(m *mm.AddressSpace, wbc *mm.WritebackControl) (first, last uint64) {
 	all := ^uint64(0)
 	if m.Host != nil && m.Host.Kernel != nil && m.Host.Kernel.Era().WbcStartEnd {
@@ -177,12 +182,7 @@ func (c *Writepages) Begin(t *sim.Task, m *mm.AddressSpace, wbc *mm.WritebackCon
 // End ends the call p, which returned ret, and returns the first
 // violation, if any.
 func (c *Writepages) End(p *WritepagesCall, wbc *mm.WritebackControl, ret int) *sim.Failure {
-	for i, q := range c.active {
-		if q == p {
-			c.active = append(c.active[:i], c.active[i+1:]...)
-			break
-		}
-	}
+	c.active = without(c.active, p)
 	if c.Cyclic != nil && (p.err != 0 || ret < 0) {
 		c.Cyclic.Abandon(p.cyc) // a pass may stop at an error
 	} else if c.Cyclic != nil {

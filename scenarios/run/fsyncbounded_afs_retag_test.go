@@ -18,8 +18,7 @@ import (
 // idler (cached reads of another file) runs whenever the tasks of the
 // phase cannot; the others sleep until its first read is cached.
 type afsRetagRace struct {
-	w      *sim.World
-	names  map[int32]string
+	taskNames
 	phase  int
 	stored int  // how many times the fsyncer's first sweep cleaned page 1 for a store
 	swept  bool // the fsyncer's first sweep (do_writepages) returned
@@ -31,16 +30,6 @@ type afsRetagRace struct {
 func (r *afsRetagRace) Begin(w *sim.World) {
 	r.w, r.names = w, map[int32]string{}
 	w.Observe(r.observe)
-}
-
-func (r *afsRetagRace) task(id int32) string {
-	if n, ok := r.names[id]; ok {
-		return n
-	}
-	for _, t := range r.w.Tasks() {
-		r.names[t.ID()] = t.Name()
-	}
-	return r.names[id]
 }
 
 func (r *afsRetagRace) observe(_ *sim.World, ev *sim.Event) {

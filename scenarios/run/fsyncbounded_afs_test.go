@@ -17,8 +17,7 @@ import (
 // (cached reads of another file) runs whenever the task of the phase
 // cannot, so that the other one waits.
 type afsTagRace struct {
-	w                      *sim.World
-	names                  map[int32]string
+	taskNames
 	phase, writeBeginsDone int
 	gathered               bool // the syncer's store took page 1 in phase 3
 }
@@ -28,16 +27,23 @@ func (r *afsTagRace) Begin(w *sim.World) {
 	w.Observe(r.observe)
 }
 
+// taskNames names the tasks of a phased schedule's world, whose
+// observer ends its phases by task name.
+type taskNames struct {
+	w     *sim.World
+	names map[int32]string
+}
+
 // task names the task of an event (the scenario's tasks are spawned as
 // the run starts).
-func (r *afsTagRace) task(id int32) string {
-	if n, ok := r.names[id]; ok {
-		return n
+func (n *taskNames) task(id int32) string {
+	if name, ok := n.names[id]; ok {
+		return name
 	}
-	for _, t := range r.w.Tasks() {
-		r.names[t.ID()] = t.Name()
+	for _, t := range n.w.Tasks() {
+		n.names[t.ID()] = t.Name()
 	}
-	return r.names[id]
+	return n.names[id]
 }
 
 func (r *afsTagRace) observe(_ *sim.World, ev *sim.Event) {
