@@ -275,15 +275,15 @@ var Eras = []EraRow{
 	}},
 }
 
-// EraOf is the era table's row for v; an unknown version is a model bug.
-func EraOf(v Version) Era {
-	for _, r := range Eras {
-		if r.Version == v {
-			return r.Era
+// Era is the era table's row for the kernel's version; an unknown version
+// is a model bug. It runs on hot paths (every page's set_page_dirty and
+// test_set_page_writeback), so it indexes the table rather than copying
+// each row it passes.
+func (k *Kernel) Era() Era {
+	for i := range Eras {
+		if Eras[i].Version == k.Version {
+			return Eras[i].Era
 		}
 	}
-	panic("mm: no era table row for kernel version " + string(v))
+	panic("mm: no era table row for kernel version " + string(k.Version))
 }
-
-// Era is the era table's row for the kernel's version.
-func (k *Kernel) Era() Era { return EraOf(k.Version) }
