@@ -28,7 +28,9 @@ type Era struct {
 	// to page indexes first and so still waits on one page.
 	FdatawaitEmptyRange bool
 	// WbcForWritepages: do_writepages sets wbc->for_writepages around
-	// ->writepages (mm/page-writeback.c, 2.6.12 to 2.6.32; gone in 3.0).
+	// ->writepages (mm/page-writeback.c, from 2.6.12: 2.6.23's text read;
+	// gone by 2.6.32, whose text, read, no longer does). The model keeps
+	// the flag for the whole 2.6.2x era, where nothing reads it.
 	WbcForWritepages bool
 	// FdatawriteWholeFile: __filemap_fdatawrite_range, mm/filemap.c,
 	// 2.6.12, asks for nrpages*2 pages and passes the range in
