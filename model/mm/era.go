@@ -28,7 +28,9 @@ type Era struct {
 	// to page indexes first and so still waits on one page.
 	FdatawaitEmptyRange bool
 	// WbcForWritepages: do_writepages sets wbc->for_writepages around
-	// ->writepages (mm/page-writeback.c, 2.6.12 to 2.6.32; gone in 3.0).
+	// ->writepages (mm/page-writeback.c, from 2.6.12: 2.6.23's text read;
+	// gone by 2.6.32, whose text, read, no longer does). The model keeps
+	// the flag for the whole 2.6.2x era, where nothing reads it.
 	WbcForWritepages bool
 	// FdatawriteWholeFile: __filemap_fdatawrite_range, mm/filemap.c,
 	// 2.6.12, asks for nrpages*2 pages and passes the range in
@@ -275,15 +277,15 @@ var Eras = []EraRow{
 	}},
 }
 
-// EraOf is the era table's row for v; an unknown version is a model bug.
-func EraOf(v Version) Era {
-	for _, r := range Eras {
-		if r.Version == v {
-			return r.Era
+// Era is the era table's row for the kernel's version; an unknown version
+// is a model bug. It runs on hot paths (every page's set_page_dirty and
+// test_set_page_writeback), so it indexes the table rather than copying
+// each row it passes.
+func (k *Kernel) Era() Era {
+	for i := range Eras {
+		if Eras[i].Version == k.Version {
+			return Eras[i].Era
 		}
 	}
-	panic("mm: no era table row for kernel version " + string(v))
+	panic("mm: no era table row for kernel version " + string(k.Version))
 }
-
-// Era is the era table's row for the kernel's version.
-func (k *Kernel) Era() Era { return EraOf(k.Version) }

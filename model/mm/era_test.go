@@ -114,8 +114,8 @@ func TestEraTableDiffsFindDrift(t *testing.T) {
 	}
 }
 
-// TestEraOfEveryVersion: every modelled version has exactly one row.
-func TestEraOfEveryVersion(t *testing.T) {
+// TestEraTableEveryVersion: every modelled version has exactly one row.
+func TestEraTableEveryVersion(t *testing.T) {
 	seen := map[Version]bool{}
 	for _, r := range Eras {
 		if seen[r.Version] {

@@ -87,10 +87,10 @@ func AddToPageCacheLRU(t *sim.Task, p *Page, m *AddressSpace, offset uint64) int
 // swap_state.c, 2.6.2x) and before shmem truncates one
 // (shmem_truncate_range, 3.x). Read via the search tool: a 2.6.25+
 // __remove_from_page_cache (it calls mem_cgroup_uncharge_cache_page), the
-// 2.6.2x __delete_from_swap_cache and a 3.x shmem_truncate_range patch. A page removed under writeback is written
-// after its file no longer has it: its completion touches a page nobody
-// can find, and a truncate racing it lets the old data reach blocks the
-// file system is freeing.
+// 2.6.2x __delete_from_swap_cache and a 3.x shmem_truncate_range patch.
+// A page removed under writeback is written after its file no longer has
+// it: its completion touches a page nobody can find, and a truncate
+// racing it lets the old data reach blocks the file system is freeing.
 func RemoveFromPageCacheLocked(t *sim.Task, p *Page) {
 	m := p.Mapping
 	if PageWriteback(p) {

@@ -34,7 +34,8 @@ func PagevecAdd(pv *Pagevec, p *Page) int {
 	return PagevecSpace(pv)
 }
 
-// PagevecRelease is pagevec_release(pvec), include/linux/pagevec.h:
+// PagevecRelease is pagevec_release(pvec), include/linux/pagevec.h,
+// Linux 2.6.32 (3.2 is the same; read via the search tool):
 // __pagevec_release if the pagevec holds any page.
 func PagevecRelease(t *sim.Task, pv *Pagevec) {
 	if PagevecCount(pv) != 0 {
@@ -42,8 +43,9 @@ func PagevecRelease(t *sim.Task, pv *Pagevec) {
 	}
 }
 
-// PagevecReleaseInner is __pagevec_release(pvec), mm/swap.c: lru_add_drain
-// (a no-op here: the model's LRU adds are immediate), drop every page's
+// PagevecReleaseInner is __pagevec_release(pvec), mm/swap.c, Linux
+// 2.6.32 (3.2 is the same; read via the search tool): lru_add_drain (a
+// no-op here: the model's LRU adds are immediate), drop every page's
 // reference (release_pages), pagevec_reinit. fs/afs/write.c calls it
 // directly.
 func PagevecReleaseInner(t *sim.Task, pv *Pagevec) {

@@ -389,10 +389,13 @@ func GenericWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl
 	return WriteCachePages(t, mapping, wbc, writepageData, mapping)
 }
 
-// DoWritepages is do_writepages(mapping, wbc), mm/page-writeback.c (2.6.12
-// to 2.6.30 set wbc->for_writepages around the call, as 2.6.23's text in
-// torvalds/linux 00128188 does; 2.6.32 and 3.1.10, read, do not; the
-// model keeps the flag for the whole 2.6.2x era, where nothing reads it): ->writepages if the mapping has it, else generic_writepages.
+// DoWritepages is do_writepages(mapping, wbc), mm/page-writeback.c:
+// ->writepages if the mapping has it, else generic_writepages. From 2.6.12
+// it set wbc->for_writepages around the call, as 2.6.23's text in
+// torvalds/linux 00128188 does; 2.6.32 (zybsyzlz/linux-2.6.32 ec78931d)
+// and 3.1.10, read, do not; the model keeps the flag for the whole 2.6.2x
+// era, where nothing reads it (Era.WbcForWritepages). Not kernel code:
+// the calls to ObserveWritepages around ->writepages, for the checks.
 func DoWritepages(t *sim.Task, mapping *AddressSpace, wbc *WritebackControl) int {
 	t.Enter("do_writepages")
 	defer t.Leave()

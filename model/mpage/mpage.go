@@ -176,7 +176,7 @@ type Stats struct {
 type state struct {
 	cfg     Config
 	stats   Stats
-	version mm.Version // the kernel's, refreshed by stateOf
+	version mm.Version // the kernel's, copied by Setup (it never changes)
 }
 
 // Setup configures mpage for kernel k and installs Kernel.MpageWritepages
@@ -197,9 +197,7 @@ func stateOf(k *mm.Kernel) *state {
 	if k.Mpage == nil {
 		Setup(k, Config{})
 	}
-	st := k.Mpage.(*state)
-	st.version = k.Version
-	return st
+	return k.Mpage.(*state)
 }
 
 // ConfigOf is the configuration in force for kernel k.
